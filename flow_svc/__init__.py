@@ -1,0 +1,1 @@
+"""flow_svc: the smart-money classifier and its NATS service."""

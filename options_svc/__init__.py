@@ -1,0 +1,1 @@
+"""options_svc: hidden scenario families, soft coverage and option print generation."""

@@ -1,0 +1,1 @@
+"""regime_svc: the single source of session state (pure engine + gRPC server)."""

@@ -1,0 +1,83 @@
+"""Public market-data records: option prints, equity trades and quotes, smart-money events.
+
+These carry public market fields only. Hidden scenario labels never live on these types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class OptionPrint:
+    id: str
+    ts: int                    # epoch ms UTC
+    underlying: str
+    contract: str              # OCC symbol, e.g. "AAPL  261218C00230000"
+    expiry: str                # YYYY-MM-DD
+    strike: float
+    right: str                 # "C" | "P"
+    price: float
+    size: int                  # contracts
+    exchange: str              # venue code, e.g. "CBOE"
+    bid: float | None          # None when the quote is missing
+    ask: float | None
+    iv: float
+    underlying_price: float
+    multi_leg_id: str | None = None
+    quote_age_ms: int = 0      # how old the NBBO was at the print (stale quotes are old)
+    condition: str = ""        # sale condition, e.g. "ISO" for sweep legs, "SLFT" for multi-leg
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class EquityTrade:
+    id: str
+    ts: int
+    symbol: str
+    price: float
+    size: int
+    venue: str
+    off_exchange: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "trade", **asdict(self)}
+
+
+@dataclass(frozen=True)
+class EquityQuote:
+    ts: int
+    symbol: str
+    bid: float
+    ask: float
+    bid_size: int
+    ask_size: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "quote", **asdict(self)}
+
+
+@dataclass(frozen=True)
+class SmartMoneyEvent:
+    event_id: str
+    ts: int
+    profile_id: str            # one of PUBLIC_PROFILE_IDS
+    underlying: str
+    direction: str             # bullish | bearish | neutral
+    premium: float             # USD
+    contracts: int
+    print_ids: tuple[str, ...]
+    reason: str
+    contract: str = ""         # the lead contract (OCC) when there is one
+    expiry: str = ""
+    strike: float = 0.0
+    right: str = ""
+    spot: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["print_ids"] = list(self.print_ids)
+        return data

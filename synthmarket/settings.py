@@ -1,0 +1,101 @@
+"""Settings read from the environment: the only module that reads ``os.environ``."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Mapping
+
+from synthmarket.universe import DEFAULT_SYMBOLS
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value that cannot be used."""
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.strip().lower() in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be 0 or 1, got {raw!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    nats_url: str | None
+    regime_grpc_addr: str
+    gateway_host: str
+    gateway_port: int
+    webui_host: str
+    webui_port: int
+    synthetic_control_enabled: bool
+    synthetic_admin_token: str | None
+    options_adapter: str
+    equities_adapter: str
+    public_synthetic_admin: bool
+    public_api_url: str
+    symbols: tuple[str, ...]
+    speed: float
+    metrics_port: int
+    data_dir: str | None
+    log_level: str
+
+    @property
+    def backend_mode(self) -> str:
+        synthetic = [a == "synthetic" for a in (self.options_adapter, self.equities_adapter)]
+        if all(synthetic):
+            return "synthetic"
+        return "mixed" if any(synthetic) else "live"
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    symbols_raw = env.get("SYNTH_SYMBOLS", "")
+    symbols = tuple(s.strip().upper() for s in symbols_raw.split(",") if s.strip()) or DEFAULT_SYMBOLS
+    gateway_port = _int(env, "GATEWAY_PORT", 8080)
+    return Settings(
+        nats_url=env.get("NATS_URL") or None,
+        regime_grpc_addr=env.get("REGIME_GRPC_ADDR", "127.0.0.1:50051"),
+        gateway_host=env.get("GATEWAY_HOST", "127.0.0.1"),
+        gateway_port=gateway_port,
+        webui_host=env.get("WEBUI_HOST", "127.0.0.1"),
+        webui_port=_int(env, "WEBUI_PORT", 3000),
+        synthetic_control_enabled=_flag(env, "SYNTHETIC_CONTROL_ENABLED", False),
+        synthetic_admin_token=env.get("SYNTHETIC_ADMIN_TOKEN") or None,
+        options_adapter=env.get("OPTIONS_ADAPTER", "synthetic").strip().lower() or "synthetic",
+        equities_adapter=env.get("EQUITIES_ADAPTER", "synthetic").strip().lower() or "synthetic",
+        public_synthetic_admin=_flag(env, "NEXT_PUBLIC_SYNTHETIC_ADMIN", False),
+        public_api_url=env.get("NEXT_PUBLIC_API_URL", f"http://127.0.0.1:{gateway_port}"),
+        symbols=symbols,
+        speed=_float(env, "SYNTH_SPEED", 1.0),
+        metrics_port=_int(env, "METRICS_PORT", 0),
+        data_dir=env.get("SYNTH_DATA_DIR") or None,
+        log_level=env.get("LOG_LEVEL", "INFO").upper(),
+    )

@@ -1,0 +1,34 @@
+"""NATS subjects, JetStream stream names and KV bucket names: the one place they are spelled."""
+
+from __future__ import annotations
+
+CONTROL_BUCKET = "synthetic_control"
+CONTROL_KEY = "global"
+
+STATUS_BUCKET = "synthetic_status"
+# Keys in STATUS_BUCKET are service names, e.g. "options_svc", "equities_svc" (one per replica:
+# "options_svc.<replica>").
+
+OPTION_PRINTS_PREFIX = "md.options.prints"
+EQUITY_TRADES_PREFIX = "md.equities.trades"
+EQUITY_QUOTES_PREFIX = "md.equities.quotes"
+
+SMART_MONEY_STREAM = "SMART_MONEY"
+SMART_MONEY_SUBJECT = "flow.smart_money"
+
+
+def option_prints_subject(underlying: str) -> str:
+    return f"{OPTION_PRINTS_PREFIX}.{underlying}"
+
+
+def equity_trades_subject(symbol: str) -> str:
+    return f"{EQUITY_TRADES_PREFIX}.{symbol}"
+
+
+def equity_quotes_subject(symbol: str) -> str:
+    return f"{EQUITY_QUOTES_PREFIX}.{symbol}"
+
+
+ALL_OPTION_PRINTS = f"{OPTION_PRINTS_PREFIX}.>"
+ALL_EQUITY_TRADES = f"{EQUITY_TRADES_PREFIX}.>"
+ALL_EQUITY_QUOTES = f"{EQUITY_QUOTES_PREFIX}.>"

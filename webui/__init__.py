@@ -1,0 +1,1 @@
+"""webui: the web terminal and its server-side admin proxy."""
