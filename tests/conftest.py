@@ -1,0 +1,133 @@
+"""Shared fixtures: one real JetStream-enabled NATS server per test session, clients and KV buckets."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import re
+import threading
+from typing import AsyncIterator, Awaitable, Callable, Iterator
+
+import nats
+import pytest
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from nats.js.kv import KeyValue
+
+from synthmarket.embedded_nats import EmbeddedNats
+
+log = logging.getLogger(__name__)
+
+DOCKER_PING_SECONDS = 2.0
+
+
+def _docker_answers(timeout: float = DOCKER_PING_SECONDS) -> bool:
+    """True only when a Docker engine replies to a ping within ``timeout`` seconds.
+
+    The ping runs in a daemon thread so a hung socket cannot hold up the test session.
+    """
+    result: list[bool] = []
+
+    def ping() -> None:
+        try:
+            import docker
+
+            client = docker.from_env(timeout=int(max(1, timeout)))
+            try:
+                result.append(bool(client.ping()))
+            finally:
+                client.close()
+        except Exception:  # noqa: BLE001 - any failure means "no usable engine"
+            result.append(False)
+
+    thread = threading.Thread(target=ping, name="docker-ping", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return bool(result and result[0])
+
+
+def _nats_container():
+    try:
+        from testcontainers.community.nats import NatsContainer
+    except ImportError:  # older testcontainers releases
+        from testcontainers.nats import NatsContainer
+    return NatsContainer(jetstream=True)
+
+
+@pytest.fixture(scope="session")
+def nats_url() -> Iterator[str]:
+    """URL of a JetStream-enabled NATS server: ``NATS_URL``, else a container, else embedded."""
+    env_url = os.environ.get("NATS_URL")
+    if env_url:
+        yield env_url
+        return
+
+    if _docker_answers():
+        container = _nats_container()
+        try:
+            container.start()
+        except Exception as exc:  # noqa: BLE001 - fall back to the embedded server
+            log.warning("NATS container did not start (%s); using embedded nats-server", exc)
+        else:
+            try:
+                yield container.nats_uri()
+            finally:
+                container.stop()
+            return
+
+    server = EmbeddedNats(host="127.0.0.1", port=0)
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def nats_client(nats_url: str) -> AsyncIterator[Client]:
+    nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=0)
+    try:
+        yield nc
+    finally:
+        await nc.close()
+
+
+@pytest.fixture
+async def js(nats_client: Client) -> JetStreamContext:
+    return nats_client.jetstream(timeout=5)
+
+
+_bucket_counter = itertools.count(1)
+
+
+@pytest.fixture
+def unique_bucket_name(request: pytest.FixtureRequest) -> Callable[[str], str]:
+    """Build KV bucket names no other test (or earlier run against a shared server) uses."""
+    test_part = re.sub(r"[^A-Za-z0-9_-]", "_", request.node.name)[:40]
+
+    def make(prefix: str = "t") -> str:
+        return f"{prefix}_{test_part}_{os.getpid()}_{next(_bucket_counter)}"
+
+    return make
+
+
+@pytest.fixture
+async def make_kv(
+    js: JetStreamContext, unique_bucket_name: Callable[[str], str]
+) -> AsyncIterator[Callable[..., Awaitable[KeyValue]]]:
+    """Factory creating a fresh KV bucket per call; every bucket is deleted after the test."""
+    created: list[str] = []
+
+    async def make(prefix: str = "kv", history: int = 64) -> KeyValue:
+        name = unique_bucket_name(prefix)
+        kv = await js.create_key_value(bucket=name, history=history)
+        created.append(name)
+        return kv
+
+    yield make
+    for name in created:
+        try:
+            await js.delete_key_value(name)
+        except Exception as exc:  # noqa: BLE001 - cleanup must not mask the test result
+            log.warning("could not delete KV bucket %s: %s", name, exc)
