@@ -66,6 +66,11 @@ class Settings:
     metrics_port: int
     data_dir: str | None
     log_level: str
+    # Live services (defaults keep older callers of Settings(...) working).
+    smart_money_retention_hours: float = 24.0
+    regime_stream_interval_ms: int = 1000
+    flow_flush_interval_ms: int = 1000
+    shutdown_grace_s: float = 5.0
 
     @property
     def backend_mode(self) -> str:
@@ -98,4 +103,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         metrics_port=_int(env, "METRICS_PORT", 0),
         data_dir=env.get("SYNTH_DATA_DIR") or None,
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        smart_money_retention_hours=_float(env, "SMART_MONEY_RETENTION_HOURS", 24.0),
+        regime_stream_interval_ms=_int(env, "REGIME_STREAM_INTERVAL_MS", 1000),
+        flow_flush_interval_ms=_int(env, "FLOW_FLUSH_INTERVAL_MS", 1000),
+        shutdown_grace_s=_float(env, "SHUTDOWN_GRACE_S", 5.0),
     )
