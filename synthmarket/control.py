@@ -176,7 +176,7 @@ def validate_control(payload: Any) -> SyntheticControlState:
         raise ControlValidationError([FieldError("$", f"expected a JSON object, got {_type_name(payload)}")])
 
     errors: list[FieldError] = []
-    for key in sorted(payload):
+    for key in sorted(payload, key=str):  # key=str: a non-JSON caller may pass non-string keys
         if key not in ALL_FIELDS:
             errors.append(FieldError(str(key), "unknown field"))
     for key in REQUIRED_FIELDS:
@@ -232,7 +232,7 @@ def validate_control(payload: Any) -> SyntheticControlState:
                     continue
                 try:
                     weights[profile] = _snap_weight(float(value))
-                except ValueError:
+                except (ValueError, OverflowError):  # an integer too large for a float
                     errors.append(FieldError(path, f"must be 0.6 (low), 1.0 (normal) or 1.6 (high); got {value}"))
 
     for key in SERVER_FIELDS:
@@ -259,6 +259,6 @@ def control_from_json(data: bytes | str) -> SyntheticControlState:
     """Parse and validate a JSON document; malformed JSON is a field error on ``$``."""
     try:
         payload = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         raise ControlValidationError([FieldError("$", f"not valid JSON: {exc}")]) from None
     return validate_control(payload)
