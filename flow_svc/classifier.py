@@ -1,0 +1,158 @@
+"""The streaming smart-money classifier: option prints in, public SmartMoneyEvents out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable
+
+from synthmarket.calendar import exchange_date
+from synthmarket.chain import CONTRACT_MULTIPLIER, SIDE_UNKNOWN, otm_frac, side_of
+from synthmarket.marketdata import EquityQuote, EquityTrade, OptionPrint, SmartMoneyEvent
+
+from flow_svc.clusters import Cluster, ClusterBook, PrintView
+from flow_svc.context import EventSymbolSource, MarketContext
+from flow_svc.rules import DEFAULT_THRESHOLDS, Decision, Thresholds, decide, lead, route, route_single
+
+_MS_PER_HOUR = 3_600_000
+_CACHE_LIMIT = 4_096
+
+
+class SmartMoneyClassifier:
+    """Turns the public option tape into smart-money events (see docs/flow_footprints.md).
+
+    Prints must arrive in ts order. ``observe`` returns the events decided up to that print's ts;
+    ``flush(now_ts)`` returns those decided by ``now_ts`` when the tape is quiet (calling it says
+    no print older than ``now_ts`` will follow). An event's ts is
+    the instant it became decidable (its cluster's deadline), so the output does not depend on
+    how often ``flush`` is called. Deterministic, and memory is bounded by the open clusters,
+    none of which outlives the longest window (``Thresholds.longest_window_ms``).
+    """
+
+    def __init__(
+        self,
+        thresholds: Thresholds = DEFAULT_THRESHOLDS,
+        event_symbols: Iterable[str] = (),
+        event_symbol_source: EventSymbolSource | None = None,
+    ) -> None:
+        self.thresholds = thresholds
+        self.context = MarketContext(event_symbols, event_symbol_source)
+        self._book = ClusterBook(thresholds.window_specs())
+        self._seq = 0
+        self._dates: dict[int, int] = {}        # UTC hour -> exchange-date ordinal
+        self._expiries: dict[str, int] = {}     # "YYYY-MM-DD" -> date ordinal
+        self.prints_seen = 0
+
+    # -- context ------------------------------------------------------------------------------
+
+    def set_event_symbols(self, ts: int, symbols: Iterable[str]) -> None:
+        self.context.set_event_symbols(ts, symbols)
+
+    def observe_equity(self, item: EquityTrade | EquityQuote) -> None:
+        self.context.observe_equity(item)
+
+    @property
+    def open_clusters(self) -> int:
+        return len(self._book)
+
+    # -- the tape -----------------------------------------------------------------------------
+
+    def observe(self, p: OptionPrint) -> list[SmartMoneyEvent]:
+        self.prints_seen += 1
+        events = self._close_due(p.ts)
+        pv = self._view(p)
+        if pv is None:
+            return events
+        target = route(pv, self.thresholds)
+        if target is not None:
+            evicted = self._book.add(target[0], target[1], pv)
+            if evicted is not None:
+                events.extend(self._close([evicted]))
+        return events
+
+    def flush(self, now_ts: int) -> list[SmartMoneyEvent]:
+        return self._close_due(now_ts)
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _view(self, p: OptionPrint) -> PrintView | None:
+        if p.size < self.thresholds.min_contracts:
+            return None
+        side = side_of(p.price, p.bid, p.ask, p.quote_age_ms)
+        if side == SIDE_UNKNOWN:
+            return None
+        self._seq += 1
+        return PrintView(
+            p,
+            side,
+            self._dte(p.ts, p.expiry),
+            otm_frac(p.right, p.strike, p.underlying_price),
+            p.price * p.size * CONTRACT_MULTIPLIER,
+            p.underlying in self.context.event_symbols(p.ts),
+            self._seq,
+        )
+
+    def _dte(self, ts: int, expiry: str) -> int:
+        """chain.dte with caches: the exchange date changes only on a UTC hour boundary."""
+        hour = ts // _MS_PER_HOUR
+        today = self._dates.get(hour)
+        if today is None:
+            if len(self._dates) >= _CACHE_LIMIT:
+                self._dates.clear()
+            today = self._dates[hour] = exchange_date(ts).toordinal()
+        day = self._expiries.get(expiry)
+        if day is None:
+            if len(self._expiries) >= _CACHE_LIMIT:
+                self._expiries.clear()
+            day = self._expiries[expiry] = _parse_expiry(expiry)
+        return day - today
+
+    def _close_due(self, now_ts: int) -> list[SmartMoneyEvent]:
+        events: list[SmartMoneyEvent] = []
+        while True:
+            due = self._book.pop_due(now_ts)
+            if not due:
+                return events
+            events.extend(self._close(due))
+
+    def _close(self, clusters: list[Cluster]) -> list[SmartMoneyEvent]:
+        events: list[SmartMoneyEvent] = []
+        pending = list(clusters)
+        while pending:
+            cluster = pending.pop(0)
+            decision, leftovers = decide(cluster, self.thresholds)
+            if decision is not None:
+                events.append(_event(decision, cluster.deadline))
+            for pv in leftovers:
+                target = route_single(pv, self.thresholds)
+                if target is None:
+                    continue
+                evicted = self._book.add(target[0], target[1], pv)
+                if evicted is not None:
+                    pending.append(evicted)
+        return events
+
+
+def _parse_expiry(expiry: str) -> int:
+    return dt.date.fromisoformat(expiry).toordinal()
+
+
+def _event(decision: Decision, ts: int) -> SmartMoneyEvent:
+    prints = sorted(decision.prints, key=lambda pv: pv.seq)
+    top = lead(prints)
+    p = top.p
+    return SmartMoneyEvent(
+        event_id=f"sm-{prints[0].p.id}",
+        ts=ts,
+        profile_id=decision.profile,
+        underlying=p.underlying,
+        direction=decision.direction,
+        premium=round(sum(pv.premium for pv in prints), 2),
+        contracts=sum(pv.p.size for pv in prints),
+        print_ids=tuple(pv.p.id for pv in prints),
+        reason=decision.reason,
+        contract=p.contract,
+        expiry=p.expiry,
+        strike=p.strike,
+        right=p.right,
+        spot=p.underlying_price,
+    )
