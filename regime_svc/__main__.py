@@ -1,0 +1,52 @@
+"""Run the regime gRPC server: ``python -m regime_svc``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from regime_svc.server import serve
+from synthmarket.metrics import MetricsRegistry, start_metrics_server
+from synthmarket.settings import load_settings
+
+log = logging.getLogger("regime_svc")
+
+
+def _stop_on_signal() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def main() -> None:
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = _stop_on_signal()
+    # serve() owns the NATS connection: it connects in the background (retrying while NATS is
+    # down, serving the default control meanwhile) and drains it on stop.
+    server = await serve(settings)
+    metrics_server = None
+    if settings.metrics_port:
+        metrics = MetricsRegistry("regime_svc")
+        metrics.gauge("active_streams", "Open StreamSessionState calls").set_function(
+            lambda: server.servicer.active_streams
+        )
+        metrics.gauge("control_revision", "KV revision of the control in force (0 = defaults)").set_function(
+            lambda: server.control.wire_revision
+        )
+        metrics_server = start_metrics_server(metrics, settings.metrics_port)
+    try:
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        # Reverse order of start: stop taking calls (grace for open ones), then drain NATS.
+        await server.stop(settings.shutdown_grace_s)
+        if metrics_server is not None:
+            metrics_server.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

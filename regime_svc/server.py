@@ -1,0 +1,368 @@
+"""The regime gRPC server: a thin servicer over the pure engine, the live control and the session clock."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from nats.aio.client import Client as NatsClient
+
+from regime_svc import engine
+from synthmarket import wire
+from synthmarket.control import DEFAULT_CONTROL, SyntheticControlState
+from synthmarket.control_store import ensure_control_bucket, watch_control
+from synthmarket.grpc_errors import abort_with
+from synthmarket.session_clock import SessionClock
+from synthmarket.settings import Settings
+from synthmarket.subjects import CONTROL_BUCKET
+from synthmarket.universe import resolve_symbols
+from synthmarket.v1 import regime_pb2, regime_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = regime_pb2.DESCRIPTOR.services_by_name["RegimeService"].full_name
+DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
+# Stream periods outside this range are clamped: faster floods clients, slower looks frozen.
+MIN_INTERVAL_MS = 50
+MAX_INTERVAL_MS = 60_000
+RETRY_INITIAL_S = 0.5
+RETRY_MAX_S = 10.0
+
+WallClock = Callable[[], int]
+
+
+def wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class LiveControl:
+    """The control state in force and its KV revision; wakes every waiter when it changes."""
+
+    def __init__(self, state: SyntheticControlState = DEFAULT_CONTROL, revision: int | None = None) -> None:
+        self.state = state
+        self.revision = revision
+        self.version = 0
+        self._changed = asyncio.Event()
+
+    @property
+    def wire_revision(self) -> int:
+        # The wire says 0 for "no entry; defaults in force".
+        return self.revision or 0
+
+    def set(self, state: SyntheticControlState, revision: int | None) -> None:
+        self.state, self.revision = state, revision
+        self.version += 1
+        # Swap the event so each change wakes the waiters of that change exactly once.
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    async def wait_change(self, since_version: int, timeout: float) -> bool:
+        """True if the control changed after ``since_version`` (possibly before the call)."""
+        if self.version != since_version:
+            return True
+        try:
+            await asyncio.wait_for(self._changed.wait(), timeout)
+        except asyncio.TimeoutError:
+            return False
+        return True
+
+
+class ControlFollower:
+    """Keeps ``LiveControl`` in line with the KV entry, retrying in the background while NATS is down.
+
+    With a client passed in it watches over that connection; without one it connects itself
+    (and closes that connection on stop). Errors never reach the gRPC side: the last good
+    control (defaults at boot) stays in force.
+    """
+
+    def __init__(
+        self,
+        control: LiveControl,
+        nats_url: str | None,
+        nc: NatsClient | None = None,
+        bucket: str = CONTROL_BUCKET,
+    ) -> None:
+        self.control = control
+        self.nats_url = nats_url or DEFAULT_NATS_URL
+        self.bucket = bucket
+        self._nc = nc
+        self._owns_nc = nc is None
+        self._task: asyncio.Task | None = None
+        self._outage_logged = False
+        self.watching = asyncio.Event()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="regime-control-follower")
+
+    async def _connect(self) -> NatsClient:
+        if self._nc is not None:
+            return self._nc
+        # nats-py retries the first connect forever with max_reconnect_attempts=-1, so a boot
+        # while NATS is down simply waits here in the background; the callbacks keep the log short.
+        self._nc = NatsClient()
+        await self._nc.connect(
+            self.nats_url,
+            connect_timeout=2,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=1,
+            allow_reconnect=True,
+            error_cb=self._on_error,
+            disconnected_cb=self._on_disconnected,
+            reconnected_cb=self._on_reconnected,
+        )
+        log.info("connected to NATS at %s", self.nats_url)
+        self._outage_logged = False
+        return self._nc
+
+    async def _on_error(self, exc: Exception) -> None:
+        if not self._outage_logged:
+            self._outage_logged = True
+            log.warning(
+                "control KV unavailable: NATS at %s (%s: %s); serving control revision %s and retrying",
+                self.nats_url, type(exc).__name__, exc, self.control.revision,
+            )
+        else:
+            log.debug("NATS still unavailable: %s", exc)
+
+    async def _on_disconnected(self) -> None:
+        if not self._outage_logged:
+            self._outage_logged = True
+            log.warning("control KV unavailable: disconnected from NATS; reconnecting")
+
+    async def _on_reconnected(self) -> None:
+        self._outage_logged = False
+        log.info("reconnected to NATS at %s", self.nats_url)
+
+    async def _run(self) -> None:
+        delay = RETRY_INITIAL_S
+        while True:
+            try:
+                nc = await self._connect()
+                kv = await ensure_control_bucket(nc.jetstream(timeout=5), self.bucket)
+                async for state, revision in watch_control(kv):
+                    self.watching.set()
+                    delay = RETRY_INITIAL_S
+                    if (state, revision) != (self.control.state, self.control.revision):
+                        log.info("control now %s at revision %s", state.preset_id.value, revision)
+                        self.control.set(state, revision)
+                # The watch only ends if the subscription closes; re-establish it.
+                raise ConnectionError("control watch ended")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any NATS failure: keep serving, retry later
+                self.watching.clear()
+                log.warning(
+                    "control KV %s unavailable (%s: %s); serving revision %s, retrying in %.1fs",
+                    self.bucket, type(exc).__name__, exc, self.control.revision, delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        if self._owns_nc and self._nc is not None and not self._nc.is_closed:
+            if self._nc.is_connected:
+                await self._nc.drain()
+            else:
+                await self._nc.close()
+
+
+class RegimeServicer(regime_pb2_grpc.RegimeServiceServicer):
+    """Translates proto <-> engine dataclasses; holds no logic of its own."""
+
+    def __init__(
+        self,
+        control: LiveControl,
+        clock: SessionClock,
+        symbols: tuple[str, ...],
+        default_interval_ms: int,
+        wall_clock: WallClock = wall_ms,
+    ) -> None:
+        self.control = control
+        self.clock = clock
+        self.symbols = symbols
+        self.default_interval_ms = default_interval_ms
+        self.wall_clock = wall_clock
+        self.active_streams = 0
+
+    def now_ts(self) -> int:
+        return self.clock.ts(self.wall_clock())
+
+    def _ts(self, requested: int) -> int:
+        return requested if requested else self.now_ts()
+
+    def _snapshot(self, ts: int, symbols: tuple[str, ...]) -> regime_pb2.SessionSnapshot:
+        # One read of the control so the state and the revision reported belong together.
+        state, revision = self.control.state, self.control.wire_revision
+        session = engine.get_session_state(ts, state, self.symbols)
+        underlyings = [engine.get_underlying_state(s, ts, state, session) for s in symbols]
+        return wire.session_snapshot_to_proto(session, underlyings, revision, state)
+
+    async def GetSessionState(self, request, context):
+        try:
+            symbols = resolve_symbols(request.symbols)
+            return self._snapshot(self._ts(request.ts), symbols)
+        except Exception as exc:  # noqa: BLE001 - mapped to a status in one place
+            await abort_with(context, exc, "GetSessionState")
+
+    async def GetUnderlyingState(self, request, context):
+        try:
+            (symbol,) = resolve_symbols([request.symbol])
+            ts = self._ts(request.ts)
+            state = self.control.state
+            session = engine.get_session_state(ts, state, self.symbols)
+            return wire.underlying_state_to_proto(engine.get_underlying_state(symbol, ts, state, session))
+        except Exception as exc:  # noqa: BLE001
+            await abort_with(context, exc, "GetUnderlyingState")
+
+    async def GetScenarioWeights(self, request, context):
+        try:
+            (symbol,) = resolve_symbols([request.symbol])
+            ts = self._ts(request.ts)
+            state = self.control.state
+            session = engine.get_session_state(ts, state, self.symbols)
+            weights = engine.get_scenario_weights(symbol, ts, state, session)
+            return wire.scenario_weights_to_proto(weights)
+        except Exception as exc:  # noqa: BLE001
+            await abort_with(context, exc, "GetScenarioWeights")
+
+    async def GetCoverageBoost(self, request, context):
+        try:
+            profile_id = wire.profile_id_from_proto(request.profile_id)
+            coverage = wire.coverage_state_from_proto(request.coverage_state)
+            boost = engine.get_coverage_boost(profile_id, coverage, self.control.state)
+            return regime_pb2.GetCoverageBoostResponse(boost=boost)
+        except Exception as exc:  # noqa: BLE001
+            await abort_with(context, exc, "GetCoverageBoost")
+
+    async def GetControl(self, request, context):
+        return regime_pb2.GetControlResponse(
+            control=wire.control_to_proto(self.control.state), revision=self.control.wire_revision
+        )
+
+    async def StreamSessionState(self, request, context):
+        try:
+            symbols = resolve_symbols(request.symbols)
+        except Exception as exc:  # noqa: BLE001
+            await abort_with(context, exc, "StreamSessionState")
+            return
+        interval_ms = request.interval_ms or self.default_interval_ms
+        interval_s = min(max(interval_ms, MIN_INTERVAL_MS), MAX_INTERVAL_MS) / 1000.0
+        self.active_streams += 1
+        try:
+            loop = asyncio.get_running_loop()
+            next_due = loop.time()
+            while True:
+                version = self.control.version
+                try:
+                    snapshot = self._snapshot(self.now_ts(), symbols)
+                except Exception as exc:  # noqa: BLE001
+                    await abort_with(context, exc, "StreamSessionState")
+                    return
+                await context.write(snapshot)
+                # A fixed cadence (not "interval after the write") so slow writes do not drift it.
+                next_due += interval_s
+                now = loop.time()
+                if next_due < now:
+                    next_due = now
+                if await self.control.wait_change(version, next_due - now):
+                    # Pushed at once; the periodic cadence restarts from this push.
+                    next_due = loop.time()
+        finally:
+            self.active_streams -= 1
+
+
+@dataclass
+class RegimeServer:
+    """A running regime server: ``port`` is the bound port (the one chosen when asked for 0)."""
+
+    server: grpc.aio.Server
+    port: int
+    host: str
+    servicer: RegimeServicer
+    control: LiveControl
+    follower: ControlFollower | None
+    health: health.aio.HealthServicer
+    _stopped: bool = field(default=False, repr=False)
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    async def wait_for_control(self, timeout: float = 5.0) -> None:
+        """Wait until the KV watch delivered its first state (tests and orderly boots use this)."""
+        if self.follower is not None:
+            await asyncio.wait_for(self.follower.watching.wait(), timeout)
+
+    async def stop(self, grace: float | None = None) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+        if self.follower is not None:
+            await self.follower.stop()
+
+
+def _split_addr(addr: str) -> tuple[str, int]:
+    host, _, port = addr.rpartition(":")
+    return (host.strip("[]") or "127.0.0.1"), int(port)
+
+
+async def serve(
+    settings: Settings,
+    *,
+    nc: NatsClient | None = None,
+    addr: str | None = None,
+    control_bucket: str = CONTROL_BUCKET,
+    follow_control: bool = True,
+    clock: SessionClock | None = None,
+    wall_clock: WallClock = wall_ms,
+) -> RegimeServer:
+    """Start the regime gRPC server and the control watch; returns at once with a handle.
+
+    ``addr`` overrides ``settings.regime_grpc_addr`` (port 0 picks a free port). Without ``nc``
+    the server connects to ``settings.nats_url`` itself, retrying in the background while NATS
+    is down; until a control arrives it serves the defaults.
+    """
+    bind = addr or settings.regime_grpc_addr
+    host, _ = _split_addr(bind)
+    control = LiveControl()
+    servicer = RegimeServicer(
+        control,
+        clock or SessionClock(speed=settings.speed),
+        settings.symbols,
+        settings.regime_stream_interval_ms,
+        wall_clock,
+    )
+    server = grpc.aio.server()
+    regime_pb2_grpc.add_RegimeServiceServicer_to_server(servicer, server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+    )
+    port = server.add_insecure_port(bind)
+    if port == 0:
+        raise OSError(f"could not bind the regime gRPC server to {bind}")
+    await server.start()
+    await health_servicer.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
+    await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+
+    follower = None
+    if follow_control:
+        follower = ControlFollower(control, settings.nats_url, nc, control_bucket)
+        follower.start()
+    log.info("regime gRPC server listening on %s:%d", host, port)
+    return RegimeServer(server, port, host, servicer, control, follower, health_servicer)
