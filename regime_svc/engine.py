@@ -1,0 +1,272 @@
+"""The deterministic regime engine: session, underlying, scenario weights and coverage boost at any ts.
+
+Pure functions of ``(ts, control, symbols)``. Each day's schedule and each symbol's day path are
+computed once (bounded work) and memoised, so any instant is a handful of array lookups.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Iterable
+
+import numpy as np
+
+from synthmarket.calendar import (
+    EXCHANGE_TZ,
+    MS_PER_DAY,
+    MS_PER_MINUTE,
+    SESSION_MINUTES,
+    TradingDay,
+    exchange_date,
+    is_trading_date,
+    trading_day,
+)
+from synthmarket.control import SyntheticControlState
+from synthmarket.presets import SyntheticControlPresetId, preset_spec
+from synthmarket.universe import DEFAULT_SYMBOLS, UNIVERSE, UnknownSymbolError, resolve_symbols
+
+from regime_svc.coverage_boost import coverage_boost
+from regime_svc.focus import universe_day
+from regime_svc.market import PHASES
+from regime_svc.model import CoverageState, ScenarioWeights, SessionState, UnderlyingState
+from regime_svc.paths import SPREAD_Z_SCALE, SymbolPath, symbol_path
+from regime_svc.weights import arrival_intensity, family_weights
+
+__all__ = [
+    "OutsideSessionError",
+    "get_session_state",
+    "get_underlying_state",
+    "get_scenario_weights",
+    "get_coverage_boost",
+    "underlying_path",
+]
+
+LAST_MINUTE = SESSION_MINUTES - 1
+# 17:00 UTC falls inside the exchange's calendar day in both EST and EDT.
+_MIDDAY_UTC_MS = 17 * 3_600_000
+
+
+class OutsideSessionError(ValueError):
+    """The timestamp is not inside a regular session (09:30-16:00 New York time on a weekday)."""
+
+
+@lru_cache(maxsize=64)
+def _trading_day_of_utc_day(utc_day: int) -> TradingDay | None:
+    # A New York regular session never crosses UTC midnight, so the UTC day finds it.
+    date = exchange_date(utc_day * MS_PER_DAY + _MIDDAY_UTC_MS)
+    return trading_day(date) if is_trading_date(date) else None
+
+
+def _session_day(ts: int) -> TradingDay:
+    td = _trading_day_of_utc_day(ts // MS_PER_DAY)
+    if td is None or not td.open_ms <= ts <= td.close_ms:
+        local = dt.datetime.fromtimestamp(ts / 1000, EXCHANGE_TZ)
+        raise OutsideSessionError(
+            f"ts={ts} ({local:%Y-%m-%d %a %H:%M:%S} New York) is outside the regular session "
+            "09:30-16:00 on a weekday; map wall time into a session first"
+        )
+    return td
+
+
+@lru_cache(maxsize=32)
+def _resolve(symbols: tuple[str, ...]) -> tuple[str, ...]:
+    resolved = resolve_symbols(symbols)
+    if not resolved:
+        raise ValueError("symbols must name at least one symbol")
+    return resolved
+
+
+def _universe(symbols: Iterable[str] | None) -> tuple[str, ...]:
+    if symbols is None:
+        return DEFAULT_SYMBOLS
+    return _resolve(tuple(symbols))
+
+
+def _key(control: SyntheticControlState) -> tuple[int, SyntheticControlPresetId]:
+    return int(control.shared_seed), SyntheticControlPresetId(control.preset_id)
+
+
+def _check_symbol(symbol: str) -> None:
+    if symbol not in UNIVERSE:
+        raise UnknownSymbolError(symbol)
+
+
+def get_session_state(ts: int, control: SyntheticControlState, *,
+                      symbols: tuple[str, ...] | None = None) -> SessionState:
+    """Market-wide state at ``ts``; focus and event symbols are drawn from ``symbols`` (default universe)."""
+    ts = int(ts)
+    td = _session_day(ts)
+    seed, preset = _key(control)
+    uday = universe_day(td.ordinal, seed, preset, _universe(symbols))
+    day = uday.day
+    off = ts - td.open_ms
+    mark = off // MS_PER_MINUTE
+    m = mark if mark < LAST_MINUTE else LAST_MINUTE
+    nxt = mark + 1 if mark < SESSION_MINUTES else SESSION_MINUTES
+    frac = (off % MS_PER_MINUTE) / MS_PER_MINUTE
+    run = day.runs[day.run_of.item(m)]
+
+    def level(arr: np.ndarray) -> float:
+        a = arr.item(mark)
+        return a + (arr.item(nxt) - a) * frac
+
+    return SessionState(
+        ts=ts,
+        session_phase=PHASES[day.phase.item(m)],
+        regime=run.regime,
+        volatility_level=level(day.vol_level),
+        liquidity_level=level(day.liquidity),
+        quote_cleanliness=level(day.cleanliness),
+        focus_symbols=uday.focus_by_run[run.index],
+        event_symbols=uday.event_by_minute[m],
+        seed_bucket=ts // MS_PER_MINUTE,
+        regime_started_ms=td.open_ms + run.start * MS_PER_MINUTE,
+        regime_ends_ms=td.open_ms + run.end * MS_PER_MINUTE,
+        minute_of_session=off / MS_PER_MINUTE,
+    )
+
+
+def _path(symbol: str, td: TradingDay, control: SyntheticControlState,
+          symbols: tuple[str, ...] | None) -> SymbolPath:
+    _check_symbol(symbol)
+    seed, preset = _key(control)
+    return symbol_path(td.ordinal, seed, preset, _universe(symbols), symbol, td.open_ms)
+
+
+def _quote(price: float, spread_bps: float) -> tuple[float, float]:
+    half = price * spread_bps / 20000.0
+    bid_ticks = math.floor((price - half) * 100.0 + 0.5)
+    ask_ticks = max(math.floor((price + half) * 100.0 + 0.5), bid_ticks + 1)
+    return bid_ticks / 100.0, ask_ticks / 100.0
+
+
+def get_underlying_state(symbol: str, ts: int, control: SyntheticControlState,
+                         session_state: SessionState | None = None, *,
+                         symbols: tuple[str, ...] | None = None) -> UnderlyingState:
+    """One symbol at ``ts``. Pass the ``symbols`` used for the session state when not the default."""
+    ts = int(ts)
+    td = _session_day(ts)
+    path = _path(symbol, td, control, symbols)
+    off = ts - td.open_ms
+    k = off // 1000
+    frac = (off % 1000) / 1000.0
+    ps = path.price_sec
+    p0 = ps.item(k)
+    price = p0 + (ps.item(k + 1) - p0) * frac
+    prev_off = off - MS_PER_MINUTE if off > MS_PER_MINUTE else 0
+    kp = prev_off // 1000
+    fp = (prev_off % 1000) / 1000.0
+    q0 = ps.item(kp)
+    prev = q0 + (ps.item(kp + 1) - q0) * fp
+    spread = path.spread_sec.item(k)
+    bid, ask = _quote(price, spread)
+    mark = off // MS_PER_MINUTE
+    m = mark if mark < LAST_MINUTE else LAST_MINUTE
+    if session_state is not None:
+        is_focus = symbol in session_state.focus_symbols
+        is_event = symbol in session_state.event_symbols
+    else:
+        is_focus = bool(path.is_focus.item(m))
+        is_event = bool(path.is_event.item(m))
+    typical = path.typical_spread_bps
+    return UnderlyingState(
+        symbol=symbol,
+        ts=ts,
+        price=price,
+        bid=bid,
+        ask=ask,
+        spread_bps=spread,
+        volatility=path.volatility.item(m),
+        drift_bps_per_min=path.drift_bps.item(m),
+        underlying_move_bps=(price - prev) / prev * 1e4,
+        nbbo_spread_z=(spread - typical) / (SPREAD_Z_SCALE * typical),
+        execution_iv_shock=path.iv_shock.item(m),
+        atm_iv=path.atm_iv.item(m),
+        skew=path.skew.item(m),
+        is_focus=is_focus,
+        is_event=is_event,
+    )
+
+
+def get_scenario_weights(symbol: str, ts: int, control: SyntheticControlState,
+                         session_state: SessionState | None = None, *,
+                         symbols: tuple[str, ...] | None = None) -> ScenarioWeights:
+    """Weights over the seven scenario families for ``symbol`` at ``ts`` (summing to 1)."""
+    _check_symbol(symbol)
+    state = session_state if session_state is not None else get_session_state(ts, control, symbols=symbols)
+    spec = preset_spec(control.preset_id)
+    weights = family_weights(symbol, state, spec, control.profile_weights)
+    return ScenarioWeights(
+        symbol=symbol,
+        ts=int(ts),
+        weights=MappingProxyType(weights),
+        intensity=arrival_intensity(UNIVERSE[symbol], state, spec),
+    )
+
+
+def get_coverage_boost(profile_id: str, coverage_state: CoverageState,
+                       control: SyntheticControlState) -> float:
+    """Multiplier in [1, MAX_COVERAGE_BOOST] for a public profile missing from the coverage window."""
+    return coverage_boost(profile_id, coverage_state, control)
+
+
+def _fill(out: dict[str, np.ndarray], sel: np.ndarray, ts: np.ndarray, td: TradingDay,
+          path: SymbolPath) -> None:
+    off = ts - td.open_ms
+    k = off // 1000
+    frac = (off % 1000) / 1000.0
+    ps = path.price_sec
+    price = ps[k] + (ps[k + 1] - ps[k]) * frac
+    prev_off = np.where(off > MS_PER_MINUTE, off - MS_PER_MINUTE, 0)
+    kp = prev_off // 1000
+    fp = (prev_off % 1000) / 1000.0
+    prev = ps[kp] + (ps[kp + 1] - ps[kp]) * fp
+    spread = path.spread_sec[k]
+    half = price * spread / 20000.0
+    bid_ticks = np.floor((price - half) * 100.0 + 0.5)
+    ask_ticks = np.maximum(np.floor((price + half) * 100.0 + 0.5), bid_ticks + 1)
+    m = np.minimum(off // MS_PER_MINUTE, LAST_MINUTE)
+    typical = path.typical_spread_bps
+    out["price"][sel] = price
+    out["bid"][sel] = bid_ticks / 100.0
+    out["ask"][sel] = ask_ticks / 100.0
+    out["spread_bps"][sel] = spread
+    out["volatility"][sel] = path.volatility[m]
+    out["drift_bps_per_min"][sel] = path.drift_bps[m]
+    out["underlying_move_bps"][sel] = (price - prev) / prev * 1e4
+    out["nbbo_spread_z"][sel] = (spread - typical) / (SPREAD_Z_SCALE * typical)
+    out["execution_iv_shock"][sel] = path.iv_shock[m]
+    out["atm_iv"][sel] = path.atm_iv[m]
+    out["skew"][sel] = path.skew[m]
+    out["is_focus"][sel] = path.is_focus[m]
+    out["is_event"][sel] = path.is_event[m]
+
+
+_FLOAT_KEYS = ("price", "bid", "ask", "spread_bps", "volatility", "drift_bps_per_min", "underlying_move_bps",
+               "nbbo_spread_z", "execution_iv_shock", "atm_iv", "skew")
+
+
+def underlying_path(symbol: str, ts_array: np.ndarray, control: SyntheticControlState, *,
+                    symbols: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+    """Vectorised ``get_underlying_state``: one array per UnderlyingState field, same numbers."""
+    _check_symbol(symbol)
+    ts = np.asarray(ts_array, dtype=np.int64)
+    out: dict[str, np.ndarray] = {key: np.empty(ts.shape, dtype=float) for key in _FLOAT_KEYS}
+    out["is_focus"] = np.empty(ts.shape, dtype=bool)
+    out["is_event"] = np.empty(ts.shape, dtype=bool)
+    if ts.size == 0:
+        return out
+    utc_days = ts // MS_PER_DAY
+    for utc_day in np.unique(utc_days):
+        sel = utc_days == utc_day
+        part = ts[sel]
+        td = _trading_day_of_utc_day(int(utc_day))
+        lo, hi = int(part.min()), int(part.max())
+        if td is None or lo < td.open_ms or hi > td.close_ms:
+            bad = lo if td is None or lo < td.open_ms else hi
+            _session_day(bad)   # raises OutsideSessionError with the message
+        _fill(out, sel, part, td, _path(symbol, td, control, symbols))
+    return out

@@ -1,0 +1,192 @@
+"""Per-symbol day arrays: 1-second price path (Brownian bridge inside minutes), spreads, vol, IV."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from synthmarket import rng
+from synthmarket.calendar import SESSION_MINUTES
+from synthmarket.presets import Regime, SyntheticControlPresetId
+from synthmarket.universe import UNIVERSE
+
+from regime_svc.events import gap_fraction
+from regime_svc.focus import UniverseDay, symbol_events, universe_day
+from regime_svc.market import (
+    MARKET_ANNUAL_VOL,
+    MINUTES_PER_YEAR,
+    REGIMES,
+    ar1,
+    smooth,
+    student_t,
+)
+from regime_svc.regimes import IDX
+
+SECONDS = SESSION_MINUTES * 60
+SPREAD_Z_SCALE = 0.35      # one "z" = spread 35% away from the name's typical spread
+SPREAD_NORM = 1.25         # makes calm midday conditions quote the typical spread
+
+_R = IDX
+_RC, _ER, _AC = _R[Regime.RETAIL_CHASE], _R[Regime.EVENT_RAMP], _R[Regime.ARB_CALM]
+_TU, _TD = _R[Regime.TREND_UP], _R[Regime.TREND_DOWN]
+
+REGIME_SPREAD = np.array([{Regime.TREND_UP: 1.05, Regime.TREND_DOWN: 1.1, Regime.MEAN_REVERT: 0.95,
+                           Regime.RETAIL_CHASE: 1.3, Regime.EVENT_RAMP: 1.15, Regime.DEALER_GAMMA: 1.0,
+                           Regime.ARB_CALM: 0.85}[r] for r in REGIMES])
+REGIME_SKEW = np.array([{Regime.TREND_UP: 0.9, Regime.TREND_DOWN: 1.45, Regime.MEAN_REVERT: 1.0,
+                         Regime.RETAIL_CHASE: 0.7, Regime.EVENT_RAMP: 1.1, Regime.DEALER_GAMMA: 1.1,
+                         Regime.ARB_CALM: 0.95}[r] for r in REGIMES])
+# Vol points added at execution: aggressive, crowded tape pays up; calm arbitrage tape does not.
+REGIME_IV_SHOCK = np.array([{Regime.TREND_UP: 0.004, Regime.TREND_DOWN: 0.008, Regime.MEAN_REVERT: 0.002,
+                             Regime.RETAIL_CHASE: 0.02, Regime.EVENT_RAMP: 0.015, Regime.DEALER_GAMMA: 0.006,
+                             Regime.ARB_CALM: 0.0}[r] for r in REGIMES])
+# Drift of a name in units of its own per-minute sigma.
+CHASE_DRIFT_SIGMA = 0.12
+RAMP_DRIFT_SIGMA = 0.08
+FOLLOW_DRIFT_SIGMA = 0.06
+
+
+@dataclass(frozen=True)
+class SymbolPath:
+    symbol: str
+    open_ms: int
+    typical_spread_bps: float
+    price_sec: np.ndarray      # float[SECONDS + 2]: mid at each second mark (last entry repeated)
+    spread_sec: np.ndarray     # float[SECONDS + 2]: quoted spread in bps, held for one second
+    volatility: np.ndarray     # float[390]: annualised instantaneous volatility
+    drift_bps: np.ndarray      # float[390]
+    atm_iv: np.ndarray         # float[390]
+    skew: np.ndarray           # float[390]
+    iv_shock: np.ndarray       # float[390]
+    is_focus: np.ndarray       # bool[390]
+    is_event: np.ndarray       # bool[390]
+    minute_log: np.ndarray     # float[391]: log mid at each minute mark (jumps included)
+
+
+def _membership(uday: UniverseDay, symbol: str) -> tuple[np.ndarray, np.ndarray]:
+    day = uday.day
+    focus_run = np.array([symbol in f for f in uday.focus_by_run], dtype=bool)
+    is_focus = focus_run[day.run_of]
+    is_event = np.array([symbol in e for e in uday.event_by_minute], dtype=bool)
+    return is_focus, is_event
+
+
+@lru_cache(maxsize=96)
+def symbol_path(ordinal: int, seed: int, preset_id: SyntheticControlPresetId, symbols: tuple[str, ...],
+                symbol: str, open_ms: int) -> SymbolPath:
+    uday = universe_day(ordinal, seed, preset_id, symbols)
+    day = uday.day
+    spec = UNIVERSE[symbol]
+    minutes = np.arange(SESSION_MINUTES, dtype=float)
+    reg = day.regime_idx
+    is_focus, is_event = _membership(uday, symbol)
+    slots = symbol_events(uday, symbol)
+
+    # Volatility: market part through beta, idiosyncratic part with its own clustering.
+    market_sig = spec.beta * day.market_sigma
+    idio_annual = math.sqrt(max(spec.annual_vol**2 - (spec.beta * MARKET_ANNUAL_VOL) ** 2,
+                                (0.25 * spec.annual_vol) ** 2))
+    gen = rng.generator(seed, ordinal, symbol, "idio")
+    g = ar1(0.25 * math.sqrt(1 - 0.97**2) * gen.standard_normal(SESSION_MINUTES), 0.97,
+            0.25 * float(gen.standard_normal()))
+    event_vol = np.ones(SESSION_MINUTES)
+    for slot in slots:
+        since = minutes - slot.minute
+        event_vol *= np.where((since >= 0) & (since < 45), 1.0 + 1.5 * np.exp(-np.maximum(since, 0) / 10.0), 1.0)
+        event_vol *= np.where((since >= -30) & (since < 0), 1.2, 1.0)
+    idio_sig = (idio_annual / math.sqrt(MINUTES_PER_YEAR)) * day.vol_level[:SESSION_MINUTES] \
+        * np.exp(g - 0.03) * event_vol
+    total_sig = np.sqrt(market_sig**2 + idio_sig**2)
+
+    # Idiosyncratic drift: chased focus names rise, event names ramp then follow through.
+    drift = np.zeros(SESSION_MINUTES)
+    strength = np.array([run.trend_strength for run in day.runs])[day.run_of]
+    drift += np.where((reg == _RC) & is_focus, CHASE_DRIFT_SIGMA * strength, 0.0)
+    for slot in slots:
+        ahead = slot.minute - minutes
+        drift += np.where((reg == _ER) & (ahead > 0) & (ahead <= 60), slot.gap_sign * RAMP_DRIFT_SIGMA, 0.0)
+        drift += np.where((ahead <= 0) & (-ahead < slot.after_minutes), slot.gap_sign * FOLLOW_DRIFT_SIGMA, 0.0)
+    idio_drift = drift * total_sig
+
+    z = student_t(gen, SESSION_MINUTES)
+    market_ret = np.diff(day.market_log)
+    open_gen = rng.generator(seed, ordinal, symbol, "open")
+    log_open = math.log(spec.ref_price) + spec.annual_vol * math.sqrt(5 / 252) * float(open_gen.standard_normal())
+    log_min = np.empty(SESSION_MINUTES + 1)
+    log_min[0] = log_open
+    run_starts = {run.start for run in day.runs}
+    idio = 0.0
+    anchor = 0.0
+    kappa = day.kappa
+    for m in range(SESSION_MINUTES):
+        if m in run_starts:
+            anchor = idio
+        step = idio_drift[m] + idio_sig[m] * z[m] - kappa[m] * (idio - anchor)
+        idio += step
+        log_min[m + 1] = log_min[m] + spec.beta * market_ret[m] + step
+
+    # Brownian bridge at 1-second resolution between the minute marks.
+    bridge_gen = rng.generator(seed, ordinal, symbol, "bridge")
+    w = np.zeros((SESSION_MINUTES, 61))
+    w[:, 1:] = np.cumsum(bridge_gen.standard_normal((SESSION_MINUTES, 60)), axis=1)
+    frac = np.arange(61) / 60.0
+    bridge = (w - frac * w[:, 60:61])[:, :60] * (total_sig / math.sqrt(60.0))[:, None]
+    diff = np.diff(log_min)
+    log_sec = np.empty(SECONDS + 2)
+    log_sec[:SECONDS] = (log_min[:-1, None] + frac[None, :60] * diff[:, None] + bridge).ravel()
+    log_sec[SECONDS] = log_min[-1]
+    # Scheduled events gap at their exact time.
+    for slot in slots:
+        jump = gap_fraction(slot, spec.annual_vol)
+        log_sec[slot.minute * 60:SECONDS + 1] += jump
+        log_min[slot.minute:] += jump
+    log_sec[SECONDS + 1] = log_sec[SECONDS]
+    price_sec = np.exp(log_sec)
+
+    # Spreads: typical x open/close U-shape x regime x preset, wider when the book is thin or dirty.
+    grid = np.arange(SESSION_MINUTES + 1, dtype=float)
+    reg_ext = np.append(reg, reg[-1])
+    u_spread = 1.0 + 1.5 * np.exp(-grid / 15.0) + 0.3 * np.exp(-(SESSION_MINUTES - grid) / 20.0)
+    spread_min = (spec.typical_spread_bps * u_spread * smooth(REGIME_SPREAD[reg_ext], 0.3)
+                  * day.spec.spread_mult * (1.0 + 1.2 * (1.0 - day.liquidity))
+                  * (1.0 + 0.8 * (1.0 - day.cleanliness)) / SPREAD_NORM)
+    for slot in slots:
+        spread_min *= 1.0 + 0.8 * np.exp(-np.abs(grid - slot.minute) / 4.0)
+    focus_ext = np.append(is_focus, is_focus[-1])
+    spread_min *= np.where((reg_ext == _RC) & focus_ext, 1.2, 1.0)
+    sec_grid = np.arange(SECONDS + 2) / 60.0
+    spread_base = np.interp(sec_grid, grid, spread_min)
+    noise = rng.generator(seed, ordinal, symbol, "spread").standard_normal(SECONDS + 2 + 15)
+    smooth_noise = (np.cumsum(noise)[15:] - np.cumsum(noise)[:-15]) / math.sqrt(15.0)
+    spread_sec = spread_base * np.exp(0.12 * smooth_noise)
+
+    # Options-facing numbers.
+    vol_ann = total_sig * math.sqrt(MINUTES_PER_YEAR)
+    iv_factor = np.ones(SESSION_MINUTES)
+    before_any = np.zeros(SESSION_MINUTES, dtype=bool)
+    for slot in slots:
+        ahead = slot.minute - minutes
+        iv_factor *= np.where(ahead > 0, 1.0 + 0.45 * np.exp(-ahead / 150.0),
+                              0.8 + 0.15 * (1.0 - np.exp(ahead / 90.0)))
+        before_any |= (ahead > 0) & (ahead <= 90)
+    vol_level = day.vol_level[:SESSION_MINUTES]
+    atm_iv = spec.annual_vol * (0.55 + 0.45 * vol_level) * iv_factor
+    base_skew = -1.0 if spec.sector == "index_etf" else -0.6
+    skew = np.minimum(base_skew * smooth(REGIME_SKEW[reg], 0.3) * (1.0 + 0.25 * (vol_level - 1.0)), -0.05)
+    shock = REGIME_IV_SHOCK[reg] * np.where((reg == _RC) & is_focus, 2.0, 1.0)
+    shock = shock * np.where((reg == _ER) & is_event & before_any, 2.5, 1.0)
+    shock = shock * (1.0 + (1.0 - day.cleanliness[:SESSION_MINUTES]))
+    drift_bps = (spec.beta * day.market_drift + idio_drift) * 1e4
+
+    return SymbolPath(
+        symbol=symbol, open_ms=open_ms, typical_spread_bps=spec.typical_spread_bps,
+        price_sec=price_sec, spread_sec=spread_sec, volatility=vol_ann, drift_bps=drift_bps,
+        atm_iv=atm_iv, skew=skew, iv_shock=shock, is_focus=is_focus, is_event=is_event,
+        minute_log=log_min,
+    )
+
+
+__all__ = ["SymbolPath", "symbol_path", "SECONDS", "SPREAD_Z_SCALE", "_TU", "_TD", "_AC"]

@@ -1,0 +1,92 @@
+"""Scenario-family weights and arrival intensity for one symbol given the session state."""
+
+from __future__ import annotations
+
+import math
+from types import MappingProxyType
+from typing import Mapping
+
+from synthmarket.calendar import SESSION_MINUTES
+from synthmarket.presets import PresetSpec, Regime
+from synthmarket.profiles import FAMILY_IDS, NEUTRAL_NOISE, PUBLIC_PROFILE_IDS, SmartMoneyProfileId as P
+from synthmarket.universe import SymbolSpec
+
+from regime_svc.model import SessionPhase, SessionState
+
+ID, RW, ED, VS, AR, HR = (p.value for p in (P.INSTITUTIONAL_DIRECTIONAL, P.RETAIL_WHALE, P.EVENT_DRIVEN,
+                                            P.VOL_SELLER, P.ARBITRAGE, P.HEDGE_REACTIVE))
+
+# Each regime's own mix of the six public families (every entry > 0: any category can show up).
+REGIME_MIX: Mapping[Regime, Mapping[str, float]] = MappingProxyType({
+    Regime.TREND_UP: {ID: 0.35, RW: 0.18, ED: 0.12, VS: 0.12, AR: 0.08, HR: 0.15},
+    Regime.TREND_DOWN: {ID: 0.33, RW: 0.15, ED: 0.12, VS: 0.08, AR: 0.08, HR: 0.24},
+    Regime.MEAN_REVERT: {ID: 0.14, RW: 0.10, ED: 0.10, VS: 0.28, AR: 0.18, HR: 0.20},
+    Regime.RETAIL_CHASE: {ID: 0.12, RW: 0.45, ED: 0.12, VS: 0.06, AR: 0.05, HR: 0.20},
+    Regime.EVENT_RAMP: {ID: 0.15, RW: 0.15, ED: 0.45, VS: 0.08, AR: 0.05, HR: 0.12},
+    Regime.DEALER_GAMMA: {ID: 0.10, RW: 0.12, ED: 0.08, VS: 0.15, AR: 0.10, HR: 0.45},
+    Regime.ARB_CALM: {ID: 0.10, RW: 0.06, ED: 0.08, VS: 0.30, AR: 0.38, HR: 0.08},
+})
+# The family a regime is "about": boosted on the regime's focus symbols.
+HEADLINE: Mapping[Regime, str] = MappingProxyType({
+    Regime.TREND_UP: ID, Regime.TREND_DOWN: ID, Regime.MEAN_REVERT: VS, Regime.RETAIL_CHASE: RW,
+    Regime.EVENT_RAMP: ED, Regime.DEALER_GAMMA: HR, Regime.ARB_CALM: AR,
+})
+PHASE_TILT: Mapping[SessionPhase, Mapping[str, float]] = MappingProxyType({
+    SessionPhase.OPEN: {ID: 1.3, RW: 1.3, VS: 0.7, AR: 0.7},
+    SessionPhase.MIDDAY: {VS: 1.2, AR: 1.2},
+    SessionPhase.POWER_HOUR: {HR: 1.5, RW: 1.2, VS: 1.1},
+    SessionPhase.AFTER_EVENT: {ED: 1.8, ID: 1.1},
+})
+# Families the flow footprints keep off event symbols, and the one that lives only on them.
+NOT_ON_EVENT_SYMBOLS = (ID, RW, HR)
+EVENT_ONLY = ED
+NEUTRAL_BASE = 0.85
+FOCUS_HEADLINE_BOOST = 1.6
+EVENT_SYMBOL_BOOST = 3.0
+
+REGIME_ACTIVITY: Mapping[Regime, float] = MappingProxyType({
+    Regime.TREND_UP: 1.1, Regime.TREND_DOWN: 1.15, Regime.MEAN_REVERT: 0.9, Regime.RETAIL_CHASE: 1.4,
+    Regime.EVENT_RAMP: 1.2, Regime.DEALER_GAMMA: 1.1, Regime.ARB_CALM: 0.75,
+})
+BASE_ARRIVALS_PER_MIN = 0.5
+
+
+def family_weights(symbol: str, state: SessionState, spec: PresetSpec,
+                   profile_weights: Mapping[str, float]) -> dict[str, float]:
+    """Normalised weights over FAMILY_IDS (sum 1)."""
+    mix = REGIME_MIX[state.regime]
+    tilt = PHASE_TILT[state.session_phase]
+    is_event = symbol in state.event_symbols
+    is_focus = symbol in state.focus_symbols
+    headline = HEADLINE[state.regime]
+    raw: dict[str, float] = {}
+    for fam in PUBLIC_PROFILE_IDS:
+        w = mix[fam] * tilt.get(fam, 1.0) * spec.family_bias.get(fam, 1.0) * spec.labeled_intensity
+        w *= profile_weights.get(fam, 1.0)
+        if is_focus and fam == headline:
+            w *= FOCUS_HEADLINE_BOOST
+        if is_event:
+            if fam in NOT_ON_EVENT_SYMBOLS:
+                w = 0.0
+            elif fam == EVENT_ONLY:
+                w *= EVENT_SYMBOL_BOOST
+        elif fam == EVENT_ONLY:
+            w = 0.0
+        raw[fam] = w
+    # Dirty quotes mean more stale-quote noise on the tape.
+    raw[NEUTRAL_NOISE] = NEUTRAL_BASE * (1.0 + 0.3 * (1.0 - state.quote_cleanliness))
+    total = sum(raw.values())
+    return {fam: raw[fam] / total for fam in FAMILY_IDS}
+
+
+def arrival_intensity(sym: SymbolSpec, state: SessionState, spec: PresetSpec) -> float:
+    """Expected scenario arrivals per minute: thick at the open and in power hour, more on focus names."""
+    m = state.minute_of_session
+    season = 1.0 + 1.2 * math.exp(-m / 20.0) + 0.6 * math.exp(-(SESSION_MINUTES - m) / 30.0)
+    x = BASE_ARRIVALS_PER_MIN * season * REGIME_ACTIVITY[state.regime] * spec.labeled_intensity
+    if sym.symbol in state.focus_symbols:
+        x *= 1.8
+    if sym.symbol in state.event_symbols:
+        x *= 1.5
+    # Tighter, deeper names trade more options.
+    return x * (0.6 / sym.typical_spread_bps) ** 0.3
