@@ -1,0 +1,27 @@
+"""The gateway's Flask app factory: one settings object and one set of clients, passed in."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_sock import Sock
+
+from synthmarket.settings import Settings
+
+from admin_gateway.admin import init_admin
+from admin_gateway.backend import GatewayClients
+from admin_gateway.errors import register_error_handlers
+from admin_gateway.openapi import init_openapi
+from admin_gateway.public import init_public
+
+
+def create_app(settings: Settings, clients: GatewayClients) -> Flask:
+    """Build the app. ``clients`` is started by the caller and closed by the caller."""
+    app = Flask("admin_gateway", static_folder=None)
+    app.json.sort_keys = False
+    app.extensions["gateway.settings"] = settings
+    app.extensions["gateway.clients"] = clients
+    register_error_handlers(app)
+    init_admin(app)
+    init_public(app, Sock(app))
+    init_openapi(app)
+    return app

@@ -1,0 +1,135 @@
+"""Public smart-money routes: /flow, /history and /replay over HTTP, /ws/smart-money over websocket."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any, Iterator
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request, stream_with_context
+from flask_sock import Sock
+from simple_websocket import ConnectionClosed
+
+from admin_gateway.errors import GatewayError, error_response
+from admin_gateway.events_cache import CachedEvent
+from admin_gateway.params import parse_flow, parse_history, parse_replay, parse_ws
+
+log = logging.getLogger(__name__)
+
+WS_ENDPOINT = "public_ws_smart_money"
+WS_IDLE_POLL_S = 1.0
+# One replay pause never exceeds this, so a paced replay of a quiet stretch stays responsive.
+REPLAY_MAX_PAUSE_S = 60.0
+
+bp = Blueprint("public", __name__)
+
+
+def _clients():
+    return current_app.extensions["gateway.clients"]
+
+
+def _args() -> dict[str, list[str]]:
+    return request.args.to_dict(flat=False)
+
+
+def event_json(item: CachedEvent) -> dict[str, Any]:
+    # SmartMoneyEvent.to_dict() holds only public fields; nothing is added here.
+    return item.event.to_dict()
+
+
+@bp.get("/flow/smart-money")
+def flow() -> Response:
+    limit, flt = parse_flow(_args())
+    items = _clients().recent_events(limit, flt)
+    return jsonify({"events": [event_json(i) for i in items], "count": len(items)})
+
+
+@bp.get("/history/smart-money")
+def history() -> Response:
+    query = parse_history(_args())
+    page = _clients().history(query)
+    return jsonify({
+        "events": [event_json(i) for i in page.events],
+        "count": len(page.events),
+        "next_cursor": page.next_cursor,
+    })
+
+
+def _wants_sse() -> bool:
+    accept = request.accept_mimetypes
+    return accept.best_match(["application/x-ndjson", "text/event-stream"]) == "text/event-stream" and (
+        accept["text/event-stream"] > accept["application/x-ndjson"]
+    )
+
+
+@bp.get("/replay/smart-money")
+def replay() -> Response:
+    query = parse_replay(_args())
+    sse = _wants_sse()
+    # Fetch the first page before answering so a NATS outage is a clean 503, not a cut stream.
+    events = _clients().replay(query)
+
+    def generate() -> Iterator[str]:
+        previous_ts: int | None = None
+        count = 0
+        try:
+            for item in events:
+                if query.speed > 0 and previous_ts is not None:
+                    pause = (item.event.ts - previous_ts) / 1000.0 / query.speed
+                    if pause > 0:
+                        time.sleep(min(pause, REPLAY_MAX_PAUSE_S))
+                previous_ts = item.event.ts
+                count += 1
+                payload = json.dumps(event_json(item), separators=(",", ":"))
+                if sse:
+                    yield f"id: {item.seq}\nevent: smart_money\ndata: {payload}\n\n"
+                else:
+                    yield payload + "\n"
+        except GatewayError as exc:
+            # Headers are gone by now: end the stream with an error record instead.
+            log.warning("replay stopped early: %s", exc.message)
+            body = json.dumps(exc.body(), separators=(",", ":"))
+            yield f"event: error\ndata: {body}\n\n" if sse else body + "\n"
+            return
+        if sse:
+            yield f"event: end\ndata: {json.dumps({'count': count})}\n\n"
+
+    mimetype = "text/event-stream" if sse else "application/x-ndjson"
+    response = Response(stream_with_context(generate()), mimetype=mimetype)
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+def validate_ws_request() -> Response | None:
+    """before_request for the websocket route: bad filters get a 400 before the upgrade."""
+    if request.endpoint != WS_ENDPOINT:
+        return None
+    try:
+        parse_ws(_args())
+    except GatewayError as exc:
+        return error_response(exc)
+    return None
+
+
+def ws_smart_money(ws) -> None:
+    flt = parse_ws(_args())
+    clients = _clients()
+    sub = clients.cache.subscribe(flt)
+    try:
+        while ws.connected:
+            item = sub.get(timeout=WS_IDLE_POLL_S)
+            if item is None:
+                continue
+            ws.send(json.dumps(event_json(item), separators=(",", ":")))
+    except ConnectionClosed:
+        pass
+    finally:
+        clients.cache.unsubscribe(sub)
+
+
+def init_public(app: Flask, sock: Sock) -> None:
+    app.register_blueprint(bp)
+    app.before_request(validate_ws_request)
+    sock.route("/ws/smart-money", endpoint=WS_ENDPOINT)(ws_smart_money)

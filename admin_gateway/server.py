@@ -1,0 +1,50 @@
+"""Serving the gateway with gunicorn's threaded worker (websockets need the raw socket it exposes)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+log = logging.getLogger(__name__)
+
+# Every open websocket holds one worker thread for its lifetime, so the pool is large.
+DEFAULT_THREADS = 1024
+
+
+class GatewayServer(BaseApplication):
+    """gunicorn in-process: one worker process (the events cache and its NATS feed live in it)."""
+
+    def __init__(self, app_factory: Callable[[], Flask], host: str, port: int, threads: int = DEFAULT_THREADS,
+                 log_level: str = "info", on_exit: Callable[[], Any] | None = None) -> None:
+        # The app (and its NATS connection and threads) is built inside the worker process:
+        # threads and sockets opened before gunicorn forks would not survive the fork.
+        self._app_factory = app_factory
+        self._options = {
+            "bind": f"{host}:{port}",
+            "workers": 1,
+            "worker_class": "gthread",
+            "threads": threads,
+            # Connections beyond the thread pool wait in keep-alive; keep room for them.
+            "worker_connections": threads * 2,
+            "keepalive": 5,
+            "graceful_timeout": 10,
+            "timeout": 60,
+            "loglevel": log_level.lower(),
+            "accesslog": None,
+            "errorlog": "-",
+            "proc_name": "synthmarket-gateway",
+        }
+        if on_exit is not None:
+            self._options["worker_exit"] = lambda _server, _worker: on_exit()
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            if key in self.cfg.settings and value is not None:
+                self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self._app_factory()
