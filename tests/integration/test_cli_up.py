@@ -1,0 +1,286 @@
+"""The ``synthmarket`` command line and ``synthmarket up`` run as a real process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import queue
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nats
+import pytest
+
+from synthmarket import __version__, cli
+from synthmarket.control import DEFAULT_CONTROL
+from synthmarket.control_store import load_control, write_control
+from synthmarket.embedded_nats import free_port
+from synthmarket.presets import REGIME_IDS, SyntheticControlPresetId
+from synthmarket.stack import ChildFailed, ProcessChild, Supervisor, tcp_ready
+
+pytestmark = pytest.mark.integration
+
+REGIME_LINE = re.compile(r"\| regime (" + "|".join(REGIME_IDS) + r") \|")
+NATS_LINE = re.compile(r"pid (\d+)\): nats://127\.0\.0\.1:(\d+)")
+
+
+def _synthmarket_exe() -> str:
+    # The console script of this venv, even when the venv is not activated.
+    beside = Path(sys.executable).parent / "synthmarket"
+    return str(beside) if beside.exists() else shutil.which("synthmarket") or "synthmarket"
+
+
+class Running:
+    """``synthmarket up`` as a child process whose output lines are read on a thread."""
+
+    def __init__(self, *args: str, env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            [_synthmarket_exe(), "up", *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self._queue.put(line.rstrip("\n"))
+        self._queue.put(None)
+
+    def wait_for(self, pattern: re.Pattern[str] | str, timeout: float = 20.0) -> re.Match[str]:
+        """Poll the output with a deadline until a line matches."""
+        rx = re.compile(pattern) if isinstance(pattern, str) else pattern
+        for line in self.lines:
+            if m := rx.search(line):
+                return m
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self._queue.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.lines.append(line)
+            if m := rx.search(line):
+                return m
+        output = "\n".join(self.lines)
+        raise AssertionError(f"no line matching {rx.pattern!r} within {timeout}s; output:\n{output}")
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 15.0) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(timeout=timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+        # Collect what it printed while shutting down.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                line = self._queue.get(timeout=0.5)
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.lines.append(line)
+        return code
+
+
+def _pid_gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return state == "Z"  # exited, only waiting to be reaped by init
+
+
+def _port_closed(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+@pytest.fixture
+def up_env(tmp_path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "NATS_URL"}
+    env.update(NATS_PORT=str(free_port()), SYNTH_DATA_DIR="", LOG_LEVEL="INFO", PYTHONUNBUFFERED="1")
+    return env
+
+
+async def _write_event_day(url: str) -> int:
+    nc = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=0)
+    try:
+        kv = await nc.jetstream().key_value("synthetic_control")
+        _, revision = await load_control(kv)
+        state = DEFAULT_CONTROL.with_update(preset_id=SyntheticControlPresetId.EVENT_DAY, updated_by="test")
+        return await write_control(kv, state, revision)
+    finally:
+        await nc.close()
+
+
+def test_up_reports_the_live_regime_follows_control_and_stops_cleanly_on_sigint(up_env):
+    port = int(up_env["NATS_PORT"])
+    up = Running("--interval", "0.3", env=up_env)
+    try:
+        nats_match = up.wait_for(NATS_LINE)
+        nats_pid, served_port = int(nats_match.group(1)), int(nats_match.group(2))
+        assert served_port == port, "NATS_PORT must be honoured when the port is free"
+        up.wait_for(REGIME_LINE)
+        assert "control balanced_demo (defaults)" in up.lines[-1]
+        revision = asyncio.run(_write_event_day(f"nats://127.0.0.1:{port}"))
+        up.wait_for(rf"control changed: event_day \(rev {revision}\)")
+        up.wait_for(rf"control event_day \(rev {revision}\)")
+    finally:
+        code = up.stop(signal.SIGINT)
+    assert code == 0, "\n".join(up.lines)
+    assert up.lines[-1] == "stopped"
+    assert _pid_gone(nats_pid), "the nats-server child must not outlive `synthmarket up`"
+    assert _port_closed(port)
+
+
+def test_up_moves_to_a_free_port_when_nats_port_is_taken(up_env):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        up_env["NATS_PORT"] = str(busy)
+        up = Running("--interval", "5", env=up_env)
+        try:
+            up.wait_for(rf"NATS port {busy} is taken; the embedded server uses free port \d+")
+            nats_match = up.wait_for(NATS_LINE)
+            assert int(nats_match.group(2)) != busy
+        finally:
+            code = up.stop(signal.SIGTERM)
+    assert code == 0, "\n".join(up.lines)
+    assert _pid_gone(int(nats_match.group(1)))
+
+
+def test_up_rejects_bad_settings_with_exit_code_2(up_env):
+    up_env["NATS_PORT"] = "not-a-port"
+    done = subprocess.run([_synthmarket_exe(), "up"], env=up_env, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2
+    assert "NATS_PORT" in done.stderr
+
+
+# -- the command table --------------------------------------------------------------------
+
+
+def test_version_flag(capsys):
+    with pytest.raises(SystemExit) as done:
+        cli.main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"synthmarket {__version__}"
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [([], "required: COMMAND"), (["launch"], "invalid choice: 'launch'"), (["up", "--bogus"], "--bogus")],
+)
+def test_bad_usage_exits_2_with_a_clear_message(capsys, argv, message):
+    with pytest.raises(SystemExit) as done:
+        cli.main(argv)
+    assert done.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_help_lists_commands_and_survives_a_command_that_cannot_import(capsys, monkeypatch):
+    monkeypatch.setitem(cli.COMMANDS, "later", "synthmarket.not_written_yet")
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    assert "up" in out and "Run the whole synthetic market locally" in out
+    assert "later" in out and "unavailable" in out
+    # Choosing `up` imports only `up`: the broken entry does not get in the way.
+    assert cli.build_parser(["up"]).parse_args(["up", "--interval", "2"]).interval == 2.0
+
+
+def test_a_command_is_one_line_in_the_table(monkeypatch, tmp_path):
+    (tmp_path / "hello_cmd.py").write_text(
+        '"""Say hello."""\n'
+        "def add_arguments(parser):\n    parser.add_argument('--name', default='market')\n"
+        "def run(args):\n    print('hello', args.name)\n    return 7\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(cli.COMMANDS, "hello", "hello_cmd")
+    assert cli.main(["hello", "--name", "desk"]) == 7
+
+
+# -- the process supervisor ---------------------------------------------------------------
+
+
+class FakeChild:
+    def __init__(self, name: str, journal: list[str], healthy: bool = True) -> None:
+        self.name, self.journal, self.healthy = name, journal, healthy
+        self.code: int | None = None
+
+    def start(self) -> None:
+        self.journal.append(f"start {self.name}")
+
+    def wait_healthy(self, timeout: float) -> None:
+        if not self.healthy:
+            raise ChildFailed(f"{self.name} unhealthy")
+        self.journal.append(f"healthy {self.name}")
+
+    def exit_code(self) -> int | None:
+        return self.code
+
+    def stop(self, timeout: float) -> None:
+        self.journal.append(f"stop {self.name}")
+
+    def urls(self):
+        return [(self.name, f"tcp://{self.name}")]
+
+
+def test_supervisor_starts_in_order_and_stops_in_reverse():
+    journal: list[str] = []
+    a, b, c = (FakeChild(n, journal) for n in "abc")
+    sup = Supervisor([a, b, c])
+    sup.start_all()
+    assert sup.urls() == [("a", "tcp://a"), ("b", "tcp://b"), ("c", "tcp://c")]
+    b.code = 3
+    assert sup.exited() == [("b", 3)]
+    sup.stop_all()
+    assert journal == ["start a", "healthy a", "start b", "healthy b", "start c", "healthy c", "stop c", "stop b", "stop a"]
+
+
+def test_supervisor_unwinds_what_it_started_when_a_child_is_unhealthy():
+    journal: list[str] = []
+    sup = Supervisor([FakeChild("a", journal), FakeChild("b", journal, healthy=False), FakeChild("c", journal)])
+    with pytest.raises(ChildFailed, match="b unhealthy"):
+        sup.start_all()
+    assert journal == ["start a", "healthy a", "start b", "stop b", "stop a"]
+
+
+def test_process_child_waits_for_health_and_stops_its_process():
+    port = free_port()
+    child = ProcessChild(
+        name="http",
+        argv=[sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        ready=tcp_ready("127.0.0.1", port),
+    )
+    sup = Supervisor([child], health_timeout=15)
+    sup.start_all()
+    assert child.process is not None
+    pid = child.process.pid
+    assert not _port_closed(port)
+    sup.stop_all()
+    assert _pid_gone(pid) and _port_closed(port)
+
+
+def test_process_child_that_exits_while_starting_is_reported():
+    child = ProcessChild(name="broken", argv=[sys.executable, "-c", "raise SystemExit(4)"], ready=lambda: False)
+    with pytest.raises(ChildFailed, match="broken exited with code 4"):
+        Supervisor([child], health_timeout=15).start_all()
