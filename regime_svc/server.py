@@ -202,17 +202,24 @@ class RegimeServicer(regime_pb2_grpc.RegimeServiceServicer):
     def _ts(self, requested: int) -> int:
         return requested if requested else self.now_ts()
 
-    def _snapshot(self, ts: int, symbols: tuple[str, ...]) -> regime_pb2.SessionSnapshot:
-        # One read of the control so the state and the revision reported belong together.
-        state, revision = self.control.state, self.control.wire_revision
+    def _snapshot(
+        self, ts: int, symbols: tuple[str, ...], state: SyntheticControlState, revision: int
+    ) -> regime_pb2.SessionSnapshot:
         session = engine.get_session_state(ts, state, self.symbols)
-        underlyings = [engine.get_underlying_state(s, ts, state, session) for s in symbols]
+        underlyings = [engine.get_underlying_state(s, ts, state, session, self.symbols) for s in symbols]
         return wire.session_snapshot_to_proto(session, underlyings, revision, state)
+
+    async def _snapshot_off_loop(self, ts: int, symbols: tuple[str, ...]) -> regime_pb2.SessionSnapshot:
+        # Read the control once, on the loop, so the state and the revision reported belong together.
+        state, revision = self.control.state, self.control.wire_revision
+        # The first call for a new day or control builds the day's paths (~0.1 s); a worker
+        # thread keeps health checks and other streams answering meanwhile.
+        return await asyncio.to_thread(self._snapshot, ts, symbols, state, revision)
 
     async def GetSessionState(self, request, context):
         try:
             symbols = resolve_symbols(request.symbols)
-            return self._snapshot(self._ts(request.ts), symbols)
+            return await self._snapshot_off_loop(self._ts(request.ts), symbols)
         except Exception as exc:  # noqa: BLE001 - mapped to a status in one place
             await abort_with(context, exc, "GetSessionState")
 
@@ -222,7 +229,9 @@ class RegimeServicer(regime_pb2_grpc.RegimeServiceServicer):
             ts = self._ts(request.ts)
             state = self.control.state
             session = engine.get_session_state(ts, state, self.symbols)
-            return wire.underlying_state_to_proto(engine.get_underlying_state(symbol, ts, state, session))
+            return wire.underlying_state_to_proto(
+                engine.get_underlying_state(symbol, ts, state, session, self.symbols)
+            )
         except Exception as exc:  # noqa: BLE001
             await abort_with(context, exc, "GetUnderlyingState")
 
@@ -232,7 +241,7 @@ class RegimeServicer(regime_pb2_grpc.RegimeServiceServicer):
             ts = self._ts(request.ts)
             state = self.control.state
             session = engine.get_session_state(ts, state, self.symbols)
-            weights = engine.get_scenario_weights(symbol, ts, state, session)
+            weights = engine.get_scenario_weights(symbol, ts, state, session, self.symbols)
             return wire.scenario_weights_to_proto(weights)
         except Exception as exc:  # noqa: BLE001
             await abort_with(context, exc, "GetScenarioWeights")
@@ -266,7 +275,7 @@ class RegimeServicer(regime_pb2_grpc.RegimeServiceServicer):
             while True:
                 version = self.control.version
                 try:
-                    snapshot = self._snapshot(self.now_ts(), symbols)
+                    snapshot = await self._snapshot_off_loop(self.now_ts(), symbols)
                 except Exception as exc:  # noqa: BLE001
                     await abort_with(context, exc, "StreamSessionState")
                     return
