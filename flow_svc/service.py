@@ -1,0 +1,274 @@
+"""The live flow service: option prints from NATS through the classifier into the SMART_MONEY stream."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import grpc
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.js.client import JetStreamContext
+
+from flow_svc.classifier import SmartMoneyClassifier
+from synthmarket import subjects, wire
+from synthmarket.marketdata import SmartMoneyEvent
+from synthmarket.metrics import MetricsRegistry
+from synthmarket.session_clock import SessionClock
+from synthmarket.settings import Settings
+from synthmarket.streams import ensure_smart_money_stream
+from synthmarket.v1 import market_pb2, regime_pb2, regime_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+WallClock = Callable[[], int]
+MSG_ID_HEADER = "Nats-Msg-Id"
+# Tape time is extrapolated from the last print; a print may reach us this much (wall) later than
+# the one before it and still be in order for the classifier.
+ARRIVAL_SLACK_MS = 500
+# Between regime snapshots: the service only needs the event calendar, which changes slowly.
+REGIME_STREAM_INTERVAL_MS = 1000
+RETRY_INITIAL_S = 0.25
+RETRY_MAX_S = 10.0
+
+
+def wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class TapeClock:
+    """"Now" in tape time, extrapolated from the newest print at the configured speed.
+
+    Flushing by the tape's own time (not the wall clock) keeps the classifier's promise that no
+    older print follows, even when the publisher's clock or speed differs from ours.
+    """
+
+    def __init__(self, speed: float, slack_ms: int = ARRIVAL_SLACK_MS) -> None:
+        self.speed = speed
+        self.slack_ms = slack_ms
+        self.last_ts: int | None = None
+        self._last_wall: int = 0
+
+    def observe(self, ts: int, wall: int) -> None:
+        if self.last_ts is None or ts >= self.last_ts:
+            self.last_ts, self._last_wall = ts, wall
+
+    def now(self, wall: int) -> int | None:
+        if self.last_ts is None:
+            return None
+        elapsed = max(0, wall - self._last_wall - self.slack_ms)
+        return self.last_ts + int(elapsed * self.speed)
+
+
+@dataclass
+class FlowMetrics:
+    prints_consumed: object
+    prints_rejected: object
+    equity_updates: object
+    events_published: object
+    events_duplicate: object
+    publish_errors: object
+    publish_queue: object
+    lag_ms: object
+    open_clusters: object
+    regime_connected: object
+
+    @classmethod
+    def create(cls, registry: MetricsRegistry) -> "FlowMetrics":
+        return cls(
+            prints_consumed=registry.counter("prints_consumed", "Option prints read from NATS"),
+            prints_rejected=registry.counter("prints_rejected", "Messages that did not decode as OptionPrint"),
+            equity_updates=registry.counter("equity_updates", "Equity trades and quotes read for context"),
+            events_published=registry.counter(
+                "events_published", "Smart-money events stored in JetStream", ["profile_id"]
+            ),
+            events_duplicate=registry.counter(
+                "events_duplicate", "Publishes JetStream dropped as duplicates (same event id)"
+            ),
+            publish_errors=registry.counter("publish_errors", "Failed publish attempts (retried)"),
+            publish_queue=registry.gauge("publish_queue", "Events waiting to be published"),
+            lag_ms=registry.gauge("lag_ms", "Session-clock now minus the newest print's ts (ms of tape time)"),
+            open_clusters=registry.gauge("open_clusters", "Clusters the classifier holds open"),
+            regime_connected=registry.gauge("regime_connected", "1 while the regime stream is up"),
+        )
+
+
+class FlowService:
+    """Wires NATS, the regime stream and the classifier; all classifier calls run on one loop."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        nc: NatsClient,
+        *,
+        regime_addr: str | None = None,
+        classifier: SmartMoneyClassifier | None = None,
+        metrics: MetricsRegistry | None = None,
+        wall_clock: WallClock = wall_ms,
+    ) -> None:
+        self.settings = settings
+        self.nc = nc
+        self.js: JetStreamContext = nc.jetstream(timeout=5)
+        self.regime_addr = regime_addr or settings.regime_grpc_addr
+        self.classifier = classifier or SmartMoneyClassifier()
+        self.registry = metrics or MetricsRegistry("flow_svc")
+        self.metrics = FlowMetrics.create(self.registry)
+        self.wall_clock = wall_clock
+        self.session_clock = SessionClock(speed=settings.speed)
+        self.tape_clock = TapeClock(settings.speed)
+        self._queue: asyncio.Queue[SmartMoneyEvent] = asyncio.Queue()
+        self._subs: list[Subscription] = []
+        self._tasks: list[asyncio.Task] = []
+        self.regime_connected = asyncio.Event()
+        self.event_symbols: tuple[str, ...] = ()
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await ensure_smart_money_stream(self.js, self.settings.smart_money_retention_hours)
+        # Each subscription's callbacks run one at a time in arrival order, as the classifier needs.
+        self._subs.append(await self.nc.subscribe(subjects.ALL_OPTION_PRINTS, cb=self._on_print))
+        self._subs.append(await self.nc.subscribe(subjects.ALL_EQUITY_TRADES, cb=self._on_trade))
+        self._subs.append(await self.nc.subscribe(subjects.ALL_EQUITY_QUOTES, cb=self._on_quote))
+        await self.nc.flush()
+        self._tasks = [
+            asyncio.create_task(self._publisher(), name="flow-publisher"),
+            asyncio.create_task(self._flusher(), name="flow-flusher"),
+            asyncio.create_task(self._follow_regime(), name="flow-regime-stream"),
+        ]
+        log.info("flow service consuming %s; regime at %s", subjects.ALL_OPTION_PRINTS, self.regime_addr)
+
+    async def stop(self, grace: float = 5.0) -> None:
+        for sub in self._subs:
+            try:
+                await sub.unsubscribe()
+            except Exception:  # noqa: BLE001 - the connection may already be gone
+                pass
+        self._subs.clear()
+        # Give queued events a chance to land before the publisher goes.
+        try:
+            async with asyncio.timeout(grace):
+                while not self._queue.empty():
+                    await asyncio.sleep(0.02)
+        except TimeoutError:
+            log.warning("stopping with %d unpublished events", self._queue.qsize())
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    # -- NATS input ---------------------------------------------------------------------------
+
+    async def _on_print(self, msg: Msg) -> None:
+        try:
+            p = wire.option_print_from_proto(market_pb2.OptionPrint.FromString(msg.data))
+        except Exception as exc:  # noqa: BLE001 - a bad message must not stop the tape
+            self.metrics.prints_rejected.inc()
+            log.warning("dropping undecodable option print on %s: %s", msg.subject, exc)
+            return
+        self.metrics.prints_consumed.inc()
+        wall = self.wall_clock()
+        self.tape_clock.observe(p.ts, wall)
+        self.metrics.lag_ms.set(self.session_clock.ts(wall) - p.ts)
+        self._enqueue(self.classifier.observe(p))
+
+    async def _on_trade(self, msg: Msg) -> None:
+        try:
+            trade = wire.equity_trade_from_proto(market_pb2.EquityTrade.FromString(msg.data))
+        except Exception as exc:  # noqa: BLE001
+            log.debug("dropping undecodable equity trade: %s", exc)
+            return
+        self.metrics.equity_updates.inc()
+        self.classifier.observe_equity(trade)
+
+    async def _on_quote(self, msg: Msg) -> None:
+        try:
+            quote = wire.equity_quote_from_proto(market_pb2.EquityQuote.FromString(msg.data))
+        except Exception as exc:  # noqa: BLE001
+            log.debug("dropping undecodable equity quote: %s", exc)
+            return
+        self.metrics.equity_updates.inc()
+        self.classifier.observe_equity(quote)
+
+    def _enqueue(self, events: list[SmartMoneyEvent]) -> None:
+        for event in events:
+            self._queue.put_nowait(event)
+        self.metrics.publish_queue.set(self._queue.qsize())
+        self.metrics.open_clusters.set(self.classifier.open_clusters)
+
+    # -- timers -------------------------------------------------------------------------------
+
+    async def _flusher(self) -> None:
+        period = max(self.settings.flow_flush_interval_ms, 10) / 1000.0
+        while True:
+            await asyncio.sleep(period)
+            now_ts = self.tape_clock.now(self.wall_clock())
+            if now_ts is not None:
+                self._enqueue(self.classifier.flush(now_ts))
+
+    async def _publisher(self) -> None:
+        while True:
+            event = await self._queue.get()
+            delay = RETRY_INITIAL_S
+            data = wire.smart_money_event_to_proto(event).SerializeToString()
+            while True:
+                try:
+                    ack = await self.js.publish(
+                        subjects.SMART_MONEY_SUBJECT, data, headers={MSG_ID_HEADER: event.event_id}
+                    )
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - retry: the msg id makes it idempotent
+                    self.metrics.publish_errors.inc()
+                    log.warning("publishing %s failed (%s); retrying in %.2fs", event.event_id, exc, delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, RETRY_MAX_S)
+            if ack.duplicate:
+                self.metrics.events_duplicate.inc()
+            else:
+                self.metrics.events_published.labels(event.profile_id).inc()
+            self.metrics.publish_queue.set(self._queue.qsize())
+
+    # -- regime stream ------------------------------------------------------------------------
+
+    async def _follow_regime(self) -> None:
+        """Keep the classifier's event calendar current from the regime stream, reconnecting."""
+        delay = RETRY_INITIAL_S
+        while True:
+            try:
+                async with grpc.aio.insecure_channel(self.regime_addr) as channel:
+                    stub = regime_pb2_grpc.RegimeServiceStub(channel)
+                    request = regime_pb2.StreamSessionStateRequest(interval_ms=REGIME_STREAM_INTERVAL_MS)
+                    async for snapshot in stub.StreamSessionState(request):
+                        if not self.regime_connected.is_set():
+                            log.info("regime stream up at %s", self.regime_addr)
+                            self.regime_connected.set()
+                            self.metrics.regime_connected.set(1)
+                            delay = RETRY_INITIAL_S
+                        self.event_symbols = tuple(snapshot.session.event_symbols)
+                        self.classifier.set_event_symbols(snapshot.session.ts, self.event_symbols)
+                raise ConnectionError("regime stream ended")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - keep classifying with the last calendar
+                detail = exc.code().name if isinstance(exc, grpc.aio.AioRpcError) else str(exc)
+                if self.regime_connected.is_set():
+                    log.warning("regime stream lost (%s); reconnecting", detail)
+                else:
+                    log.info("regime stream unavailable (%s); retrying in %.2fs", detail, delay)
+                self.regime_connected.clear()
+                self.metrics.regime_connected.set(0)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+
+
+async def start_flow_service(settings: Settings, nc: NatsClient, **kwargs) -> FlowService:
+    """Build and start a ``FlowService`` (see its constructor for the keyword arguments)."""
+    service = FlowService(settings, nc, **kwargs)
+    await service.start()
+    return service

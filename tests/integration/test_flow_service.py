@@ -1,0 +1,228 @@
+"""The live flow service on real NATS and a real regime server: prints in, SMART_MONEY events out."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+import time
+from typing import AsyncIterator, Awaitable, Callable
+
+import pytest
+
+from flow_svc.service import MSG_ID_HEADER, FlowService, TapeClock, start_flow_service
+from regime_svc.server import serve
+from synthmarket import wire
+from synthmarket.calendar import exchange_date
+from synthmarket.chain import occ_symbol
+from synthmarket.marketdata import EquityTrade, OptionPrint
+from synthmarket.profiles import NEUTRAL_NOISE
+from synthmarket.session_clock import SessionClock
+from synthmarket.settings import load_settings
+from synthmarket.streams import DUPLICATE_WINDOW_S
+from synthmarket.subjects import (
+    SMART_MONEY_STREAM,
+    SMART_MONEY_SUBJECT,
+    equity_trades_subject,
+    option_prints_subject,
+)
+from synthmarket.v1 import smart_money_pb2
+
+pytestmark = pytest.mark.integration
+
+VENUES = ("CBOE", "ISE", "PHLX", "ARCA")
+
+# Every hidden family and subtype name from DESIGN.md: none may appear anywhere in an event.
+HIDDEN_LABELS = (
+    "call_sweep", "put_sweep", "ask_lift_accumulation", "far_dated_conviction",
+    "0dte_call_chase", "short_dated_put_panic", "attention_contract_spike",
+    "earnings_vol_probe", "pre_event_directional_ramp", "post_gap_followthrough",
+    "covered_call_overwrite", "cash_secured_put_write", "short_straddle_harvest",
+    "parity_vertical", "conversion_reversal", "box_spread",
+    "gamma_pinch_call_hedge", "reactive_put_wall", "dealer_unwind",
+    NEUTRAL_NOISE, "single_print_mid", "two_sided_scalp", "stale_quote_noise",
+)
+
+
+def now_session_ts(speed: float = 1.0) -> int:
+    return SessionClock(speed=speed).ts(time.time_ns() // 1_000_000)
+
+
+def sweep(ts0: int, prefix: str, *, und: str = "AAPL", spot: float = 228.0, strike: float = 237.5,
+          dte: int = 32) -> list[OptionPrint]:
+    """Four ISO call legs of one contract on four venues within 12 ms, at the ask: an institutional sweep
+    (the default strike is ~4% out of the money)."""
+    expiry = exchange_date(ts0) + dt.timedelta(days=dte)
+    legs = []
+    for k, venue in enumerate(VENUES):
+        price = 3.00 + 0.01 * k
+        legs.append(OptionPrint(
+            id=f"{prefix}-{k}", ts=ts0 + 4 * k, underlying=und, contract=occ_symbol(und, expiry, "C", strike),
+            expiry=expiry.isoformat(), strike=strike, right="C", price=price, size=250, exchange=venue,
+            bid=round(price - 0.10, 2), ask=price, iv=0.31, underlying_price=spot, quote_age_ms=120,
+            condition="ISO",
+        ))
+    return legs
+
+
+async def eventually(check: Callable[[], Awaitable[bool] | bool], timeout: float, what: str) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def stream_events(js, start_seq: int) -> list[tuple[smart_money_pb2.SmartMoneyEvent, dict]]:
+    """Every event stored in SMART_MONEY from ``start_seq`` on (direct gets: no consumer to clean up)."""
+    info = await js.stream_info(SMART_MONEY_STREAM)
+    out = []
+    for seq in range(start_seq, info.state.last_seq + 1):
+        try:
+            msg = await js.get_msg(SMART_MONEY_STREAM, seq, direct=True)
+        except Exception:  # noqa: BLE001 - a sequence may have been removed by retention
+            continue
+        out.append((smart_money_pb2.SmartMoneyEvent.FromString(msg.data), dict(msg.headers or {})))
+    return out
+
+
+async def last_seq(js) -> int:
+    try:
+        return (await js.stream_info(SMART_MONEY_STREAM)).state.last_seq
+    except Exception:  # noqa: BLE001 - not created yet
+        return 0
+
+
+@pytest.fixture
+def flow_settings(nats_url):
+    return load_settings({"NATS_URL": nats_url, "FLOW_FLUSH_INTERVAL_MS": "100", "REGIME_GRPC_ADDR": "127.0.0.1:0"})
+
+
+@pytest.fixture
+async def regime_server(flow_settings, nats_client, js, unique_bucket_name):
+    bucket = unique_bucket_name("ctl")
+    server = await serve(flow_settings, nc=nats_client, control_bucket=bucket)
+    try:
+        yield server
+    finally:
+        await server.stop(0)
+        await js.delete_key_value(bucket)
+
+
+@pytest.fixture
+async def start_flow(flow_settings, nats_client) -> AsyncIterator[Callable[..., Awaitable[FlowService]]]:
+    started: list[FlowService] = []
+
+    async def start(**kwargs) -> FlowService:
+        service = await start_flow_service(flow_settings, nats_client, **kwargs)
+        started.append(service)
+        return service
+
+    yield start
+    for service in started:
+        await service.stop(grace=2)
+
+
+async def publish_prints(nc, prints: list[OptionPrint]) -> None:
+    for p in prints:
+        await nc.publish(option_prints_subject(p.underlying), wire.option_print_to_proto(p).SerializeToString())
+    await nc.flush()
+
+
+async def test_a_sweep_becomes_one_institutional_event_in_the_stream(
+    start_flow, regime_server, nats_client, js
+):
+    service = await start_flow(regime_addr=regime_server.address)
+    await eventually(service.regime_connected.is_set, 5, "the regime stream to connect")
+    before = await last_seq(js)
+    ts0 = now_session_ts()
+    # Equity context first (the service reads it, the event must not depend on it).
+    trade = EquityTrade(id="eq-1", ts=ts0 - 10, symbol="AAPL", price=228.0, size=100, venue="NSDQ", off_exchange=False)
+    await nats_client.publish(equity_trades_subject("AAPL"), wire.equity_trade_to_proto(trade).SerializeToString())
+    legs = sweep(ts0, f"sw{ts0}")
+    await publish_prints(nats_client, legs)
+
+    events: list = []
+
+    async def landed() -> bool:
+        events[:] = await stream_events(js, before + 1)
+        return any(e.print_ids == [p.id for p in legs] for e, _ in events)
+
+    await eventually(landed, 10, "the sweep's SmartMoneyEvent in SMART_MONEY")
+    ours = [(e, h) for e, h in events if set(e.print_ids) & {p.id for p in legs}]
+    assert len(ours) == 1, [e.reason for e, _ in ours]
+    msg, headers = ours[0]
+    event = wire.smart_money_event_from_proto(msg)
+    assert event.profile_id == "institutional_directional"
+    assert event.direction == "bullish" and event.underlying == "AAPL"
+    assert event.contracts == 1000 and event.premium == pytest.approx(sum(p.price * 25_000 for p in legs))
+    assert headers.get(MSG_ID_HEADER) == event.event_id
+    # No hidden family or subtype name anywhere in the event, its text or its raw bytes.
+    text = " ".join(str(v) for v in event.to_dict().values()).lower()
+    raw = msg.SerializeToString().decode("utf-8", errors="replace").lower()
+    for label in HIDDEN_LABELS:
+        assert not re.search(rf"\b{re.escape(label)}\b", text), label
+        assert label not in raw, label
+    assert "iso" in event.reason.lower() or "sweep" in event.reason.lower()
+
+    assert service.registry.value("synthmarket_flow_svc_prints_consumed_total") >= len(legs)
+    assert service.registry.value(
+        "synthmarket_flow_svc_events_published_total", {"profile_id": "institutional_directional"}
+    ) >= 1
+    assert service.registry.value("synthmarket_flow_svc_equity_updates_total") >= 1
+    # The stream was created with the settings' retention and the dedup window.
+    info = await js.stream_info(SMART_MONEY_STREAM)
+    assert info.config.subjects == [SMART_MONEY_SUBJECT]
+    assert info.config.max_age == pytest.approx(24 * 3600)
+    assert info.config.duplicate_window == pytest.approx(DUPLICATE_WINDOW_S)
+
+
+async def test_a_restart_replaying_the_tape_never_double_publishes(start_flow, nats_client, js):
+    # No regime server here: the service must classify without it and keep retrying quietly.
+    first = await start_flow(regime_addr="127.0.0.1:1")
+    before = await last_seq(js)
+    ts0 = now_session_ts()
+    legs = sweep(ts0, f"rp{ts0}", und="MSFT", spot=425.0, strike=442.5)
+    await publish_prints(nats_client, legs)
+
+    async def count() -> int:
+        return sum(1 for e, _ in await stream_events(js, before + 1) if e.print_ids == [p.id for p in legs])
+
+    await eventually(lambda: count(), 10, "the first publish")
+    await first.stop(grace=2)
+    assert not first.regime_connected.is_set()
+
+    # A restarted service sees the same prints again (e.g. a replay) and emits the same event id.
+    second = await start_flow(regime_addr="127.0.0.1:1")
+    await publish_prints(nats_client, legs)
+    await eventually(
+        lambda: (second.registry.value("synthmarket_flow_svc_events_duplicate_total") or 0) >= 1,
+        10, "JetStream to report the republish as a duplicate",
+    )
+    assert await count() == 1
+
+
+async def test_undecodable_messages_are_counted_not_fatal(start_flow, nats_client):
+    service = await start_flow(regime_addr="127.0.0.1:1")
+    await nats_client.publish(option_prints_subject("SPY"), b"\xff\xff not a protobuf")
+    ts0 = now_session_ts()
+    await publish_prints(nats_client, sweep(ts0, f"ok{ts0}")[:1])
+    await eventually(
+        lambda: (service.registry.value("synthmarket_flow_svc_prints_consumed_total") or 0) >= 1,
+        5, "the good print after the bad one",
+    )
+    assert service.registry.value("synthmarket_flow_svc_prints_rejected_total") == 1
+
+
+def test_tape_clock_extrapolates_from_the_newest_print():
+    clock = TapeClock(speed=2.0, slack_ms=500)
+    assert clock.now(10_000) is None
+    clock.observe(1_000_000, wall=10_000)
+    clock.observe(999_000, wall=10_100)  # an older print does not move the clock back
+    assert clock.now(10_400) == 1_000_000  # within the arrival slack
+    assert clock.now(11_500) == 1_000_000 + 2 * 1_000  # 1 s of wall past the slack at 2x speed
