@@ -30,7 +30,7 @@ from synthmarket.universe import DEFAULT_SYMBOLS, UNIVERSE, UnknownSymbolError, 
 
 from regime_svc.coverage_boost import coverage_boost
 from regime_svc.focus import universe_day
-from regime_svc.market import PHASES
+from regime_svc.market import PHASES, market_day
 from regime_svc.model import CoverageState, ScenarioWeights, SessionState, UnderlyingState
 from regime_svc.paths import SPREAD_Z_SCALE, SymbolPath, symbol_path
 from regime_svc.weights import arrival_intensity, family_weights
@@ -42,6 +42,7 @@ __all__ = [
     "get_scenario_weights",
     "get_coverage_boost",
     "underlying_path",
+    "clear_caches",
 ]
 
 LAST_MINUTE = SESSION_MINUTES - 1
@@ -94,7 +95,7 @@ def _check_symbol(symbol: str) -> None:
         raise UnknownSymbolError(symbol)
 
 
-def get_session_state(ts: int, control: SyntheticControlState, *,
+def get_session_state(ts: int, control: SyntheticControlState,
                       symbols: tuple[str, ...] | None = None) -> SessionState:
     """Market-wide state at ``ts``; focus and event symbols are drawn from ``symbols`` (default universe)."""
     ts = int(ts)
@@ -144,7 +145,7 @@ def _quote(price: float, spread_bps: float) -> tuple[float, float]:
 
 
 def get_underlying_state(symbol: str, ts: int, control: SyntheticControlState,
-                         session_state: SessionState | None = None, *,
+                         session_state: SessionState | None = None,
                          symbols: tuple[str, ...] | None = None) -> UnderlyingState:
     """One symbol at ``ts``. Pass the ``symbols`` used for the session state when not the default."""
     ts = int(ts)
@@ -192,7 +193,7 @@ def get_underlying_state(symbol: str, ts: int, control: SyntheticControlState,
 
 
 def get_scenario_weights(symbol: str, ts: int, control: SyntheticControlState,
-                         session_state: SessionState | None = None, *,
+                         session_state: SessionState | None = None,
                          symbols: tuple[str, ...] | None = None) -> ScenarioWeights:
     """Weights over the seven scenario families for ``symbol`` at ``ts`` (summing to 1)."""
     _check_symbol(symbol)
@@ -249,7 +250,7 @@ _FLOAT_KEYS = ("price", "bid", "ask", "spread_bps", "volatility", "drift_bps_per
                "nbbo_spread_z", "execution_iv_shock", "atm_iv", "skew")
 
 
-def underlying_path(symbol: str, ts_array: np.ndarray, control: SyntheticControlState, *,
+def underlying_path(symbol: str, ts_array: np.ndarray, control: SyntheticControlState,
                     symbols: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
     """Vectorised ``get_underlying_state``: one array per UnderlyingState field, same numbers."""
     _check_symbol(symbol)
@@ -270,3 +271,9 @@ def underlying_path(symbol: str, ts_array: np.ndarray, control: SyntheticControl
             _session_day(bad)   # raises OutsideSessionError with the message
         _fill(out, sel, part, td, _path(symbol, td, control, symbols))
     return out
+
+
+def clear_caches() -> None:
+    """Drop every memoised day and path (results do not change; only the cost of the next call)."""
+    for cached in (_trading_day_of_utc_day, _resolve, market_day, universe_day, symbol_path):
+        cached.cache_clear()

@@ -31,8 +31,11 @@ PH_OPEN, PH_MIDDAY, PH_POWER, PH_AFTER = range(4)
 
 MINUTES_PER_YEAR = 252 * SESSION_MINUTES
 MARKET_ANNUAL_VOL = 0.15   # the market factor is in SPY units (beta 1)
-T_NU = 3.5                 # Student-t degrees of freedom of 1-minute innovations
+T_NU = 4.0                 # Student-t degrees of freedom of 1-minute innovations
 T_CLIP = 12.0
+# Persistent log-volatility factor of the day (volatility clustering).
+LOGVOL_SD = 0.45
+LOGVOL_PHI = 0.985
 
 
 def _by_regime(table: dict[Regime, float]) -> np.ndarray:
@@ -137,10 +140,10 @@ def market_day(ordinal: int, seed: int, preset_id: SyntheticControlPresetId) -> 
     reg_ext = np.append(reg, reg[-1])
     # Slowly varying log-volatility factor: the day's own clustering on top of regime levels.
     gen = rng.generator(seed, ordinal, "market-vol")
-    h0 = 0.3 * float(gen.standard_normal())
-    h = ar1(0.3 * math.sqrt(1 - 0.985**2) * gen.standard_normal(SESSION_MINUTES + 1), 0.985, h0)
+    h0 = LOGVOL_SD * float(gen.standard_normal())
+    h = ar1(LOGVOL_SD * math.sqrt(1 - LOGVOL_PHI**2) * gen.standard_normal(SESSION_MINUTES + 1), LOGVOL_PHI, h0)
     regime_vol = smooth(REGIME_VOL[reg_ext], 0.3)
-    vol_level = spec.volatility_mult * u_shape(minutes) * regime_vol * np.exp(h - 0.045)
+    vol_level = spec.volatility_mult * u_shape(minutes) * regime_vol * np.exp(h - 0.5 * LOGVOL_SD**2)
 
     after = np.append(phase, phase[-1]) == PH_AFTER
     open_drag = 1.0 - 0.4 * np.exp(-minutes / 12.0)

@@ -47,6 +47,7 @@ REGIME_IV_SHOCK = np.array([{Regime.TREND_UP: 0.004, Regime.TREND_DOWN: 0.008, R
 CHASE_DRIFT_SIGMA = 0.12
 RAMP_DRIFT_SIGMA = 0.08
 FOLLOW_DRIFT_SIGMA = 0.06
+IDIO_LOGVOL_SD = 0.35
 
 
 @dataclass(frozen=True)
@@ -90,15 +91,15 @@ def symbol_path(ordinal: int, seed: int, preset_id: SyntheticControlPresetId, sy
     idio_annual = math.sqrt(max(spec.annual_vol**2 - (spec.beta * MARKET_ANNUAL_VOL) ** 2,
                                 (0.25 * spec.annual_vol) ** 2))
     gen = rng.generator(seed, ordinal, symbol, "idio")
-    g = ar1(0.25 * math.sqrt(1 - 0.97**2) * gen.standard_normal(SESSION_MINUTES), 0.97,
-            0.25 * float(gen.standard_normal()))
+    g = ar1(IDIO_LOGVOL_SD * math.sqrt(1 - 0.97**2) * gen.standard_normal(SESSION_MINUTES), 0.97,
+            IDIO_LOGVOL_SD * float(gen.standard_normal()))
     event_vol = np.ones(SESSION_MINUTES)
     for slot in slots:
         since = minutes - slot.minute
-        event_vol *= np.where((since >= 0) & (since < 45), 1.0 + 1.5 * np.exp(-np.maximum(since, 0) / 10.0), 1.0)
+        event_vol *= np.where((since >= 0) & (since < 45), 1.0 + 0.6 * np.exp(-np.maximum(since, 0) / 10.0), 1.0)
         event_vol *= np.where((since >= -30) & (since < 0), 1.2, 1.0)
     idio_sig = (idio_annual / math.sqrt(MINUTES_PER_YEAR)) * day.vol_level[:SESSION_MINUTES] \
-        * np.exp(g - 0.03) * event_vol
+        * np.exp(g - 0.5 * IDIO_LOGVOL_SD**2) * event_vol
     total_sig = np.sqrt(market_sig**2 + idio_sig**2)
 
     # Idiosyncratic drift: chased focus names rise, event names ramp then follow through.

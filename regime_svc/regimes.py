@@ -25,7 +25,8 @@ DWELL_SHAPE = 1.6
 MIN_DWELL = 4
 MAX_RUNS = 200
 # A regime seen in the last two runs is less likely to come straight back: days wander.
-RECENT_PENALTY = 0.35
+RECENT_PENALTY = 0.5
+BIAS_DWELL_POWER = 0.3
 
 # Mean dwell relative to the preset's mean: event ramps and chases burn out faster.
 DWELL_FACTOR = {
@@ -94,7 +95,8 @@ def transition_weights(prev: tuple[Regime, ...], minute: int, open_len: int, spe
     ramp, trend = _event_tilt(minute, slots)
     w = np.empty(N_REGIMES)
     for i, r in enumerate(REGIMES):
-        x = spec.regime_bias.get(r.value, 1.0) * tilt[r]
+        bias = spec.regime_bias.get(r.value, 1.0)
+        x = bias * tilt[r]
         if r is Regime.EVENT_RAMP:
             x *= ramp
         elif r in (Regime.TREND_UP, Regime.TREND_DOWN):
@@ -102,7 +104,8 @@ def transition_weights(prev: tuple[Regime, ...], minute: int, open_len: int, spe
         if prev and r is prev[-1]:
             x = 0.0
         elif r in prev[-3:-1]:
-            x *= RECENT_PENALTY
+            # A preset's favoured regimes shake off the recency penalty: the day keeps returning.
+            x *= RECENT_PENALTY ** (1.0 / max(bias, 1.0))
         w[i] = x
     return w
 
@@ -126,7 +129,8 @@ def build_runs(seed: int, ordinal: int, spec: PresetSpec, open_len: int,
         cdf = np.cumsum(w)
         k = int(np.searchsorted(cdf, choice_draws[i] * cdf[-1], side="right"))
         regime = REGIMES[min(k, N_REGIMES - 1)]
-        mean = spec.mean_regime_minutes * DWELL_FACTOR[regime]
+        # A favoured regime also lingers a little (bias 3 -> 1.4x dwell), so a preset shows in airtime.
+        mean = spec.mean_regime_minutes * DWELL_FACTOR[regime] * spec.regime_bias.get(regime.value, 1.0) ** BIAS_DWELL_POWER
         dwell = max(MIN_DWELL, int(round(dwell_draws[i] * mean / DWELL_SHAPE)))
         end = min(SESSION_MINUTES, minute + dwell)
         if SESSION_MINUTES - end < MIN_DWELL:
