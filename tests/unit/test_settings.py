@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from synthmarket.settings import SettingsError, load_settings
@@ -90,3 +93,19 @@ def test_settings_are_frozen():
     s = load_settings({})
     with pytest.raises(AttributeError):
         s.nats_port = 1  # type: ignore[misc]
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _variables_read_by_settings() -> set[str]:
+    source = (ROOT / "synthmarket" / "settings.py").read_text()
+    return set(re.findall(r'env(?:\.get\(|, )"([A-Z][A-Z0-9_]+)"', source))
+
+
+def test_readme_documents_every_environment_variable():
+    names = _variables_read_by_settings()
+    assert {"NATS_URL", "NATS_PORT", "GATEWAY_PORT", "SYNTH_SPEED"} <= names  # the scan found them
+    readme = (ROOT / "README.md").read_text()
+    missing = sorted(n for n in names if f"`{n}`" not in readme)
+    assert not missing, f"README.md must document: {', '.join(missing)}"
