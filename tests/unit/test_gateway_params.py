@@ -1,0 +1,166 @@
+"""Query parsing, cursors, the events cache's fan-out and time-ordered replay, without any server."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from synthmarket.profiles import PUBLIC_PROFILE_IDS
+
+from admin_gateway.errors import BadParameter
+from admin_gateway.events_cache import CachedEvent, EventsCache
+from admin_gateway.history import decode_event, time_ordered
+from admin_gateway.params import (
+    EventFilter,
+    decode_cursor,
+    encode_cursor,
+    parse_flow,
+    parse_history,
+    parse_replay,
+    parse_ws,
+)
+from admin_gateway.testing import make_event
+
+BASE_TS = 1_800_000_000_000
+
+
+def _q(**kwargs) -> dict[str, list[str]]:
+    return {k: (v if isinstance(v, list) else [v]) for k, v in kwargs.items()}
+
+
+def test_flow_defaults_and_filters():
+    limit, flt = parse_flow({})
+    assert limit == 50 and flt == EventFilter()
+    limit, flt = parse_flow(_q(limit="500", profile="vol_seller,arbitrage", symbol="aapl", direction="bearish",
+                               min_premium="1e5"))
+    assert limit == 500
+    assert flt == EventFilter(("vol_seller", "arbitrage"), ("AAPL",), ("bearish",), 100_000.0)
+
+
+@pytest.mark.parametrize("args,param", [
+    (_q(limit="0"), "limit"),
+    (_q(limit="501"), "limit"),
+    (_q(limit="ten"), "limit"),
+    (_q(limit="1.5"), "limit"),
+    (_q(limit=["1", "2"]), "limit"),
+    (_q(profile="call_sweep"), "profile"),        # a hidden family name is not a public profile
+    (_q(profile="vol_seller,"), "profile"),
+    (_q(symbol="AAPL;DROP"), "symbol"),
+    (_q(direction="up"), "direction"),
+    (_q(min_premium="-1"), "min_premium"),
+    (_q(min_premium="nan"), "min_premium"),
+    (_q(min_premium="inf"), "min_premium"),
+    (_q(colour="red"), "colour"),
+])
+def test_bad_flow_parameters_name_the_parameter(args, param):
+    with pytest.raises(BadParameter) as info:
+        parse_flow(args)
+    assert info.value.extra["parameter"] == param
+    assert info.value.message.startswith(param)
+
+
+@pytest.mark.parametrize("args,param", [
+    (_q(end="2"), "start"),
+    (_q(start="1"), "end"),
+    (_q(start="5", end="4"), "end"),
+    (_q(start="-1", end="4"), "start"),
+    (_q(start="1", end="99999999999999999999"), "end"),
+    (_q(start="1", end="2", cursor="!!"), "cursor"),
+    (_q(start="1", end="2", cursor="djE6MA"), "cursor"),   # v1:0 is never issued
+    (_q(start="1", end="2", speed="2"), "speed"),           # speed belongs to replay
+])
+def test_bad_history_parameters_name_the_parameter(args, param):
+    with pytest.raises(BadParameter) as info:
+        parse_history(args)
+    assert info.value.extra["parameter"] == param
+
+
+@pytest.mark.parametrize("speed,ok", [("0", True), ("2.5", True), ("10000", True), ("-1", False),
+                                      ("10001", False), ("fast", False)])
+def test_replay_speed_bounds(speed, ok):
+    args = _q(start="1", end="2", speed=speed)
+    if ok:
+        assert parse_replay(args).speed == float(speed)
+    else:
+        with pytest.raises(BadParameter):
+            parse_replay(args)
+
+
+def test_ws_takes_only_filters():
+    assert parse_ws(_q(profile="arbitrage")).profiles == ("arbitrage",)
+    with pytest.raises(BadParameter):
+        parse_ws(_q(limit="5"))
+
+
+@pytest.mark.parametrize("seq", [1, 2, 99, 1 << 40])
+def test_cursor_round_trip(seq):
+    token = encode_cursor(seq)
+    assert str(seq) not in token, "cursor should be opaque"
+    assert decode_cursor(token) == seq
+
+
+def test_filter_matches_each_dimension():
+    e = make_event(0, BASE_TS, profile="vol_seller", symbol="SPY", direction="bearish", premium=1000.0)
+    assert EventFilter().matches(e)
+    assert EventFilter(profiles=("vol_seller",)).matches(e)
+    assert not EventFilter(profiles=("arbitrage",)).matches(e)
+    assert not EventFilter(symbols=("AAPL",)).matches(e)
+    assert not EventFilter(directions=("bullish",)).matches(e)
+    assert EventFilter(min_premium=1000.0).matches(e)
+    assert not EventFilter(min_premium=1000.01).matches(e)
+
+
+def test_cache_keeps_the_newest_and_answers_newest_first():
+    cache = EventsCache(size=5)
+    for i in range(1, 9):
+        cache.add(i, make_event(i, BASE_TS + i))
+    assert len(cache) == 5
+    assert [c.seq for c in cache.recent(10, EventFilter())] == [8, 7, 6, 5, 4]
+    cache.add(3, make_event(3, BASE_TS))  # a redelivered old sequence is ignored
+    assert [c.seq for c in cache.recent(2, EventFilter())] == [8, 7]
+
+
+def test_slow_subscriber_skips_ahead_without_blocking_the_feeder():
+    cache = EventsCache(size=100)
+    slow = cache.subscribe(EventFilter(), maxsize=4)
+    fast = cache.subscribe(EventFilter(profiles=("arbitrage",)), maxsize=1000)
+    done = threading.Event()
+
+    def feed():
+        for i in range(1, 201):
+            cache.add(i, make_event(i, BASE_TS + i))
+        done.set()
+
+    thread = threading.Thread(target=feed)
+    thread.start()
+    assert done.wait(5), "the feeder must never wait on a subscriber"
+    thread.join()
+    got = [slow.get(0).seq for _ in range(4)]
+    assert got == [197, 198, 199, 200], "the slow reader keeps the newest events"
+    assert slow.skipped == 196 and slow.get(0) is None
+    fast_seqs = []
+    while (item := fast.get(0)) is not None:
+        fast_seqs.append(item.seq)
+    assert fast_seqs == [i for i in range(1, 201) if PUBLIC_PROFILE_IDS[i % 6] == "arbitrage"]
+    cache.unsubscribe(slow)
+    cache.unsubscribe(fast)
+    assert cache.subscriber_count() == 0
+
+
+def test_time_ordered_repairs_late_arrivals_within_the_slack():
+    ts = [0, 10, 5, 20, 15, 30, 25, 1000, 999]
+    items = [CachedEvent(i + 1, make_event(i, BASE_TS + t)) for i, t in enumerate(ts)]
+    pages = [items[:4], items[4:]]
+    out = list(time_ordered(pages, slack_ms=50))
+    assert [c.event.ts - BASE_TS for c in out] == sorted(ts)
+    assert len(out) == len(items)
+
+
+def test_decode_event_drops_junk():
+    assert decode_event(b"") is None
+    assert decode_event(b"\xff\x00garbage") is None
+    # A message with an unset profile enum is not a public event.
+    from synthmarket.v1 import smart_money_pb2
+
+    assert decode_event(smart_money_pb2.SmartMoneyEvent(event_id="x").SerializeToString()) is None
