@@ -58,12 +58,16 @@ class LiveControl:
     def set(self, state: SyntheticControlState, revision: int | None) -> None:
         self.state, self.revision = state, revision
         self.version += 1
-        # Swap the event so each change wakes the waiters of that change exactly once.
+        self.wake()
+
+    def wake(self) -> None:
+        """Wake every waiter (a change, or a server shutting down)."""
+        # Swap the event so each wake-up reaches the waiters of that moment exactly once.
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
 
     async def wait_change(self, since_version: int, timeout: float) -> bool:
-        """True if the control changed after ``since_version`` (possibly before the call)."""
+        """True if woken (a change after ``since_version``, possibly before the call, or a wake())."""
         if self.version != since_version:
             return True
         try:
@@ -95,6 +99,7 @@ class ControlFollower:
         self._owns_nc = nc is None
         self._task: asyncio.Task | None = None
         self._outage_logged = False
+        self._stopping = False
         self.watching = asyncio.Event()
 
     def start(self) -> None:
@@ -121,17 +126,17 @@ class ControlFollower:
         return self._nc
 
     async def _on_error(self, exc: Exception) -> None:
-        if not self._outage_logged:
+        if not self._outage_logged and not self._stopping:
             self._outage_logged = True
             log.warning(
                 "control KV unavailable: NATS at %s (%s: %s); serving control revision %s and retrying",
-                self.nats_url, type(exc).__name__, exc, self.control.revision,
+                self.nats_url, type(exc).__name__, exc, self.control.revision or "0 (defaults)",
             )
         else:
             log.debug("NATS still unavailable: %s", exc)
 
     async def _on_disconnected(self) -> None:
-        if not self._outage_logged:
+        if not self._outage_logged and not self._stopping:
             self._outage_logged = True
             log.warning("control KV unavailable: disconnected from NATS; reconnecting")
 
@@ -159,12 +164,13 @@ class ControlFollower:
                 self.watching.clear()
                 log.warning(
                     "control KV %s unavailable (%s: %s); serving revision %s, retrying in %.1fs",
-                    self.bucket, type(exc).__name__, exc, self.control.revision, delay,
+                    self.bucket, type(exc).__name__, exc, self.control.revision or "0 (defaults)", delay,
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_S)
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._task is not None:
             self._task.cancel()
             try:
@@ -195,6 +201,12 @@ class RegimeServicer(regime_pb2_grpc.RegimeServiceServicer):
         self.default_interval_ms = default_interval_ms
         self.wall_clock = wall_clock
         self.active_streams = 0
+        self.closing = False
+
+    def close_streams(self) -> None:
+        """End every open stream cleanly so a shutdown need not wait out its grace period."""
+        self.closing = True
+        self.control.wake()
 
     def now_ts(self) -> int:
         return self.clock.ts(self.wall_clock())
@@ -272,7 +284,7 @@ class RegimeServicer(regime_pb2_grpc.RegimeServiceServicer):
         try:
             loop = asyncio.get_running_loop()
             next_due = loop.time()
-            while True:
+            while not self.closing:
                 version = self.control.version
                 try:
                     snapshot = await self._snapshot_off_loop(self.now_ts(), symbols)
@@ -288,6 +300,7 @@ class RegimeServicer(regime_pb2_grpc.RegimeServiceServicer):
                 if await self.control.wait_change(version, next_due - now):
                     # Pushed at once; the periodic cadence restarts from this push.
                     next_due = loop.time()
+            # Returning ends the stream with OK; clients reconnect to another replica or later.
         finally:
             self.active_streams -= 1
 
@@ -319,6 +332,7 @@ class RegimeServer:
             return
         self._stopped = True
         await self.health.enter_graceful_shutdown()
+        self.servicer.close_streams()
         await self.server.stop(grace)
         if self.follower is not None:
             await self.follower.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
+import urllib.request
 import time
 from typing import AsyncIterator, Awaitable, Callable
 
@@ -16,6 +17,7 @@ from synthmarket import wire
 from synthmarket.calendar import exchange_date
 from synthmarket.chain import occ_symbol
 from synthmarket.marketdata import EquityTrade, OptionPrint
+from synthmarket.metrics import start_metrics_server
 from synthmarket.profiles import NEUTRAL_NOISE
 from synthmarket.session_clock import SessionClock
 from synthmarket.settings import load_settings
@@ -226,3 +228,22 @@ def test_tape_clock_extrapolates_from_the_newest_print():
     clock.observe(999_000, wall=10_100)  # an older print does not move the clock back
     assert clock.now(10_400) == 1_000_000  # within the arrival slack
     assert clock.now(11_500) == 1_000_000 + 2 * 1_000  # 1 s of wall past the slack at 2x speed
+
+
+async def test_metrics_are_served_over_http(start_flow, nats_client):
+    service = await start_flow(regime_addr="127.0.0.1:1")
+    ts0 = now_session_ts()
+    await publish_prints(nats_client, sweep(ts0, f"m{ts0}")[:2])
+    await eventually(
+        lambda: (service.registry.value("synthmarket_flow_svc_prints_consumed_total") or 0) >= 2,
+        5, "two prints consumed",
+    )
+    server = start_metrics_server(service.registry, 0)
+    try:
+        assert server.host == "127.0.0.1" and server.port > 0
+        body = await asyncio.to_thread(lambda: urllib.request.urlopen(server.url, timeout=5).read().decode())
+    finally:
+        server.stop()
+    consumed = re.search(r"^synthmarket_flow_svc_prints_consumed_total (\S+)$", body, re.M)
+    assert consumed and float(consumed.group(1)) >= 2, body
+    assert "synthmarket_flow_svc_lag_ms" in body and "synthmarket_flow_svc_regime_connected 0.0" in body

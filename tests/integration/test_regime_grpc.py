@@ -321,3 +321,37 @@ async def test_boot_without_nats_serves_defaults_then_follows_once_nats_is_up(se
     finally:
         await server.stop(0)
         await asyncio.to_thread(nats_server.stop)
+
+
+async def test_unexpected_errors_are_internal_without_a_trace(channel, monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret detail from deep inside")
+
+    monkeypatch.setattr(engine, "get_scenario_weights", broken)
+    stub = regime_pb2_grpc.RegimeServiceStub(channel)
+    with caplog.at_level(logging.ERROR, logger="synthmarket.grpc_errors"):
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await stub.GetScenarioWeights(regime_pb2.GetScenarioWeightsRequest(symbol="SPY", ts=MIDDAY_TS))
+    assert caught.value.code() == grpc.StatusCode.INTERNAL
+    assert caught.value.details() == "internal error"
+    # The trace stays in the server log.
+    assert any(r.exc_info and "secret detail" in str(r.exc_info[1]) for r in caplog.records)
+
+
+async def test_stop_ends_open_streams_without_waiting_out_the_grace(start_regime, control_kv):
+    server = await start_regime(control_kv.bucket_name)
+    async with grpc.aio.insecure_channel(server.address) as ch:
+        stub = regime_pb2_grpc.RegimeServiceStub(ch)
+        call = stub.StreamSessionState(regime_pb2.StreamSessionStateRequest(interval_ms=30_000))
+        stream = call.__aiter__()
+        async with asyncio.timeout(5):
+            await anext(stream)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await server.stop(grace=10)
+        took = loop.time() - started
+        async with asyncio.timeout(5):
+            rest = [snap async for snap in stream]
+        assert rest == [] and await call.code() == grpc.StatusCode.OK
+    # Tolerance: well under the 10 s grace (the stream ends on its own at once).
+    assert took < 2.0, took
