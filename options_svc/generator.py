@@ -1,0 +1,298 @@
+"""OptionsGenerator: the option tape of a symbol set, driven by the regime engine, step by step."""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Protocol
+
+from options_svc import arrivals, families, selection
+from options_svc.coverage import CoverageTracker, boosted_weights
+from options_svc.legs import Draft, ScenarioContext
+from synthmarket import rng
+from synthmarket.calendar import MS_PER_MINUTE, TradingDay, exchange_date, is_trading_date, trading_day
+from synthmarket.control import SyntheticControlState
+from synthmarket.marketdata import OptionPrint
+from synthmarket.presets import SyntheticControlPresetId
+from synthmarket.profiles import FAMILY_IDS, NEUTRAL_NOISE, PUBLIC_PROFILE_IDS
+from synthmarket.universe import resolve_symbols
+
+_CACHE_LIMIT = 50_000
+_TAG_SCENARIO = 0x5343454E
+
+
+class Engine(Protocol):
+    """The part of the regime engine the generator reads."""
+
+    def get_session_state(self, ts: int, control: SyntheticControlState, symbols: Any = None) -> Any: ...
+
+    def get_underlying_state(self, symbol: str, ts: int, control: SyntheticControlState,
+                             session_state: Any = None, symbols: Any = None) -> Any: ...
+
+    def get_scenario_weights(self, symbol: str, ts: int, control: SyntheticControlState,
+                             session_state: Any = None, symbols: Any = None) -> Any: ...
+
+    def get_coverage_boost(self, profile_id: str, coverage_state: Any, control: SyntheticControlState) -> float: ...
+
+
+def _default_engine() -> Engine:
+    from regime_svc import engine
+
+    return engine  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class ScenarioRecord:
+    """One emitted scenario (test and bench output only; never published)."""
+
+    ts: int
+    symbol: str
+    family: str
+    subtype: str
+    print_ids: tuple[str, ...] = ()
+
+
+def _session_day_at_or_after(ts: int) -> TradingDay:
+    """The trading day whose session contains ts, or the next one to open after it."""
+    import datetime as dt
+
+    date = exchange_date(ts)
+    while True:
+        if is_trading_date(date):
+            td = trading_day(date)
+            if ts < td.close_ms:
+                return td
+        date += dt.timedelta(days=1)
+
+
+class OptionsGenerator:
+    """Emits option prints for ``symbols`` from ``start_ts`` on, one [t0, t1) step at a time.
+
+    Deterministic: the same control, symbols, start_ts and step boundaries give identical prints,
+    and arrivals are keyed by time, not by call, so different step sizes give the same tape.
+    """
+
+    def __init__(self, control: SyntheticControlState, symbols: Iterable[str], *, start_ts: int,
+                 engine: Engine | None = None) -> None:
+        self.symbols: tuple[str, ...] = resolve_symbols(symbols)
+        if not self.symbols:
+            raise ValueError("at least one symbol is required")
+        self._engine = engine or _default_engine()
+        self._control = control
+        self._pending_control: SyntheticControlState | None = None
+        self._sym_keys = {s: rng.stable_str_key(s) for s in self.symbols}
+        self._start_ts = int(start_ts)
+        self._gen_until = int(start_ts)
+        self._now = int(start_ts)
+        self._hawkes = {s: arrivals.HawkesState(at_ms=int(start_ts)) for s in self.symbols}
+        self._arrivals: list[tuple[int, int]] = []            # (ts, symbol index) heap
+        self._queue: list[tuple[int, int, int, int, Draft, str, str, list[str]]] = []
+        self._coverage = CoverageTracker(control.coverage_window_minutes)
+        self._labels: dict[str, tuple[str, str]] = {}
+        self._scenarios: list[tuple[int, str, str, str, list[str]]] = []
+        self._arrival_seq = 0
+        self._session_cache: dict[int, Any] = {}
+        self._weights_cache: dict[tuple[str, int], Any] = {}
+        self.boosts_applied = 0
+        self.scenarios_dropped = 0
+        self.scenario_counts: dict[str, int] = {f: 0 for f in FAMILY_IDS}
+
+    # ------------------------------------------------------------------------------------------
+    # public API
+
+    @property
+    def control(self) -> SyntheticControlState:
+        return self._control
+
+    def set_control(self, control: SyntheticControlState) -> None:
+        """Use ``control`` from the next step on."""
+        self._pending_control = control
+
+    def step(self, t0_ms: int, t1_ms: int) -> list[OptionPrint]:
+        """Every print with ts in [t0, t1), in ts order."""
+        t0, t1 = int(t0_ms), int(t1_ms)
+        if self._pending_control is not None:
+            self._apply_control(self._pending_control)
+            self._pending_control = None
+        if t1 <= t0:
+            return []
+        self._generate_arrivals(t1)
+        while self._arrivals and self._arrivals[0][0] < t1:
+            ts, idx = heapq.heappop(self._arrivals)
+            self._materialize(ts, idx)
+        out: list[OptionPrint] = []
+        last_key: tuple[int, int] | None = None
+        n = 0
+        while self._queue and self._queue[0][0] < t1:
+            ts, idx, _seq, _leg, draft, family, subtype, ids = heapq.heappop(self._queue)
+            if ts < t0:
+                continue
+            key = (ts, idx)
+            n = n + 1 if key == last_key else 0
+            last_key = key
+            pid = f"o-{draft.underlying}-{ts}-{n}"
+            out.append(OptionPrint(id=pid, **draft.__dict__))
+            self._labels[pid] = (family, subtype)
+            ids.append(pid)
+        self._now = max(self._now, t1)
+        return out
+
+    def labels_for(self, print_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """Hidden (family, subtype) of emitted prints; test-only output, never on a print."""
+        return {pid: self._labels[pid] for pid in print_ids if pid in self._labels}
+
+    def pop_labels(self) -> dict[str, tuple[str, str]]:
+        labels, self._labels = self._labels, {}
+        return labels
+
+    def pop_scenarios(self) -> list[ScenarioRecord]:
+        """Scenarios materialised so far (with the ids of their prints emitted so far)."""
+        out = [ScenarioRecord(ts, sym, fam, sub, tuple(ids)) for ts, sym, fam, sub, ids in self._scenarios]
+        self._scenarios = []
+        return out
+
+    def hit_counts(self) -> dict[str, int]:
+        """Scenarios per public profile emitted within the rolling coverage window."""
+        return self._coverage.hits(self._now)
+
+    def scenario_context(self, symbol: str, ts: int) -> ScenarioContext:
+        """The context a scenario on ``symbol`` at ``ts`` would see (for forced scenarios in tests)."""
+        return self._context(symbol, int(ts), 0)
+
+    # ------------------------------------------------------------------------------------------
+    # engine reads, cached
+
+    def _apply_control(self, control: SyntheticControlState) -> None:
+        self._control = control
+        self._coverage.set_window(control.coverage_window_minutes)
+        self._session_cache.clear()
+        self._weights_cache.clear()
+
+    def _session(self, ts: int) -> Any:
+        sec = ts - ts % 1000
+        state = self._session_cache.get(sec)
+        if state is None:
+            if len(self._session_cache) > _CACHE_LIMIT:
+                self._session_cache.clear()
+            state = self._engine.get_session_state(sec, self._control, self.symbols)
+            self._session_cache[sec] = state
+        return state
+
+    def _weights(self, symbol: str, ts: int) -> Any:
+        bucket = ts - ts % arrivals.BUCKET_MS
+        key = (symbol, bucket)
+        w = self._weights_cache.get(key)
+        if w is None:
+            if len(self._weights_cache) > _CACHE_LIMIT:
+                self._weights_cache.clear()
+            w = self._engine.get_scenario_weights(symbol, bucket, self._control, self._session(bucket),
+                                                  self.symbols)
+            self._weights_cache[key] = w
+        return w
+
+    def _underlying(self, symbol: str, ts: int) -> Any:
+        return self._engine.get_underlying_state(symbol, ts, self._control, self._session(ts), self.symbols)
+
+    def _event_info(self, symbol: str, ts: int, session: Any) -> tuple[bool | None, int]:
+        """(has the symbol's event happened, gap sign) from the engine's event calendar."""
+        if symbol not in session.event_symbols:
+            return None, 0
+        try:
+            from regime_svc.events import RECENT_MINUTES
+            from regime_svc.focus import symbol_events, universe_day
+
+            td = _session_day_at_or_after(ts)
+            minute = (ts - td.open_ms) // MS_PER_MINUTE
+            uday = universe_day(td.ordinal, int(self._control.shared_seed),
+                                SyntheticControlPresetId(self._control.preset_id), self.symbols)
+            passed = [s for s in symbol_events(uday, symbol) if s.minute <= minute < s.minute + RECENT_MINUTES]
+            if passed:
+                return True, int(passed[-1].gap_sign)
+            return False, 0
+        except (ImportError, AttributeError, KeyError, ValueError):
+            return None, 0
+
+    # ------------------------------------------------------------------------------------------
+    # arrivals
+
+    def _generate_arrivals(self, t1: int) -> None:
+        seed = int(self._control.shared_seed)
+        while self._gen_until < t1:
+            start = self._gen_until
+            td = _session_day_at_or_after(start)
+            if start < td.open_ms:
+                # Overnight: nothing trades; excitation does not survive the close.
+                nxt = min(td.open_ms, t1)
+                for st in self._hawkes.values():
+                    st.excitation, st.at_ms = 0.0, nxt
+                self._gen_until = nxt
+                continue
+            bucket = start // arrivals.BUCKET_MS
+            end = min((bucket + 1) * arrivals.BUCKET_MS, td.close_ms)
+            session = self._session(start)
+            regime = session.regime.value if hasattr(session.regime, "value") else str(session.regime)
+            eta = arrivals.branching_ratio(regime)
+            for idx, sym in enumerate(self.symbols):
+                sk = self._sym_keys[sym]
+                rate = self._weights(sym, start).intensity * arrivals.mood(seed, sk, start)
+                for ts in arrivals.bucket_arrivals(seed, sk, bucket, start, end, rate, eta, self._hawkes[sym]):
+                    heapq.heappush(self._arrivals, (ts, idx))
+            self._gen_until = end
+
+    # ------------------------------------------------------------------------------------------
+    # scenarios
+
+    def _context(self, symbol: str, ts: int, seq: int) -> ScenarioContext:
+        session = self._session(ts)
+        passed, gap = self._event_info(symbol, ts, session)
+        td = _session_day_at_or_after(ts)
+        return ScenarioContext(
+            symbol=symbol, ts=ts, session=session, ul=self._underlying(symbol, ts),
+            ul_at=lambda t, _s=symbol: self._underlying(_s, t), close_ms=td.close_ms,
+            scenario_key=str(seq), event_passed=passed, gap_sign=gap,
+        )
+
+    def _materialize(self, ts: int, idx: int) -> None:
+        symbol = self.symbols[idx]
+        seq = self._arrival_seq
+        self._arrival_seq += 1
+        ctx = self._context(symbol, ts, seq)
+        g = rng.generator(int(self._control.shared_seed), _TAG_SCENARIO, self._sym_keys[symbol], ts, seq)
+        base = self._weights(symbol, ts).weights
+        weights = {f: (base.get(f, 0.0) if selection.family_allowed(f, ctx) else 0.0) for f in FAMILY_IDS}
+        weights, applied = boosted_weights(weights, self._coverage.state(ts), self._control,
+                                           self._engine.get_coverage_boost)
+        self.boosts_applied += applied
+        drafts, family, subtype = self._draw(ctx, g, weights)
+        if drafts is None:
+            self.scenarios_dropped += 1
+            return
+        self._coverage.record(ts, family)
+        self.scenario_counts[family] += 1
+        ids: list[str] = []
+        self._scenarios.append((ts, symbol, family, subtype, ids))
+        for leg, d in enumerate(sorted(drafts, key=lambda d: d.ts)):
+            if ctx.in_session(d.ts):
+                heapq.heappush(self._queue, (d.ts, idx, seq, leg, d, family, subtype, ids))
+
+    def _draw(self, ctx: ScenarioContext, g: Any, weights: Mapping[str, float]
+              ) -> tuple[list[Draft] | None, str, str]:
+        """Pick a family and subtype; fall back to others when the market cannot host the pick."""
+        fam_w = dict(weights)
+        while True:
+            family = selection.pick(fam_w, float(g.random()))
+            if family is None:
+                return None, "", ""
+            sub_w = selection.subtype_weights(family, ctx)
+            while True:
+                subtype = selection.pick(sub_w, float(g.random()))
+                if subtype is None:
+                    break
+                drafts = families.build(subtype, ctx, g)
+                if drafts:
+                    return drafts, family, subtype
+                sub_w[subtype] = 0.0
+            fam_w[family] = 0.0
+
+
+__all__ = ["OptionsGenerator", "ScenarioRecord", "PUBLIC_PROFILE_IDS", "NEUTRAL_NOISE"]

@@ -1,0 +1,253 @@
+"""Scenario context and leg builders: contract choice, sizes, timing and priced print drafts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from options_svc.pricing import Quote, Surface, make_quote, spread_fraction, surface_for
+from regime_svc.model import SessionPhase, SessionState, UnderlyingState
+from synthmarket import chain
+
+PLACE_ASK = "ask"
+PLACE_ABOVE_ASK = "above_ask"
+PLACE_BID = "bid"
+PLACE_BELOW_BID = "below_bid"
+PLACE_MID = "mid"
+
+FRESH_QUOTE_MAX_MS = 1_500          # labeled prints always carry a quote younger than 2 s
+
+
+@dataclass
+class Draft:
+    """An option print before it gets its id (the generator numbers prints at emission)."""
+
+    ts: int
+    underlying: str
+    contract: str
+    expiry: str
+    strike: float
+    right: str
+    price: float
+    size: int
+    exchange: str
+    bid: float | None
+    ask: float | None
+    iv: float
+    underlying_price: float
+    multi_leg_id: str | None = None
+    quote_age_ms: int = 0
+    condition: str = ""
+
+    @property
+    def premium(self) -> float:
+        return chain.premium(self.price, self.size)
+
+
+@dataclass
+class ScenarioContext:
+    """Everything a scenario function may look at: public state only, plus the clock."""
+
+    symbol: str
+    ts: int
+    session: SessionState
+    ul: UnderlyingState
+    ul_at: Callable[[int], UnderlyingState] | None = None
+    close_ms: int | None = None
+    scenario_key: str = ""
+    # Per-symbol event status from the event calendar; None falls back to the session phase.
+    event_passed: bool | None = None
+    gap_sign: int = 0
+    _surface: Surface | None = field(default=None, repr=False)
+    _half_frac: float | None = field(default=None, repr=False)
+
+    @property
+    def today(self) -> dt.date:
+        return chain.exchange_date(self.ts)
+
+    @property
+    def regime(self) -> str:
+        r = self.session.regime
+        return r.value if hasattr(r, "value") else str(r)
+
+    @property
+    def is_event_symbol(self) -> bool:
+        return self.symbol in self.session.event_symbols
+
+    @property
+    def after_event(self) -> bool:
+        """Whether this symbol's event has already happened (its gap is on the tape)."""
+        if self.event_passed is not None:
+            return self.event_passed
+        return self.session.session_phase == SessionPhase.AFTER_EVENT
+
+    @property
+    def surface(self) -> Surface:
+        if self._surface is None:
+            self._surface = surface_for(self.ul, self.session,
+                                        pending_event=self.is_event_symbol and not self.after_event)
+        return self._surface
+
+    @property
+    def half_frac(self) -> float:
+        if self._half_frac is None:
+            self._half_frac = spread_fraction(self.ul, self.session)
+        return self._half_frac
+
+    def underlying(self, ts: int) -> UnderlyingState:
+        if ts == self.ts or self.ul_at is None:
+            return self.ul
+        return self.ul_at(ts)
+
+    def expiries(self, lo: int, hi: int) -> list[dt.date]:
+        today = self.today
+        return [e for e in chain.expiries(self.symbol, today) if lo <= (e - today).days <= hi]
+
+    def in_session(self, ts: int) -> bool:
+        return self.close_ms is None or ts < self.close_ms
+
+    def event_expiry(self, expiry: dt.date) -> bool:
+        """Whether this expiry carries the pending event's variance."""
+        return self.is_event_symbol and not self.after_event and (expiry - self.today).days >= 1
+
+    def quote(self, ts: int, spot: float, expiry: dt.date, strike: float, right: str,
+              shock: float = 0.0) -> Quote:
+        t = chain.years_to_expiry(ts, expiry)
+        sigma = self.surface.iv(strike, t, self.event_expiry(expiry)) + shock
+        return make_quote(right, spot, strike, t, max(sigma, 0.02), self.half_frac)
+
+    def fresh_age(self, rng: np.random.Generator) -> int:
+        mean = 60.0 + 500.0 * (1.0 - min(max(self.session.quote_cleanliness, 0.0), 1.0))
+        return int(min(rng.exponential(mean), FRESH_QUOTE_MAX_MS))
+
+    def fill(self, rng: np.random.Generator, ts: int, expiry: dt.date, strike: float, right: str,
+             placement: str, size: int, exchange: str, *, condition: str = "",
+             multi_leg_id: str | None = None, spot: float | None = None,
+             ul: UnderlyingState | None = None) -> Draft:
+        """Price one print against the NBBO of the moment, placed as asked."""
+        ul = ul or self.underlying(ts)
+        s = ul.price if spot is None else spot
+        # Aggressive buyers pay up in vol; aggressive sellers give a little; mid prints do neither.
+        if placement in (PLACE_ASK, PLACE_ABOVE_ASK):
+            shock = max(ul.execution_iv_shock, 0.0)
+        elif placement in (PLACE_BID, PLACE_BELOW_BID):
+            shock = -0.5 * max(ul.execution_iv_shock, 0.0)
+        else:
+            shock = 0.0
+        q = self.quote(ts, s, expiry, strike, right, shock)
+        if placement == PLACE_ASK:
+            price = q.ask
+        elif placement == PLACE_ABOVE_ASK:
+            price = round(q.ask + 0.01 * int(rng.integers(1, 6)), 2)
+        elif placement == PLACE_BID:
+            price = q.bid
+        elif placement == PLACE_BELOW_BID:
+            below = round(q.bid - 0.01 * int(rng.integers(1, 4)), 2)
+            price = below if below >= 0.01 else q.bid
+        else:
+            price = q.mid
+        return Draft(
+            ts=ts, underlying=self.symbol, contract=chain.occ_symbol(self.symbol, expiry, right, strike),
+            expiry=expiry.isoformat(), strike=strike, right=right, price=price, size=int(size),
+            exchange=exchange, bid=q.bid, ask=q.ask, iv=round(q.iv, 4), underlying_price=round(s, 4),
+            multi_leg_id=multi_leg_id, quote_age_ms=self.fresh_age(rng), condition=condition,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Contract choice
+
+
+def strikes_in_otm(ctx: ScenarioContext, expiry: dt.date, right: str, lo: float, hi: float,
+                   spot: float | None = None) -> list[float]:
+    """Listed strikes whose OTM fraction lies in [lo, hi] (fractions, lo may be negative)."""
+    s = ctx.ul.price if spot is None else spot
+    inc = chain.strike_increment(s, (expiry - ctx.today).days, ctx.symbol)
+    if right == "C":
+        k_lo, k_hi = s * (1.0 + lo), s * (1.0 + hi)
+    else:
+        k_lo, k_hi = s * (1.0 - hi), s * (1.0 - lo)
+    first = math.ceil(k_lo / inc - 1e-9)
+    last = math.floor(k_hi / inc + 1e-9)
+    out = [round(i * inc, 4) for i in range(max(first, 1), last + 1)]
+    return [k for k in out if lo - 1e-12 <= chain.otm_frac(right, k, s) <= hi + 1e-12]
+
+
+def atm_strike(ctx: ScenarioContext, expiry: dt.date) -> float:
+    return chain.nearest_strike(ctx.ul.price, (expiry - ctx.today).days, ctx.symbol)
+
+
+def pick_venues(rng: np.random.Generator, n: int) -> list[str]:
+    idx = rng.choice(len(chain.OPTION_EXCHANGES), size=n, replace=False)
+    return [chain.OPTION_EXCHANGES[int(i)] for i in idx]
+
+
+def pick_venue(rng: np.random.Generator) -> str:
+    return chain.OPTION_EXCHANGES[int(rng.integers(len(chain.OPTION_EXCHANGES)))]
+
+
+# ---------------------------------------------------------------------------------------------
+# Sizes and timing
+
+
+def draw_size(rng: np.random.Generator, lo: int, hi: int, alpha: float = 1.2) -> int:
+    """A heavy-tailed size in [lo, hi] with extra mass on round lots, like real option tapes."""
+    u = rng.random()
+    a = 1.0 - alpha
+    x = (lo ** a + u * (hi ** a - lo ** a)) ** (1.0 / a)
+    size = int(round(x))
+    if rng.random() < 0.3:
+        for lot in (1000, 500, 100, 50, 10):
+            snapped = int(round(size / lot)) * lot
+            if lot <= size and lo <= snapped <= hi:
+                size = snapped
+                break
+    return min(max(size, lo), hi)
+
+
+def split_total(rng: np.random.Generator, total: int, n: int, lo: int, hi: int) -> list[int] | None:
+    """Split ``total`` into ``n`` parts each within [lo, hi]; None when impossible."""
+    if not n * lo <= total <= n * hi:
+        return None
+    w = rng.dirichlet(np.full(n, 2.0))
+    parts = [lo + int(x) for x in np.floor(w * (total - n * lo))]
+    rest = total - sum(parts)
+    i = 0
+    while rest != 0:
+        j = i % n
+        step = 1 if rest > 0 else -1
+        if lo <= parts[j] + step <= hi:
+            parts[j] += step
+            rest -= step
+        i += 1
+        if i > 100 * n + abs(rest) * n:
+            return None
+    return parts
+
+
+def spaced_times(rng: np.random.Generator, start: int, n: int, gap_lo_ms: int, gap_hi_ms: int) -> list[int]:
+    """n timestamps from start, gaps drawn skewed toward the short end of [gap_lo, gap_hi]."""
+    out = [start]
+    for _ in range(n - 1):
+        gap = gap_lo_ms + int((gap_hi_ms - gap_lo_ms) * rng.beta(1.2, 2.5))
+        out.append(out[-1] + gap)
+    return out
+
+
+def within_span(rng: np.random.Generator, start: int, n: int, span_lo_ms: int, span_hi_ms: int) -> list[int]:
+    """n sorted timestamps whose first-to-last span lies in [span_lo, span_hi]."""
+    span = int(rng.integers(span_lo_ms, span_hi_ms + 1))
+    if n == 1:
+        return [start]
+    inner = sorted(int(x) for x in rng.integers(1, max(span, 2), size=n - 2))
+    return [start] + [start + x for x in inner] + [start + span]
+
+
+def required_contracts(premium_usd: float, price: float) -> int:
+    if price <= 0:
+        return 1 << 30
+    return int(math.ceil(premium_usd / (price * chain.CONTRACT_MULTIPLIER)))

@@ -1,0 +1,101 @@
+"""Which family and subtype a scenario arrival becomes: placement rules, feasibility, regime tilts."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from options_svc.families import EVENT_ONLY, HEDGE_START_OTM, NOT_ON_EVENT_SYMBOLS, SUBTYPES
+from options_svc.legs import ScenarioContext
+from synthmarket import chain
+from synthmarket.presets import Regime
+from synthmarket.profiles import NEUTRAL_NOISE
+
+R = Regime
+
+
+def _hedge_ready(ctx: ScenarioContext) -> tuple[bool, bool]:
+    """(nearest gamma strike close enough, gamma strike below close enough) with a DTE <= 2 expiry."""
+    if not ctx.expiries(0, 2):
+        return False, False
+    s = ctx.ul.price
+    near = abs(chain.gamma_strike_nearest(s) - s) / s <= HEDGE_START_OTM
+    below = (s - chain.gamma_strike_below(s)) / s <= HEDGE_START_OTM
+    return near, below
+
+
+def subtype_weights(family: str, ctx: ScenarioContext) -> dict[str, float]:
+    """Relative weight of each subtype of ``family`` now; 0 where the market cannot host it."""
+    regime = ctx.regime
+    if family == "institutional_directional":
+        up, down = regime == R.TREND_UP.value, regime == R.TREND_DOWN.value
+        return {
+            "call_sweep": 2.0 if up else 0.6 if down else 1.0,
+            "put_sweep": 2.0 if down else 0.5 if up else 0.8,
+            "ask_lift_accumulation": 1.0,
+            "far_dated_conviction": 0.7,
+        }
+    if family == "retail_whale":
+        chase = regime in (R.RETAIL_CHASE.value, R.TREND_UP.value)
+        return {
+            "0dte_call_chase": 2.0 if chase else 1.0,
+            "short_dated_put_panic": 1.5 if regime == R.TREND_DOWN.value else 0.6,
+            "attention_contract_spike": 1.0 if regime == R.RETAIL_CHASE.value else 0.7,
+        }
+    if family == "event_driven":
+        if ctx.after_event:
+            return {"earnings_vol_probe": 0.0, "pre_event_directional_ramp": 0.0, "post_gap_followthrough": 1.0}
+        calm = regime in (R.ARB_CALM.value, R.MEAN_REVERT.value)
+        return {
+            "earnings_vol_probe": 1.5 if calm else 1.0,
+            "pre_event_directional_ramp": 1.5 if regime == R.EVENT_RAMP.value else 1.0,
+            "post_gap_followthrough": 0.0,
+        }
+    if family == "vol_seller":
+        calm = regime in (R.ARB_CALM.value, R.MEAN_REVERT.value)
+        return {"covered_call_overwrite": 1.0, "cash_secured_put_write": 1.0,
+                "short_straddle_harvest": 2.0 if calm else 0.8}
+    if family == "arbitrage":
+        return {"parity_vertical": 1.0, "conversion_reversal": 1.0, "box_spread": 0.8}
+    if family == "hedge_reactive":
+        near, below = _hedge_ready(ctx)
+        dropping = ctx.ul.underlying_move_bps < -5.0
+        return {
+            "gamma_pinch_call_hedge": 1.0 if near else 0.0,
+            "reactive_put_wall": 2.0 if below and dropping else 0.0,
+            "dealer_unwind": (1.5 if regime == R.DEALER_GAMMA.value else 0.8) if near else 0.0,
+        }
+    if family == NEUTRAL_NOISE:
+        # Dirty quote regimes leave more stale or missing quotes on the noise tape.
+        dirty = 1.0 - min(max(ctx.session.quote_cleanliness, 0.0), 1.0)
+        stale = 0.08 + 0.6 * dirty
+        return {"single_print_mid": (1.0 - stale) * 0.6, "two_sided_scalp": (1.0 - stale) * 0.4,
+                "stale_quote_noise": stale}
+    raise KeyError(family)
+
+
+def family_allowed(family: str, ctx: ScenarioContext) -> bool:
+    """The placement rules of the footprint doc: event families on event symbols only, and vice versa."""
+    if ctx.is_event_symbol:
+        return family not in NOT_ON_EVENT_SYMBOLS
+    return family not in EVENT_ONLY
+
+
+def pick(weights: Mapping[str, float], u: float) -> str | None:
+    """Inverse-CDF pick over positive weights in a fixed (insertion) order; None when all are 0."""
+    total = sum(w for w in weights.values() if w > 0.0)
+    if total <= 0.0:
+        return None
+    x = u * total
+    last = None
+    for key, w in weights.items():
+        if w <= 0.0:
+            continue
+        last = key
+        x -= w
+        if x < 0.0:
+            return key
+    return last
+
+
+def family_subtypes(family: str) -> tuple[str, ...]:
+    return SUBTYPES[family]
