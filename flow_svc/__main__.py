@@ -39,7 +39,9 @@ async def main() -> None:
         url, connect_timeout=2, max_reconnect_attempts=-1, reconnect_time_wait=1, error_cb=_on_nats_error
     )
     service = await start_flow_service(settings, nc)
-    metrics_server = start_metrics_server(service.registry, settings.metrics_port) if settings.metrics_port else None
+    metrics_server = None
+    if settings.metrics_port:
+        metrics_server = start_metrics_server(service.registry, settings.metrics_port, settings.metrics_host)
     try:
         await stop.wait()
         log.info("shutting down")

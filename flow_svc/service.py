@@ -72,6 +72,7 @@ class FlowMetrics:
     events_published: object
     events_duplicate: object
     publish_errors: object
+    classifier_errors: object
     publish_queue: object
     lag_ms: object
     open_clusters: object
@@ -90,6 +91,7 @@ class FlowMetrics:
                 "events_duplicate", "Publishes JetStream dropped as duplicates (same event id)"
             ),
             publish_errors=registry.counter("publish_errors", "Failed publish attempts (retried)"),
+            classifier_errors=registry.counter("classifier_errors", "Prints or flushes the classifier failed on"),
             publish_queue=registry.gauge("publish_queue", "Events waiting to be published"),
             lag_ms=registry.gauge("lag_ms", "Session-clock now minus the newest print's ts (ms of tape time)"),
             open_clusters=registry.gauge("open_clusters", "Clusters the classifier holds open"),
@@ -152,8 +154,7 @@ class FlowService:
         # Give queued events a chance to land before the publisher goes.
         try:
             async with asyncio.timeout(grace):
-                while not self._queue.empty():
-                    await asyncio.sleep(0.02)
+                await self._queue.join()
         except TimeoutError:
             log.warning("stopping with %d unpublished events", self._queue.qsize())
         for task in self._tasks:
@@ -174,7 +175,13 @@ class FlowService:
         wall = self.wall_clock()
         self.tape_clock.observe(p.ts, wall)
         self.metrics.lag_ms.set(self.session_clock.ts(wall) - p.ts)
-        self._enqueue(self.classifier.observe(p))
+        try:
+            events = self.classifier.observe(p)
+        except Exception:  # noqa: BLE001 - one bad print must not stop the tape
+            self.metrics.classifier_errors.inc()
+            log.exception("classifier failed on print %s", p.id)
+            return
+        self._enqueue(events)
 
     async def _on_trade(self, msg: Msg) -> None:
         try:
@@ -207,8 +214,15 @@ class FlowService:
         while True:
             await asyncio.sleep(period)
             now_ts = self.tape_clock.now(self.wall_clock())
-            if now_ts is not None:
-                self._enqueue(self.classifier.flush(now_ts))
+            if now_ts is None:
+                continue
+            try:
+                events = self.classifier.flush(now_ts)
+            except Exception:  # noqa: BLE001 - keep the timer alive
+                self.metrics.classifier_errors.inc()
+                log.exception("classifier flush failed at ts %s", now_ts)
+                continue
+            self._enqueue(events)
 
     async def _publisher(self) -> None:
         while True:
@@ -232,6 +246,7 @@ class FlowService:
                 self.metrics.events_duplicate.inc()
             else:
                 self.metrics.events_published.labels(event.profile_id).inc()
+            self._queue.task_done()
             self.metrics.publish_queue.set(self._queue.qsize())
 
     # -- regime stream ------------------------------------------------------------------------

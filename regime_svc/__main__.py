@@ -37,7 +37,7 @@ async def main() -> None:
         metrics.gauge("control_revision", "KV revision of the control in force (0 = defaults)").set_function(
             lambda: server.control.wire_revision
         )
-        metrics_server = start_metrics_server(metrics, settings.metrics_port)
+        metrics_server = start_metrics_server(metrics, settings.metrics_port, settings.metrics_host)
     try:
         await stop.wait()
         log.info("shutting down")

@@ -320,7 +320,8 @@ class RegimeServer:
 
     @property
     def address(self) -> str:
-        return f"{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
 
     async def wait_for_control(self, timeout: float = 5.0) -> None:
         """Wait until the KV watch delivered its first state (tests and orderly boots use this)."""

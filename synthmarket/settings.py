@@ -71,6 +71,8 @@ class Settings:
     regime_stream_interval_ms: int = 1000
     flow_flush_interval_ms: int = 1000
     shutdown_grace_s: float = 5.0
+    # Where /metrics listens when METRICS_PORT is set; 0.0.0.0 lets a scraper on another host in.
+    metrics_host: str = "127.0.0.1"
     # Port of the embedded nats-server that `synthmarket up` starts when NATS_URL is unset.
     nats_port: int = 4222
 
@@ -109,5 +111,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         regime_stream_interval_ms=_int(env, "REGIME_STREAM_INTERVAL_MS", 1000),
         flow_flush_interval_ms=_int(env, "FLOW_FLUSH_INTERVAL_MS", 1000),
         shutdown_grace_s=_float(env, "SHUTDOWN_GRACE_S", 5.0),
+        metrics_host=env.get("METRICS_HOST", "127.0.0.1"),
         nats_port=_int(env, "NATS_PORT", 4222),
     )
