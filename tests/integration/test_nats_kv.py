@@ -1,11 +1,15 @@
-"""JetStream KV against a real NATS server: raw entries and the control store on top of them."""
+"""JetStream KV against a real NATS server: raw entries, the control store, the embedded server."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+import sys
+import time
+from pathlib import Path
 
+import nats
 import pytest
 
 from synthmarket.control import DEFAULT_CONTROL, SyntheticProfileWeightMap
@@ -18,6 +22,7 @@ from synthmarket.control_store import (
     watch_control,
     write_control,
 )
+from synthmarket.embedded_nats import EmbeddedNats, EmbeddedNatsError, find_nats_server
 from synthmarket.presets import SyntheticControlPresetId
 from synthmarket.subjects import CONTROL_KEY
 
@@ -194,3 +199,63 @@ async def test_watch_starts_from_the_stored_entry(make_kv):
             assert await anext(stream) == (DEALER_DAY, r2)
     finally:
         await stream.aclose()
+
+
+# -- the embedded server ----------------------------------------------------------------------
+
+
+async def _put_and_get(url: str, value: bytes | None) -> bytes:
+    nc = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=0)
+    try:
+        kv = await ensure_control_bucket(nc.jetstream(timeout=5))
+        if value is not None:
+            await kv.put(CONTROL_KEY, value)
+        return (await kv.get(CONTROL_KEY)).value
+    finally:
+        await nc.close()
+
+
+async def test_embedded_store_dir_keeps_kv_across_restarts(tmp_path):
+    store = tmp_path / "js"
+    with EmbeddedNats(store_dir=store) as first:
+        assert await _put_and_get(first.url, b'{"kept":true}') == b'{"kept":true}'
+    with EmbeddedNats(store_dir=store) as second:
+        assert await _put_and_get(second.url, None) == b'{"kept":true}'
+    assert store.is_dir()
+
+
+def test_embedded_temporary_store_and_process_are_gone_after_stop():
+    server = EmbeddedNats().start()
+    store, proc = server.store_dir, server.process
+    assert store is not None and store.is_dir() and proc is not None
+    server.stop()
+    assert proc.poll() is not None
+    assert not store.exists()
+    with pytest.raises(EmbeddedNatsError):
+        server.url
+
+
+def test_binary_is_found_next_to_the_interpreter_without_path(monkeypatch):
+    monkeypatch.setenv("PATH", "")
+    found = find_nats_server()
+    assert Path(found).parent == Path(sys.executable).parent
+
+
+def test_a_server_that_cannot_start_fails_fast_with_its_output(tmp_path):
+    fake = tmp_path / "nats-server"
+    fake.write_text("#!/bin/sh\necho 'cannot listen: address in use' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    started = time.monotonic()
+    with pytest.raises(EmbeddedNatsError, match="exited with code 3(.|\n)*address in use"):
+        EmbeddedNats(binary=str(fake), startup_timeout=10).start()
+    assert time.monotonic() - started < 5, "an exiting server must not wait out the startup timeout"
+
+
+def test_missing_docker_engine_is_detected_fast(monkeypatch):
+    from tests.conftest import _docker_answers
+
+    # Nothing listens on port 1: the container branch must give up and fall through quickly.
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:1")
+    started = time.monotonic()
+    assert _docker_answers(timeout=2.0) is False
+    assert time.monotonic() - started < 2.5
