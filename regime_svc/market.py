@@ -66,10 +66,10 @@ TREND_DRIFT_SIGMA = 0.09
 
 def u_shape(minutes: np.ndarray) -> np.ndarray:
     """Intraday volatility seasonality, normalised to mean 1 over the session (high open, raised close)."""
-    raw = 0.8 + 1.1 * np.exp(-minutes / 25.0) + 0.5 * np.exp(-(SESSION_MINUTES - minutes) / 35.0)
-    grid = np.arange(SESSION_MINUTES) + 0.5
-    norm = np.mean(0.8 + 1.1 * np.exp(-grid / 25.0) + 0.5 * np.exp(-(SESSION_MINUTES - grid) / 35.0))
-    return raw / norm
+    def raw(m: np.ndarray) -> np.ndarray:
+        return 0.75 + 1.5 * np.exp(-m / 30.0) + 0.5 * np.exp(-(SESSION_MINUTES - m) / 35.0)
+
+    return raw(minutes) / np.mean(raw(np.arange(SESSION_MINUTES) + 0.5))
 
 
 def smooth(x: np.ndarray, alpha: float) -> np.ndarray:
