@@ -1,0 +1,199 @@
+"""EquitiesGenerator: the equity tape (trades and NBBO quotes) for a symbol set, step by step."""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from dataclasses import dataclass
+from itertools import repeat
+from typing import Iterable
+
+import numpy as np
+
+from equities_svc import quotes, trades, venues
+from equities_svc.batch import BlockContext, Engine, MinuteState, SymbolBlock, build_symbol_block
+from regime_svc import engine as regime_engine
+from synthmarket.calendar import MS_PER_MINUTE, SESSION_MINUTES, TradingDay, exchange_date, is_trading_date, trading_day
+from synthmarket.control import SyntheticControlState
+from synthmarket.marketdata import EquityQuote, EquityTrade
+from synthmarket.universe import SymbolSpec, resolve_symbols, symbol_spec
+
+# Minutes built together against the engine's vectorised path. Randomness is keyed per minute,
+# so this changes speed and memory, never output.
+BLOCK_MINUTES = 5
+BLOCK_MS = BLOCK_MINUTES * MS_PER_MINUTE
+_KIND_QUOTE, _KIND_TRADE = 0, 1
+
+Record = EquityTrade | EquityQuote
+
+
+@dataclass(frozen=True)
+class _Block:
+    end_ms: int
+    ts: list[int]           # ts of each record, ascending
+    records: list[Record]
+
+
+class EquitiesGenerator:
+    """Deterministic equity tape: ``step(t0, t1)`` returns every trade and quote with ts in [t0, t1).
+
+    The same control, symbols and interval give the same records however the interval is cut
+    into steps. Outside regular sessions there are no records. ``engine`` defaults to
+    ``regime_svc.engine``; the session universe for focus and event draws is ``symbols``, as
+    for the options generator.
+    """
+
+    def __init__(
+        self,
+        control: SyntheticControlState,
+        symbols: Iterable[str],
+        *,
+        start_ts: int,
+        engine: Engine | None = None,
+    ) -> None:
+        self._control = control
+        self._symbols: tuple[str, ...] = resolve_symbols(symbols)
+        if not self._symbols:
+            raise ValueError("symbols must name at least one symbol")
+        self._specs: tuple[SymbolSpec, ...] = tuple(symbol_spec(s) for s in self._symbols)
+        self._engine: Engine = engine if engine is not None else regime_engine  # type: ignore[assignment]
+        self._cursor = int(start_ts)
+        self._states: dict[int, MinuteState] = {}
+        self._blocks: dict[tuple[int, int], _Block] = {}
+        self._days: dict[dt.date, TradingDay | None] = {}
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        return self._symbols
+
+    @property
+    def control(self) -> SyntheticControlState:
+        return self._control
+
+    @property
+    def cursor(self) -> int:
+        """End of the last step (``start_ts`` before the first)."""
+        return self._cursor
+
+    def set_control(self, control: SyntheticControlState) -> None:
+        """Switch control; everything not yet emitted is rebuilt under the new state."""
+        if control == self._control:
+            return
+        self._control = control
+        self._states.clear()
+        self._blocks.clear()
+
+    def step(self, t0_ms: int, t1_ms: int) -> list[Record]:
+        """Records with ts in [t0_ms, t1_ms), ts-ordered (quotes before trades in the same ms)."""
+        t0_ms, t1_ms = int(t0_ms), int(t1_ms)
+        out: list[Record] = []
+        if t1_ms > t0_ms:
+            for day, block in self._blocks_between(t0_ms, t1_ms):
+                key = (day.ordinal, block)
+                blk = self._blocks.get(key)
+                if blk is None:
+                    blk = self._blocks[key] = self._build_block(day, block)
+                a = bisect.bisect_left(blk.ts, t0_ms)
+                b = bisect.bisect_left(blk.ts, t1_ms)
+                out.extend(blk.records[a:b])
+            for key in [k for k, blk in self._blocks.items() if blk.end_ms <= t1_ms]:
+                del self._blocks[key]
+            self._trim_states(t1_ms)
+        self._cursor = max(self._cursor, t1_ms)
+        return out
+
+    # -- building ---------------------------------------------------------------------------
+
+    def _state(self, ts: int) -> MinuteState:
+        st = self._states.get(ts)
+        if st is None:
+            ss = self._engine.get_session_state(ts, self._control, symbols=self._symbols)
+            st = self._states[ts] = MinuteState.from_session(ss)
+        return st
+
+    def _trim_states(self, t1: int) -> None:
+        if len(self._states) > 2 * SESSION_MINUTES:
+            keep_from = t1 - 2 * BLOCK_MS
+            for ts in [ts for ts in self._states if ts < keep_from]:
+                del self._states[ts]
+
+    def _build_block(self, day: TradingDay, block: int) -> _Block:
+        m0 = block * BLOCK_MINUTES
+        minutes = list(range(m0, min(m0 + BLOCK_MINUTES, SESSION_MINUTES)))
+        starts = [day.open_ms + m * MS_PER_MINUTE for m in minutes]
+        ctx = BlockContext(
+            engine=self._engine,
+            control=self._control,
+            universe=self._symbols,
+            day=day,
+            minutes=minutes,
+            starts=starts,
+            states=[self._state(ts) for ts in starts],
+            prev_state=self._state(starts[0] - MS_PER_MINUTE) if m0 > 0 else None,
+        )
+        parts = [build_symbol_block(ctx, spec) for spec in self._specs]
+        ts, records = self._records(parts)
+        return _Block(end_ms=starts[-1] + MS_PER_MINUTE, ts=ts, records=records)
+
+    def _records(self, parts: list[SymbolBlock]) -> tuple[list[int], list[Record]]:
+        """Turn per-symbol arrays into records merged in ts order."""
+        records: list[Record] = []
+        ts_parts, sym_parts, kind_parts = [], [], []
+        for sym_i, (sym, blk) in enumerate(zip(self._symbols, parts)):
+            n_q = blk.q_ts.size
+            records.extend(
+                map(
+                    EquityQuote,
+                    blk.q_ts.tolist(),
+                    repeat(sym, n_q),
+                    quotes.cents_to_price(blk.q_bid_c),
+                    quotes.cents_to_price(blk.q_ask_c),
+                    blk.q_bid_size.tolist(),
+                    blk.q_ask_size.tolist(),
+                )
+            )
+            ts_list = blk.t_ts.tolist()
+            n_t = len(ts_list)
+            venue_idx = blk.t_venue.tolist()
+            records.extend(
+                map(
+                    EquityTrade,
+                    [f"e-{sym}-{t}-{n}" for t, n in zip(ts_list, blk.t_seq.tolist())],
+                    ts_list,
+                    repeat(sym, n_t),
+                    trades.micros_to_price(blk.t_micros),
+                    blk.t_size.tolist(),
+                    [venues.VENUES[v] for v in venue_idx],
+                    [v == venues.OFF_EXCHANGE_INDEX for v in venue_idx],
+                )
+            )
+            ts_parts += [blk.q_ts, blk.t_ts]
+            sym_parts.append(np.full(n_q + n_t, sym_i))
+            kind_parts += [np.full(n_q, _KIND_QUOTE), np.full(n_t, _KIND_TRADE)]
+        if not records:
+            return [], []
+        ts = np.concatenate(ts_parts)
+        # ts first; within one ms, symbols in configured order and a quote before the trades it
+        # priced. lexsort is stable, so each symbol's quotes and trades keep their own order.
+        order = np.lexsort((np.concatenate(kind_parts), np.concatenate(sym_parts), ts))
+        return ts[order].tolist(), [records[i] for i in order.tolist()]
+
+    def _trading_day(self, date: dt.date) -> TradingDay | None:
+        if date not in self._days:
+            self._days[date] = trading_day(date) if is_trading_date(date) else None
+        return self._days[date]
+
+    def _blocks_between(self, t0: int, t1: int) -> list[tuple[TradingDay, int]]:
+        """(trading day, block index) for every session block that overlaps [t0, t1)."""
+        out: list[tuple[TradingDay, int]] = []
+        date, last = exchange_date(t0), exchange_date(t1 - 1)
+        while date <= last:
+            day = self._trading_day(date)
+            if day is not None:
+                lo, hi = max(t0, day.open_ms), min(t1, day.close_ms)
+                if hi > lo:
+                    b0 = (lo - day.open_ms) // BLOCK_MS
+                    b1 = (hi - 1 - day.open_ms) // BLOCK_MS
+                    out.extend((day, b) for b in range(int(b0), int(b1) + 1))
+            date += dt.timedelta(days=1)
+        return out
