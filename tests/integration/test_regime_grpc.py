@@ -216,8 +216,11 @@ async def test_stream_pushes_at_the_interval(start_regime, control_kv):
                     break
         call.cancel()
     gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
-    # Tolerance: each gap within 200 ms +/- 120 ms (a 2-core CI box may stall the loop briefly).
-    assert all(0.08 <= g <= 0.32 for g in gaps), gaps
+    # Tolerance: the mean period within 200 ms +/- 25 %, and no single gap over 600 ms (a busy
+    # 2-core box may stall one push; the fixed cadence then catches up, so single gaps vary).
+    mean_gap = (arrivals[-1] - arrivals[0]) / len(gaps)
+    assert 0.15 <= mean_gap <= 0.25, gaps
+    assert max(gaps) <= 0.6, gaps
     assert [s.underlyings[0].symbol for s in snaps] == ["QQQ"] * 6
     ts = [s.session.ts for s in snaps]
     assert ts == sorted(ts) and ts[-1] > ts[0]
