@@ -1,0 +1,512 @@
+"""The web server against a real gateway and real NATS: admin proxy, seed handling, websocket relays, market feed."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Coroutine, Iterator, TypeVar
+
+import nats
+import pytest
+from nats.js.api import StreamConfig
+from simple_websocket import Client as WsClient
+
+from admin_gateway.app import create_app as create_gateway
+from admin_gateway.backend import GatewayClients
+from synthmarket.control import DEFAULT_CONTROL, SEED_MAX
+from synthmarket.control_store import ensure_control_bucket, ensure_status_bucket, load_control, write_control
+from synthmarket.embedded_nats import free_port
+from synthmarket.marketdata import EquityQuote, EquityTrade, OptionPrint, SmartMoneyEvent
+from synthmarket.presets import SyntheticControlPresetId
+from synthmarket.settings import Settings, load_settings
+from synthmarket.subjects import equity_quotes_subject, equity_trades_subject, option_prints_subject
+from synthmarket.v1 import status_pb2
+from synthmarket.wire import (
+    equity_quote_to_proto,
+    equity_trade_to_proto,
+    option_print_to_proto,
+    smart_money_event_to_proto,
+)
+from webui.app import create_app
+from webui.gateway_proxy import GatewayProxy
+from webui.local_servers import ThreadedServer
+from webui.market_feed import MarketFeed
+from webui.market_view import PrintSampler, SymbolBoard, print_side, session_view
+
+pytestmark = pytest.mark.integration
+
+T = TypeVar("T")
+TOKEN = "tok-3b9f0c51-webui-proxy-secret"
+BIG_SEED = SEED_MAX - 58  # far above 2^53: a JS number would round it
+_names = itertools.count(1)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}_{os.getpid()}_{next(_names)}_{int(time.time() * 1000) % 1_000_000}"
+
+
+class LoopThread:
+    """An asyncio loop on a daemon thread so synchronous tests can await NATS calls."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 10.0) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+def eventually(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
+    """Poll ``check`` until it returns something truthy; fail with ``what`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+@dataclass
+class Backend:
+    """NATS resources one stack uses, all under names no other test shares."""
+
+    nats_url: str
+    loop: LoopThread
+    nc: Any
+    control_bucket: str
+    status_bucket: str
+    stream: str
+    subject: str
+
+    @classmethod
+    def create(cls, nats_url: str) -> "Backend":
+        loop = LoopThread()
+        backend = cls(nats_url, loop, None, unique("ctl"), unique("st"), unique("SMW"), "")
+        backend.subject = f"flow.smart_money.{backend.stream.lower()}"
+
+        async def setup() -> Any:
+            nc = await nats.connect(nats_url, connect_timeout=5)
+            js = nc.jetstream(timeout=5)
+            await js.add_stream(StreamConfig(name=backend.stream, subjects=[backend.subject]))
+            await ensure_control_bucket(js, backend.control_bucket)
+            await ensure_status_bucket(js, backend.status_bucket)
+            return nc
+
+        backend.nc = loop.run(setup())
+        return backend
+
+    def close(self) -> None:
+        async def teardown() -> None:
+            js = self.nc.jetstream(timeout=5)
+            for op in (js.delete_stream(self.stream), js.delete_key_value(self.control_bucket),
+                       js.delete_key_value(self.status_bucket)):
+                try:
+                    await op
+                except Exception:  # noqa: BLE001 - cleanup must not mask a result
+                    pass
+            await self.nc.close()
+
+        self.loop.run(teardown())
+        self.loop.close()
+
+    # --- reading and writing what the services would -----------------------------------------
+
+    def control(self):
+        async def go():
+            return await load_control(await self.nc.jetstream(timeout=5).key_value(self.control_bucket))
+
+        return self.loop.run(go())
+
+    def write_control(self, state, expected=None) -> int:
+        async def go() -> int:
+            kv = await self.nc.jetstream(timeout=5).key_value(self.control_bucket)
+            return await write_control(kv, state, expected)
+
+        return self.loop.run(go())
+
+    def report_status(self, hits: dict[str, int], phase: str, regime: str, focus: list[str], ts: int) -> None:
+        report = status_pb2.StatusReport(
+            service="options_svc", replica="0", profile_hit_counts=hits, session_phase=phase,
+            regime=regime, focus_symbols=focus, last_publish_ts=ts,
+        )
+
+        async def go() -> None:
+            kv = await self.nc.jetstream(timeout=5).key_value(self.status_bucket)
+            await kv.put("options_svc.0", report.SerializeToString())
+
+        self.loop.run(go())
+
+    def publish_event(self, event: SmartMoneyEvent) -> None:
+        async def go() -> None:
+            await self.nc.jetstream(timeout=5).publish(
+                self.subject, smart_money_event_to_proto(event).SerializeToString())
+
+        self.loop.run(go())
+
+    def publish_market(self, items: list[OptionPrint | EquityTrade | EquityQuote]) -> None:
+        async def go() -> None:
+            for item in items:
+                if isinstance(item, OptionPrint):
+                    await self.nc.publish(option_prints_subject(item.underlying),
+                                          option_print_to_proto(item).SerializeToString())
+                elif isinstance(item, EquityTrade):
+                    await self.nc.publish(equity_trades_subject(item.symbol),
+                                          equity_trade_to_proto(item).SerializeToString())
+                else:
+                    await self.nc.publish(equity_quotes_subject(item.symbol),
+                                          equity_quote_to_proto(item).SerializeToString())
+            await self.nc.flush()
+
+        self.loop.run(go())
+
+
+def gateway_settings(backend: Backend, regime_addr: str | None = None, **env: str) -> Settings:
+    base = {
+        "NATS_URL": backend.nats_url,
+        "SYNTHETIC_CONTROL_ENABLED": "1",
+        "SYNTHETIC_ADMIN_TOKEN": TOKEN,
+        # No regime server unless one is given: a closed port makes derived status "unavailable".
+        "REGIME_GRPC_ADDR": regime_addr or f"127.0.0.1:{free_port()}",
+    }
+    base.update(env)
+    return load_settings(base)
+
+
+class GatewayUnderTest:
+    """The real gateway app with its real clients, served on a free port."""
+
+    def __init__(self, backend: Backend, settings: Settings) -> None:
+        self.clients = GatewayClients(
+            settings, control_bucket=backend.control_bucket, status_bucket=backend.status_bucket,
+            stream=backend.stream, subject=backend.subject,
+        ).start()
+        self.server = ThreadedServer(create_gateway(settings, self.clients)).start()
+        self.url = self.server.url
+
+    def close(self) -> None:
+        self.server.stop()
+        self.clients.close()
+
+
+def webui_settings(backend: Backend, gateway_url: str, admin: bool, token: str | None = TOKEN) -> Settings:
+    env = {"NATS_URL": backend.nats_url, "NEXT_PUBLIC_API_URL": gateway_url,
+           "NEXT_PUBLIC_SYNTHETIC_ADMIN": "1" if admin else "0"}
+    if token:
+        env["SYNTHETIC_ADMIN_TOKEN"] = token
+    return load_settings(env)
+
+
+def sample_event(i: int, ts: int, profile: str = "institutional_directional") -> SmartMoneyEvent:
+    return SmartMoneyEvent(
+        event_id=f"ev-{i}-{ts}", ts=ts, profile_id=profile, underlying="NVDA", direction="bullish",
+        premium=1_250_000.0 + i, contracts=500 + i, print_ids=(f"p{i}",), reason=f"call sweep {i} across 4 venues",
+        contract="NVDA  261218C00150000", expiry="2026-12-18", strike=150.0, right="C", spot=138.2,
+    )
+
+
+def sample_print(i: int, ts: int, price: float = 2.5, size: int = 10) -> OptionPrint:
+    return OptionPrint(
+        id=f"op-{i}", ts=ts, underlying="AAPL", contract="AAPL  261218C00230000", expiry="2026-12-18",
+        strike=230.0, right="C", price=price, size=size, exchange="CBOE", bid=2.4, ask=2.5, iv=0.31,
+        underlying_price=228.1,
+    )
+
+
+# --- fixtures ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def backend(nats_url: str) -> Iterator[Backend]:
+    b = Backend.create(nats_url)
+    yield b
+    b.close()
+
+
+@pytest.fixture(scope="module")
+def gateway(backend: Backend) -> Iterator[GatewayUnderTest]:
+    gw = GatewayUnderTest(backend, gateway_settings(backend))
+    yield gw
+    gw.close()
+
+
+@pytest.fixture
+def admin_client(backend: Backend, gateway: GatewayUnderTest):
+    return create_app(webui_settings(backend, gateway.url, admin=True)).test_client()
+
+
+def assert_no_token(response) -> None:
+    assert TOKEN not in response.get_data(as_text=True)
+    for name, value in response.headers.items():
+        assert TOKEN not in value, f"token leaked in header {name}"
+
+
+# --- the admin flag ----------------------------------------------------------------------------
+
+
+def test_flag_off_hides_gear_and_every_admin_path(backend: Backend, gateway: GatewayUnderTest) -> None:
+    client = create_app(webui_settings(backend, gateway.url, admin=False)).test_client()
+    unknown = client.get("/api/no-such-thing")
+    assert unknown.status_code == 404
+    for method in ("GET", "PUT", "POST", "DELETE", "PATCH"):
+        for path in ("/api/admin", "/api/admin/synthetic/status", "/api/admin/synthetic/control",
+                     "/api/admin/synthetic/other"):
+            r = client.open(path, method=method, json={"preset_id": "event_day"})
+            assert r.status_code == 404, (method, path)
+            assert r.get_json() == unknown.get_json(), "disabled admin paths must look like unknown paths"
+    page = client.get("/")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert 'id="gear"' not in html and 'id="drawer"' not in html and "ctx-regime" not in html
+    assert_no_token(page)
+    # Nothing was written while the flag was off.
+    assert backend.control()[1] is None
+
+
+def test_flag_on_renders_gear_without_the_token(admin_client) -> None:
+    page = admin_client.get("/")
+    html = page.get_data(as_text=True)
+    assert 'id="gear"' in html and 'id="drawer"' in html
+    assert "Balanced Demo" in html and "Quiet Range" in html and 'value="30"' in html
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert_no_token(page)
+    for asset in ("/static/js/main.js", "/static/js/drawer.js", "/static/css/terminal.css"):
+        r = admin_client.get(asset)
+        assert r.status_code == 200
+        assert_no_token(r)
+
+
+# --- admin proxy ------------------------------------------------------------------------------
+
+
+def test_get_control_adds_token_and_passes_etag(admin_client, backend: Backend) -> None:
+    r = admin_client.get("/api/admin/synthetic/control")
+    assert r.status_code == 200, r.get_data(as_text=True)
+    _, revision = backend.control()
+    assert r.headers["ETag"] == f'"{revision or 0}"'
+    assert r.headers["Cache-Control"] == "no-store"
+    assert r.get_json()["preset_id"] in {p.value for p in SyntheticControlPresetId}
+    assert_no_token(r)
+    assert set(r.headers.keys()) & {"Authorization", "Www-Authenticate", "Set-Cookie"} == set()
+
+
+def test_put_without_seed_keeps_a_seed_above_2_pow_53_exact(admin_client, backend: Backend) -> None:
+    _, revision = backend.control()
+    backend.write_control(DEFAULT_CONTROL.with_update(shared_seed=BIG_SEED), revision or 0)
+    got = admin_client.get("/api/admin/synthetic/control")
+    assert f'"shared_seed":{BIG_SEED}' in got.get_data(as_text=True).replace(" ", "")
+    # What the page sends: no seed, weights as JS writes them (1 rather than 1.0).
+    body = {"preset_id": "dealer_day", "coverage_assist": False, "coverage_window_minutes": 30,
+            "profile_weights": {"institutional_directional": 1.6, "retail_whale": 0.6, "event_driven": 1,
+                                "vol_seller": 1, "arbitrage": 1, "hedge_reactive": 1}}
+    r = admin_client.put("/api/admin/synthetic/control", data=json.dumps(body),
+                         headers={"Content-Type": "application/json", "If-Match": got.headers["ETag"]})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert_no_token(r)
+    state, new_revision = backend.control()
+    assert state.shared_seed == BIG_SEED, "the seed must survive the write digit for digit"
+    assert state.preset_id is SyntheticControlPresetId.DEALER_DAY and state.coverage_window_minutes == 30
+    assert state.profile_weights["institutional_directional"] == 1.6 and state.updated_by == "webui"
+    assert r.headers["ETag"] == f'"{new_revision}"'
+
+
+def test_stale_if_match_is_a_412_carrying_the_current_state(admin_client, backend: Backend) -> None:
+    got = admin_client.get("/api/admin/synthetic/control")
+    stale = got.headers["ETag"]
+    current, revision = backend.control()
+    other = current.with_update(preset_id=SyntheticControlPresetId.QUIET_RANGE, updated_by="desk-2")
+    newer = backend.write_control(other, revision)
+    body = {**{k: v for k, v in got.get_json().items() if k in ("coverage_assist", "coverage_window_minutes",
+                                                                  "profile_weights")},
+            "preset_id": "retail_chase"}
+    r = admin_client.put("/api/admin/synthetic/control", json=body, headers={"If-Match": stale})
+    assert r.status_code == 412
+    assert r.get_json()["control"]["preset_id"] == "quiet_range"
+    assert r.headers["ETag"] == f'"{newer}"'
+    assert backend.control()[0].preset_id is SyntheticControlPresetId.QUIET_RANGE, "a stale write must not land"
+
+
+def test_invalid_body_passes_the_gateway_field_errors(admin_client) -> None:
+    r = admin_client.put("/api/admin/synthetic/control",
+                         json={"preset_id": "nope", "coverage_assist": True, "coverage_window_minutes": 15,
+                               "profile_weights": {}})
+    assert r.status_code == 422
+    fields = {f["field"] for f in r.get_json()["fields"]}
+    assert {"preset_id", "coverage_window_minutes", "profile_weights.vol_seller"} <= fields
+
+
+def test_cross_origin_write_is_refused(admin_client, backend: Backend) -> None:
+    before = backend.control()
+    r = admin_client.put("/api/admin/synthetic/control", json={"preset_id": "event_day"},
+                         headers={"Origin": "http://evil.example"})
+    assert r.status_code == 403
+    assert backend.control() == before
+
+
+def test_status_is_proxied_with_the_control_and_a_disabled_reason(admin_client) -> None:
+    r = admin_client.get("/api/admin/synthetic/status")
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["backend_mode"] == "synthetic" and "control" in body
+    # No regime server in this module: the gateway says why derived status is missing.
+    assert body["derived"] is None and "unavailable" in body["disabled_reason"]
+    assert_no_token(r)
+
+
+def test_wrong_token_is_a_401_without_echoing_anything(backend: Backend, gateway: GatewayUnderTest) -> None:
+    client = create_app(webui_settings(backend, gateway.url, admin=True, token="wrong-token")).test_client()
+    r = client.get("/api/admin/synthetic/control")
+    assert r.status_code == 401
+    assert "wrong-token" not in r.get_data(as_text=True)
+    assert all("wrong-token" not in v for v in r.headers.values())
+
+
+def test_backend_404_409_and_unreachable_503(backend: Backend) -> None:
+    off = GatewayUnderTest(backend, gateway_settings(backend, SYNTHETIC_CONTROL_ENABLED="0"))
+    live = GatewayUnderTest(backend, gateway_settings(backend, OPTIONS_ADAPTER="live"))
+    try:
+        r = create_app(webui_settings(backend, off.url, admin=True)).test_client().get("/api/admin/synthetic/control")
+        assert r.status_code == 404
+        r = create_app(webui_settings(backend, live.url, admin=True)).test_client().put(
+            "/api/admin/synthetic/control", json={"shared_seed": 1})
+        assert r.status_code == 409 and "mixed" in r.get_json()["disabled_reason"]
+    finally:
+        off.close()
+        live.close()
+    dead = f"http://127.0.0.1:{free_port()}"
+    r = create_app(webui_settings(backend, dead, admin=True)).test_client().get("/api/admin/synthetic/status")
+    assert r.status_code == 503 and r.headers["Retry-After"] == "2"
+    assert "unreachable" in r.get_json()["message"]
+
+
+def test_admin_token_missing_on_the_web_server_is_503(backend: Backend, gateway: GatewayUnderTest) -> None:
+    client = create_app(webui_settings(backend, gateway.url, admin=True, token=None)).test_client()
+    r = client.get("/api/admin/synthetic/control")
+    assert r.status_code == 503 and "SYNTHETIC_ADMIN_TOKEN" in r.get_json()["message"]
+
+
+def test_proxy_does_not_follow_redirects_with_the_token() -> None:
+    # A gateway URL that redirects elsewhere must not receive a second, token-bearing request.
+    from flask import Flask, redirect
+
+    seen: list[str | None] = []
+    target = Flask("target")
+    target.add_url_rule("/admin/synthetic/control", "c", lambda: (seen.append("hit"), "{}")[1])
+    source = Flask("source")
+    with ThreadedServer(target) as t:
+        source.add_url_rule("/admin/synthetic/control", "c", lambda: redirect(t.url + "/admin/synthetic/control"))
+        with ThreadedServer(source) as s:
+            r = GatewayProxy(s.url, TOKEN).get_control()
+    assert r.status == 302 and seen == []
+
+
+# --- websockets ---------------------------------------------------------------------------------
+
+
+def test_smart_money_relay_and_recent_flow(backend: Backend, gateway: GatewayUnderTest) -> None:
+    webui = ThreadedServer(create_app(webui_settings(backend, gateway.url, admin=False))).start()
+    ws = None
+    try:
+        eventually(lambda: gateway.clients.cache.primed.is_set(), 10, "the gateway to follow the stream")
+        ws = WsClient.connect(webui.url.replace("http", "ws") + "/ws/smart-money")
+        eventually(lambda: gateway.clients.cache.subscriber_count() == 1, 5, "the relay to subscribe upstream")
+        now = int(time.time() * 1000)
+        backend.publish_event(sample_event(1, now))
+        message = json.loads(ws.receive(timeout=5))
+        assert message["event_id"] == f"ev-1-{now}" and message["premium"] == 1_250_001.0
+        client = create_app(webui_settings(backend, gateway.url, admin=False)).test_client()
+        recent = client.get("/api/flow/smart-money?limit=5").get_json()
+        assert [e["event_id"] for e in recent["events"]] == [f"ev-1-{now}"]
+        assert client.get("/api/flow/smart-money?limit=abc").status_code == 400
+    finally:
+        if ws is not None:
+            ws.close()
+        webui.stop()
+
+
+def test_market_websocket_thins_prints_and_reports_session(backend: Backend, gateway: GatewayUnderTest) -> None:
+    settings = webui_settings(backend, gateway.url, admin=False)
+    feed = MarketFeed(settings, status_bucket=backend.status_bucket, flush_interval_s=0.1, prints_per_s=20).start()
+    webui = ThreadedServer(create_app(settings, market=feed)).start()
+    ws = None
+    try:
+        assert feed.connected.wait(5)
+        ts = int(time.time() * 1000)
+        backend.report_status({"vol_seller": 3}, "midday", "dealer_gamma", ["AAPL", "TSLA"], ts)
+        ws = WsClient.connect(webui.url.replace("http", "ws") + "/ws/market")
+        assert json.loads(ws.receive(timeout=5))["type"] == "snapshot"
+        # 40 prints in one burst; a 0.1 s flush at 20/s lets 2 through per flush, the largest first.
+        prints = [sample_print(i, ts + i, price=1.0 + i / 10) for i in range(40)]
+        backend.publish_market([*prints, EquityQuote(ts, "AAPL", 228.0, 228.1, 3, 4),
+                                EquityTrade("t1", ts + 1, "AAPL", 228.05, 100, "XNAS", False)])
+        got: dict[str, list] = {"prints": [], "symbols": [], "session": []}
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not (got["prints"] and got["symbols"] and got["session"]):
+            text = ws.receive(timeout=0.5)
+            if text:
+                msg = json.loads(text)
+                got.setdefault(msg["type"], []).append(msg)
+        first = got["prints"][0]["items"]
+        assert 1 <= len(first) <= 2, "one flush carries at most prints_per_s * flush_interval_s prints"
+        assert first[0]["premium"] == pytest.approx(first[0]["price"] * first[0]["size"] * 100)
+        assert sum(len(m["items"]) for m in got["prints"]) < 40, "a burst must be thinned, not passed on whole"
+        aapl = got["symbols"][0]["items"][0]
+        assert aapl["symbol"] == "AAPL" and aapl["last"] == 228.05 and aapl["bid"] == 228.0 and aapl["spark"]
+        session = got["session"][-1]["session"]
+        assert session == {"session_phase": "midday", "focus_symbols": ["AAPL", "TSLA"]}, \
+            "the regime is for operators only"
+    finally:
+        if ws is not None:
+            ws.close()
+        webui.stop()
+        feed.close()
+
+
+# --- the pure views --------------------------------------------------------------------------
+
+
+def test_sampler_keeps_the_largest_prints_in_time_order() -> None:
+    sampler = PrintSampler(max_per_drain=3, max_pending=5)
+    for i, (price, size) in enumerate([(1, 1), (9, 10), (2, 1), (5, 10), (3, 100), (0.5, 1), (7, 10)]):
+        sampler.offer(sample_print(i, 1000 + i, price=price, size=size))
+    rows = sampler.drain()
+    assert [r["id"] for r in rows] == ["op-1", "op-4", "op-6"]  # premiums 9000, 30000, 7000; by ts
+    assert sampler.offered == 7 and sampler.dropped == 4
+    assert sampler.drain() == []
+
+
+def test_symbol_board_buckets_the_sparkline_and_tracks_changes() -> None:
+    board = SymbolBoard(spark_points=3, spark_step_ms=1000)
+    board.on_quote(EquityQuote(500, "SPY", 100.0, 100.2, 1, 1))
+    board.on_trade(EquityTrade("a", 900, "SPY", 100.1, 10, "X", False))
+    board.on_trade(EquityTrade("b", 1500, "SPY", 100.3, 10, "X", False))
+    for i in range(5):
+        board.on_trade(EquityTrade(f"c{i}", 2000 + i * 1000, "SPY", 101.0 + i, 10, "X", False))
+    row = board.take_changes()[0]
+    assert row["spark"] == [103.0, 104.0, 105.0], "bounded to spark_points, one price per bucket"
+    assert row["change_pct"] == pytest.approx((105.0 / 100.1 - 1) * 100, abs=1e-3)
+    assert board.take_changes() == []
+
+
+def test_print_side_and_session_view() -> None:
+    assert print_side(2.5, 2.4, 2.5) == "A" and print_side(2.4, 2.4, 2.5) == "B"
+    assert print_side(2.45, 2.4, 2.5) == "M" and print_side(2.45, None, 2.5) == ""
+    view = session_view([
+        {"session_phase": "open", "regime": "trend_up", "focus_symbols": ["SPY"], "last_publish_ts": 5},
+        {"session_phase": "midday", "regime": "arb_calm", "focus_symbols": ["QQQ"], "last_publish_ts": 9},
+        {"session_phase": "", "regime": "", "focus_symbols": [], "last_publish_ts": 99},
+    ])
+    assert view.to_dict(include_regime=True) == {"session_phase": "midday", "focus_symbols": ["QQQ"],
+                                                 "regime": "arb_calm"}
+    assert "regime" not in view.to_dict(include_regime=False)

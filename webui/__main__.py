@@ -1,0 +1,85 @@
+"""``python -m webui``: serve the web terminal on WEBUI_HOST:WEBUI_PORT with gunicorn's threaded worker."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from gunicorn.app.base import BaseApplication
+
+from synthmarket.settings import load_settings
+
+from webui.app import create_app
+from webui.market_feed import MarketFeed
+
+log = logging.getLogger("webui")
+
+# Each open websocket (two per browser tab) holds one worker thread for its lifetime.
+DEFAULT_THREADS = 256
+
+
+class WebuiServer(BaseApplication):
+    """One gunicorn worker: the market feed's NATS connection and its browsers share one process."""
+
+    def __init__(self, app_factory, host: str, port: int, threads: int, log_level: str, on_exit) -> None:  # noqa: ANN001
+        # Built inside the worker: threads and sockets opened before the fork would not survive it.
+        self._app_factory = app_factory
+        self._options = {
+            "bind": f"{host}:{port}",
+            "workers": 1,
+            "worker_class": "gthread",
+            "threads": threads,
+            "worker_connections": threads * 2,
+            "keepalive": 5,
+            "graceful_timeout": 5,
+            "timeout": 60,
+            "loglevel": log_level.lower(),
+            "accesslog": None,
+            "errorlog": "-",
+            "proc_name": "synthmarket-webui",
+            "worker_exit": lambda _server, _worker: on_exit(),
+        }
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            if key in self.cfg.settings and value is not None:
+                self.cfg.set(key, value)
+
+    def load(self):  # noqa: ANN201
+        return self._app_factory()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m webui", description=__doc__)
+    parser.add_argument("--host", help="bind address (default WEBUI_HOST)")
+    parser.add_argument("--port", type=int, help="bind port (default WEBUI_PORT)")
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS)
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    host = args.host or settings.webui_host
+    port = settings.webui_port if args.port is None else args.port
+    if settings.public_synthetic_admin and not settings.synthetic_admin_token:
+        log.warning("NEXT_PUBLIC_SYNTHETIC_ADMIN=1 but SYNTHETIC_ADMIN_TOKEN is unset: the drawer will show 503")
+    feeds: list[MarketFeed] = []
+
+    def build():  # noqa: ANN202
+        feed = MarketFeed(settings).start()
+        feeds.append(feed)
+        return create_app(settings, market=feed)
+
+    def close() -> None:
+        for feed in feeds:
+            feed.drop_all()
+            feed.close()
+
+    log.info("web terminal on http://%s:%s (gateway %s, operator drawer %s)", host, port,
+             settings.public_api_url, "on" if settings.public_synthetic_admin else "off")
+    WebuiServer(build, host, port, args.threads, settings.log_level, close).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""Websocket pumps: the gateway's smart-money stream relayed to a browser, and the market feed to a browser.
+
+Both run in the web server's thread for that websocket and end when either side goes away; the
+page reconnects with backoff, so ending cleanly is always safe.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from simple_websocket import Client, ConnectionClosed
+
+from webui.market_feed import MarketFeed
+
+log = logging.getLogger(__name__)
+
+POLL_S = 1.0
+# Sent by the web server (never by the gateway) when the upstream cannot be reached or ends.
+UPSTREAM_GONE = 1011
+
+
+def relay_smart_money(ws: Any, upstream_url: str) -> None:
+    """Copy every text frame from the gateway's ``/ws/smart-money`` to ``ws`` until one side closes."""
+    try:
+        upstream = Client.connect(upstream_url)
+    except Exception as exc:  # noqa: BLE001 - refused, 400 on bad filters, DNS: all mean "not now"
+        log.warning("smart-money relay cannot open %s: %s", upstream_url, exc)
+        _close(ws, UPSTREAM_GONE, "gateway stream unavailable")
+        return
+    try:
+        while ws.connected and upstream.connected:
+            try:
+                message = upstream.receive(timeout=POLL_S)
+            except ConnectionClosed:
+                break
+            if message is None:
+                continue
+            if isinstance(message, bytes):
+                message = message.decode("utf-8", "replace")
+            ws.send(message)
+    except ConnectionClosed:
+        pass  # the browser left
+    finally:
+        try:
+            upstream.close()
+        except Exception:  # noqa: BLE001
+            pass
+    if ws.connected:
+        _close(ws, UPSTREAM_GONE, "gateway stream ended")
+
+
+def pump_market(ws: Any, feed: MarketFeed) -> None:
+    """Send the feed's snapshot, then every message for this subscriber, until the browser leaves."""
+    sub = feed.subscribe()
+    try:
+        while ws.connected:
+            text = sub.get(timeout=POLL_S)
+            if text is None:
+                continue
+            if text == "":  # the feed asked every browser to reconnect
+                _close(ws, UPSTREAM_GONE, "market feed restarted")
+                return
+            ws.send(text)
+    except ConnectionClosed:
+        pass
+    finally:
+        feed.unsubscribe(sub)
+
+
+def _close(ws: Any, code: int, reason: str) -> None:
+    try:
+        ws.close(reason=code, message=reason)
+    except Exception:  # noqa: BLE001 - already closed
+        pass
