@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import collections
+import functools
 import itertools
+import json
 import queue
 import threading
 from dataclasses import dataclass, field
@@ -20,6 +22,11 @@ DEFAULT_SUBSCRIBER_QUEUE = 256
 class CachedEvent:
     seq: int                    # JetStream stream sequence
     event: SmartMoneyEvent
+
+    @functools.cached_property
+    def json_text(self) -> str:
+        """The public JSON of the event, encoded once however many websockets send it."""
+        return json.dumps(self.event.to_dict(), separators=(",", ":"))
 
 
 @dataclass

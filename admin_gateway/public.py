@@ -42,7 +42,9 @@ def event_json(item: CachedEvent) -> dict[str, Any]:
 def flow() -> Response:
     limit, flt = parse_flow(_args())
     items = _clients().recent_events(limit, flt)
-    return jsonify({"events": [event_json(i) for i in items], "count": len(items)})
+    # Each cached event carries its JSON already; splice instead of re-encoding per request.
+    body = '{"events":[' + ",".join(i.json_text for i in items) + '],"count":' + str(len(items)) + "}"
+    return Response(body, mimetype="application/json")
 
 
 @bp.get("/history/smart-money")
@@ -81,7 +83,7 @@ def replay() -> Response:
                         time.sleep(min(pause, REPLAY_MAX_PAUSE_S))
                 previous_ts = item.event.ts
                 count += 1
-                payload = json.dumps(event_json(item), separators=(",", ":"))
+                payload = item.json_text
                 if sse:
                     yield f"id: {item.seq}\nevent: smart_money\ndata: {payload}\n\n"
                 else:
@@ -122,7 +124,7 @@ def ws_smart_money(ws) -> None:
             item = sub.get(timeout=WS_IDLE_POLL_S)
             if item is None:
                 continue
-            ws.send(json.dumps(event_json(item), separators=(",", ":")))
+            ws.send(item.json_text)
     except ConnectionClosed:
         pass
     finally:

@@ -1,0 +1,205 @@
+"""Gateway latency: GET /flow/smart-money at a fixed request rate, and websocket fan-out publish→receipt.
+
+Run from the repository root: .venv/bin/python -m bench.bench_gateway [--rate 200] [--seconds 10] [--clients 500]
+It starts its own nats-server and `python -m admin_gateway` (gunicorn) on free 127.0.0.1 ports.
+Targets on the 2-core reference machine: flow p99 < 50 ms at 200 req/s (latency counted from each
+request's scheduled send time, so queueing is included); websocket publish→receipt p99 < 250 ms
+with 500 clients connected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import simple_websocket
+
+from synthmarket.embedded_nats import EmbeddedNats, free_port
+
+from admin_gateway.testing import StreamPublisher, make_event
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def start_gateway(nats_url: str, port: int, threads: int) -> subprocess.Popen:
+    env = {**os.environ, "NATS_URL": nats_url, "GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(port),
+           "LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen([sys.executable, "-m", "admin_gateway", "--threads", str(threads)], env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/flow/smart-money?limit=1")
+            if conn.getresponse().status == 200:
+                return proc
+        except OSError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("gateway did not start")
+
+
+def bench_flow(port: int, rate: float, seconds: float, workers: int = 16) -> dict[str, float]:
+    """Open-loop: request i is due at t0 + i/rate; latency = completion - due time."""
+    total = int(rate * seconds)
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    next_index = [0]
+    t0 = time.perf_counter() + 0.2
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        while True:
+            with lock:
+                i = next_index[0]
+                next_index[0] += 1
+            if i >= total:
+                break
+            due = t0 + i / rate
+            wait = due - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+            try:
+                conn.request("GET", "/flow/smart-money?limit=50")
+                resp = conn.getresponse()
+                resp.read()
+                ok = resp.status == 200
+            except (OSError, http.client.HTTPException):
+                ok = False
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            done = time.perf_counter()
+            with lock:
+                if ok:
+                    latencies.append((done - due) * 1000)
+                else:
+                    errors[0] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    return {"requests": total, "errors": errors[0], "achieved_rps": len(latencies) / elapsed,
+            "p50_ms": pct(latencies, 50), "p99_ms": pct(latencies, 99), "max_ms": max(latencies)}
+
+
+def bench_fanout(port: int, publisher: StreamPublisher, n_clients: int, n_events: int,
+                 rate: float = 10.0) -> dict[str, float]:
+    symbol = "ZFAN"
+    clients = []
+    for _ in range(n_clients):
+        clients.append(simple_websocket.Client.connect(f"ws://127.0.0.1:{port}/ws/smart-money?symbol={symbol}"))
+    prefix = f"fan{uuid.uuid4().hex[:6]}"
+    base_ts = 1_990_000_000_000
+    # Warm up until every client has its subscription: publish markers until each saw one.
+    ready = [False] * n_clients
+    deadline = time.monotonic() + 60
+    k = 0
+    while not all(ready) and time.monotonic() < deadline:
+        publisher.publish([make_event(k, base_ts + k, symbol=symbol, prefix=prefix + "w")])
+        k += 1
+        for idx, ws in enumerate(clients):
+            while not ready[idx] and ws.receive(timeout=0) is not None:
+                ready[idx] = True
+        time.sleep(0.05)
+    if not all(ready):
+        raise SystemExit(f"only {sum(ready)} of {n_clients} websocket clients became ready")
+    # Drain warm-up leftovers: every client reads up to a final sync marker.
+    sync = make_event(0, base_ts + 5_000, symbol=symbol, prefix=prefix + "s")
+    publisher.publish([sync])
+    for ws in clients:
+        while True:
+            msg = ws.receive(timeout=10)
+            if msg is None or json.loads(msg)["event_id"] == sync.event_id:
+                break
+
+    sent: dict[str, float] = {}
+    received: list[float] = []
+    missing = [0]
+    lock = threading.Lock()
+
+    def reader(ws) -> None:
+        got = 0
+        while got < n_events:
+            msg = ws.receive(timeout=10)
+            if msg is None:
+                with lock:
+                    missing[0] += n_events - got
+                return
+            now = time.perf_counter()
+            event_id = json.loads(msg)["event_id"]
+            with lock:
+                received.append((now - sent[event_id]) * 1000)
+            got += 1
+
+    readers = [threading.Thread(target=reader, args=(ws,), daemon=True) for ws in clients]
+    for t in readers:
+        t.start()
+    for i in range(n_events):
+        event = make_event(i, base_ts + 10_000 + i, symbol=symbol, prefix=prefix)
+        with lock:
+            sent[event.event_id] = time.perf_counter()
+        publisher.publish([event])
+        time.sleep(1.0 / rate)
+    for t in readers:
+        t.join(30)
+    for ws in clients:
+        ws.close()
+    return {"clients": n_clients, "events": n_events, "deliveries": len(received), "missing": missing[0],
+            "p50_ms": pct(received, 50), "p99_ms": pct(received, 99), "max_ms": max(received),
+            "mean_ms": statistics.fmean(received)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=500)
+    parser.add_argument("--events", type=int, default=40)
+    args = parser.parse_args()
+    nats_server = EmbeddedNats(host="127.0.0.1", port=0)
+    nats_server.start()
+    gateway = None
+    publisher = None
+    try:
+        publisher = StreamPublisher(nats_server.url)
+        publisher.publish([make_event(i, 1_980_000_000_000 + i * 1000, prefix="seed") for i in range(1000)])
+        port = free_port()
+        gateway = start_gateway(nats_server.url, port, threads=args.clients + 64)
+        flow = bench_flow(port, args.rate, args.seconds)
+        print(f"GET /flow/smart-money?limit=50 at {args.rate:g} req/s for {args.seconds:g} s: "
+              f"p50 {flow['p50_ms']:.1f} ms, p99 {flow['p99_ms']:.1f} ms, max {flow['max_ms']:.1f} ms, "
+              f"achieved {flow['achieved_rps']:.0f} req/s, errors {flow['errors']}")
+        fan = bench_fanout(port, publisher, args.clients, args.events)
+        print(f"websocket fan-out to {fan['clients']} clients, {fan['events']} events at 10/s: "
+              f"publish->receipt p50 {fan['p50_ms']:.1f} ms, p99 {fan['p99_ms']:.1f} ms, "
+              f"max {fan['max_ms']:.1f} ms, {fan['deliveries']} deliveries, {fan['missing']} missing")
+    finally:
+        if publisher is not None:
+            publisher.close()
+        if gateway is not None:
+            gateway.terminate()
+            try:
+                gateway.wait(20)
+            except subprocess.TimeoutExpired:
+                gateway.kill()
+        nats_server.stop()
+
+
+if __name__ == "__main__":
+    main()
