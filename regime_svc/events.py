@@ -11,6 +11,10 @@ from synthmarket.universe import UNIVERSE
 # enough that their after-event window and follow-through still fit into the session.
 EVENT_FIRST_MINUTE = 50
 EVENT_LAST_MINUTE = 355
+# Where the first and last event of a day sit (drawn per day inside these ranges).
+FIRST_CENTRE_MIN, FIRST_CENTRE_MAX = 72.0, 92.0
+LAST_CENTRE_MIN, LAST_CENTRE_MAX = 333.0, 348.0
+MAX_CALENDAR_HOLE = 18
 # An event symbol is "on the calendar" this long before and after its event.
 UPCOMING_MINUTES = 90
 RECENT_MINUTES = 40
@@ -32,15 +36,34 @@ class EventSlot:
 
 
 def event_slots(seed: int, ordinal: int, count: int) -> tuple[EventSlot, ...]:
-    """Event times for a day: stratified so they are spread out but irregular."""
+    """Event times for a day: a jittered grid whose ends and jitter move from day to day.
+
+    With three or more events the calendar windows (UPCOMING_MINUTES before to RECENT_MINUTES
+    after each event) chain with holes of at most ~20 minutes, so an event name is on the
+    calendar in every 20-minute stretch; fewer events leave quiet stretches by design.
+    """
     if count <= 0:
         return ()
-    width = (EVENT_LAST_MINUTE - EVENT_FIRST_MINUTE) / count
+    first = FIRST_CENTRE_MIN + rng.uniform(seed, ordinal, "event-first") * (FIRST_CENTRE_MAX - FIRST_CENTRE_MIN)
+    last = LAST_CENTRE_MIN + rng.uniform(seed, ordinal, "event-last") * (LAST_CENTRE_MAX - LAST_CENTRE_MIN)
+    if count == 1:
+        centres = [first + rng.uniform(seed, ordinal, "event-single") * (last - first)]
+        jitter = 0.0
+    else:
+        step = (last - first) / (count - 1)
+        centres = [first + i * step for i in range(count)]
+        window = UPCOMING_MINUTES + RECENT_MINUTES
+        # Largest jitter that keeps holes between calendar windows under MAX_CALENDAR_HOLE.
+        jitter = 0.4 * step if step > window + MAX_CALENDAR_HOLE else min(0.4 * step, (window + MAX_CALENDAR_HOLE - step) / 2)
     slots = []
-    for i in range(count):
-        # Keyed per (day, index) so adding an event to a preset does not reshuffle the others' draws.
+    for i, centre in enumerate(centres):
+        # Keyed per (day, index) so the draws do not depend on the order they are made in.
         u = rng.uniform(seed, ordinal, "event-time", count, i)
-        minute = int(EVENT_FIRST_MINUTE + (i + 0.1 + 0.8 * u) * width)
+        t = centre + (2 * u - 1) * jitter
+        if count >= 3:
+            # The outer events never drift inwards past the range that keeps the open and close covered.
+            t = min(t, FIRST_CENTRE_MAX) if i == 0 else max(t, LAST_CENTRE_MIN) if i == count - 1 else t
+        minute = int(round(min(EVENT_LAST_MINUTE, max(EVENT_FIRST_MINUTE, t))))
         after = AFTER_EVENT_MIN + int(rng.uniform(seed, ordinal, "event-after", i) * (AFTER_EVENT_MAX - AFTER_EVENT_MIN + 1))
         sign = 1 if rng.uniform(seed, ordinal, "event-sign", i) < 0.55 else -1
         scale = rng.uniform(seed, ordinal, "event-size", i)
