@@ -25,8 +25,23 @@ class TapeColumns:
 
 
 def columns(records: Iterable[EquityTrade | EquityQuote], symbol: str) -> TapeColumns:
-    tr = [r for r in records if isinstance(r, EquityTrade) and r.symbol == symbol]
-    qu = [r for r in records if isinstance(r, EquityQuote) and r.symbol == symbol]
+    return columns_by_symbol(records, (symbol,))[symbol]
+
+
+def columns_by_symbol(
+    records: Iterable[EquityTrade | EquityQuote], symbols: Sequence[str]
+) -> dict[str, TapeColumns]:
+    """Split a tape into per-symbol columns in one pass."""
+    tr: dict[str, list[EquityTrade]] = {s: [] for s in symbols}
+    qu: dict[str, list[EquityQuote]] = {s: [] for s in symbols}
+    for r in records:
+        target = tr if isinstance(r, EquityTrade) else qu
+        if r.symbol in target:
+            target[r.symbol].append(r)  # type: ignore[arg-type]
+    return {s: _columns(tr[s], qu[s]) for s in symbols}
+
+
+def _columns(tr: list[EquityTrade], qu: list[EquityQuote]) -> TapeColumns:
     return TapeColumns(
         t_ts=np.array([r.ts for r in tr], dtype=np.int64),
         t_price=np.array([r.price for r in tr], dtype=float),

@@ -1,0 +1,193 @@
+"""Equities building blocks on hand-built inputs: NBBO grid, trade pricing, sizes, venues, arrivals."""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+
+import numpy as np
+import pytest
+
+from equities_svc import activity, quotes, sizes, trades, venues
+from equities_svc.batch import seq_within_ms
+from synthmarket import rng
+from synthmarket.universe import symbol_spec
+
+EQ_DIR = pathlib.Path(__file__).resolve().parents[2] / "equities_svc"
+PURE_MODULES = ("activity", "batch", "generator", "quotes", "sizes", "tapestats", "trades", "venues")
+FORBIDDEN = {"os", "time", "random", "grpc", "nats", "flask", "socket", "asyncio"}
+
+
+@pytest.mark.parametrize("name", PURE_MODULES)
+def test_pure_modules_import_no_io(name: str) -> None:
+    tree = ast.parse((EQ_DIR / f"{name}.py").read_text())
+    imported: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Attribute) and node.attr == "now":
+            raise AssertionError(f"{name}.py reads the clock")
+        elif isinstance(node, ast.Name) and node.id == "hash":
+            raise AssertionError(f"{name}.py uses salted hash()")
+    assert not imported & FORBIDDEN, f"{name}.py imports {imported & FORBIDDEN}"
+
+
+def test_nbbo_on_penny_grid_with_ask_above_bid() -> None:
+    gen = rng.generator(1, "nbbo")
+    mid = np.exp(gen.uniform(np.log(1.0), np.log(2000.0), 20_000))
+    spread_bps = gen.uniform(0.01, 30.0, mid.size)
+    bid_c, ask_c = quotes.nbbo_cents(mid, spread_bps)
+    assert np.all(ask_c > bid_c)
+    # The spread is the engine's, never below one tick: within one tick of the rounded width.
+    want = np.maximum(1, np.rint(mid * 100 * spread_bps * 1e-4))
+    assert np.array_equal(ask_c - bid_c, want)
+    # The quote brackets the mid to within half a tick of rounding.
+    assert np.all(bid_c / 100 <= mid + 0.005 + 1e-9) and np.all(ask_c / 100 >= mid - 0.005 - 1e-9)
+    prices = np.array(quotes.cents_to_price(bid_c))
+    assert np.all(np.abs(prices * 100 - np.rint(prices * 100)) < 1e-6)
+    assert [repr(p) for p in quotes.cents_to_price(np.array([22812, 5, 100000]))] == ["228.12", "0.05", "1000.0"]
+
+
+def test_quote_offsets_sorted_in_minute_and_open_at_zero() -> None:
+    for minute in range(50):
+        g = rng.generator(3, "q", minute)
+        off = quotes.quote_offsets(g, 40.0, session_open=(minute == 0))
+        assert off.size >= 1 and np.all(np.diff(off) >= 0)
+        assert off.min() >= 0 and off.max() < activity.MS_PER_MINUTE
+        if minute == 0:
+            assert off[0] == 0
+    # At least one NBBO change even when the rate is nil, so the in-force quote is always defined.
+    assert quotes.quote_offsets(rng.generator(1), 0.0, session_open=False).size == 1
+
+
+def _price_case(n: int = 200_000, seed: int = 7):
+    gen = rng.generator(seed, "prices")
+    bid_c = gen.integers(1_000, 100_000, n)
+    ask_c = bid_c + gen.integers(1, 6, n)
+    sides = np.where(gen.random(n) < 0.5, 1, -1)
+    off = gen.random(n) < 0.45
+    size = np.where(gen.random(n) < 0.3, 37, 300)
+    micros = trades.trade_prices_micros(gen.random((4, n)), bid_c, ask_c, sides, off, size)
+    return bid_c, ask_c, sides, off, micros
+
+
+def test_lit_prints_on_penny_grid_inside_quote_except_rare_trade_throughs() -> None:
+    bid_c, ask_c, sides, off, micros = _price_case()
+    lit = ~off
+    assert np.all(micros[lit] % trades.MICROS_PER_CENT == 0), "lit prints must be on the $0.01 grid"
+    outside = (micros < bid_c * 100) | (micros > ask_c * 100)
+    rate = outside[lit].mean()
+    # Trade-throughs are one tick through the touch on the aggressor's side, rate ~P_TRADE_THROUGH.
+    assert 0.0 < rate < 3 * trades.P_TRADE_THROUGH, rate
+    through = lit & outside
+    expected = np.where(sides > 0, ask_c + 1, bid_c - 1) * 100
+    assert np.array_equal(micros[through], expected[through])
+
+
+def test_off_exchange_prints_subpenny_inside_quote_except_rare_odd_prices() -> None:
+    bid_c, ask_c, sides, off, micros = _price_case()
+    outside = (micros < bid_c * 100) | (micros > ask_c * 100)
+    rate = outside[off].mean()
+    assert 0.0 < rate < 3 * trades.P_ODD_OFF_EXCHANGE, rate
+    inside_off = off & ~outside
+    mid = (bid_c + ask_c) * 50
+    at_mid = inside_off & (micros == mid)
+    sub_penny = inside_off & (micros % 100 != 0)
+    # Dark midpoint crosses and wholesaler price improvement are both common on the TRF.
+    assert at_mid.sum() > 0.15 * inside_off.sum()
+    assert sub_penny.sum() > 0.25 * inside_off.sum()
+    # A wholesaler fill improves on the touch but stays on the aggressor's side of the mid.
+    improved = inside_off & (micros != mid) & (micros % 100 != 0)
+    buy = sides > 0
+    assert np.all(micros[improved & buy] >= mid[improved & buy])
+    assert np.all(micros[improved & ~buy] <= mid[improved & ~buy])
+    prices = trades.micros_to_price(np.array([2281250, 2281237, 1]))
+    assert prices == [228.125, 228.1237, 0.0001]
+
+
+def test_trade_sizes_cluster_at_round_lots_with_power_law_tail() -> None:
+    gen = rng.generator(11, "sizes")
+    n = 400_000
+    s = sizes.trade_sizes(*gen.random((4, n)), scale=1.0)
+    assert s.min() >= 1 and s.max() <= sizes.TAIL_MAX
+    share_100 = np.mean(s % 100 == 0)
+    # A smooth size distribution would put ~1% of prints on multiples of 100; here most are round lots.
+    assert share_100 > 0.6, share_100
+    for lot in (100, 200, 500, 1000):
+        assert np.mean(s == lot) > 5 * np.mean(s == lot + 1), lot
+    assert 0.2 < np.mean(s < 100) < 0.4, "odd lots are a real share of prints"
+    alpha = float(np.sum(s > 3000) / np.sum(np.log(s[s > 3000] / 3000)))
+    # Hill estimate of P(size > x) ~ x^-alpha above 3,000 shares: heavy tail, exponent below 2.
+    assert 1.2 < alpha < 1.9, alpha
+
+
+def test_quote_sizes_are_round_lots() -> None:
+    u = rng.generator(2, "qs").random(50_000)
+    for depth in (0.1, 1.0, 3.0):
+        q = sizes.quote_sizes(u, depth)
+        assert np.all(q % 100 == 0) and q.min() >= 100
+    assert sizes.quote_sizes(u, 3.0).mean() > 2 * sizes.quote_sizes(u, 1.0).mean() * 0.9
+
+
+def test_off_exchange_probability_by_size_and_regime() -> None:
+    sz = np.array([50, 300, 20_000])
+    base = venues.off_exchange_prob(sz, 0.0)
+    assert base[0] > base[1] and base[2] > base[1], "odd lots and blocks route off exchange more"
+    chase = venues.off_exchange_prob(sz, activity.regime_activity("retail_chase").off_exchange_shift)
+    ramp = venues.off_exchange_prob(sz, activity.regime_activity("event_ramp").off_exchange_shift, True)
+    assert np.all(chase > base) and np.all(ramp < base)
+    assert np.all((venues.off_exchange_prob(sz, 5.0) <= venues.OFF_EXCHANGE_MAX))
+    v = venues.venue_indices(np.linspace(0, 0.999, 1000), np.zeros(1000, bool), "technology")
+    assert set(venues.VENUES[i] for i in v) == set(venues.LIT_VENUES)
+    assert np.all(venues.venue_indices(np.full(5, 0.3), np.ones(5, bool), "index_etf") == venues.OFF_EXCHANGE_INDEX)
+
+
+def test_hawkes_minute_mean_count_and_clustering() -> None:
+    counts, gaps = [], []
+    for minute in range(3000):
+        t, parents = activity.hawkes_minute(rng.generator(5, "hk", minute), 30.0, 0.5)
+        assert np.all(parents < np.arange(t.size)), "a trigger always precedes what it triggers"
+        counts.append(t.size)
+        gaps.append(np.diff(np.sort(t)))
+    g = np.concatenate(gaps).astype(float)
+    # Followers past the minute are dropped, so the mean is a little under the nominal rate.
+    assert 26.0 < np.mean(counts) < 30.5, np.mean(counts)
+    # Counts over-dispersed and inter-arrival CV > 1: clustered, not Poisson (tolerance 10%).
+    assert np.var(counts) > 1.5 * np.mean(counts)
+    assert np.std(g) / np.mean(g) > 1.1
+
+
+def test_trade_sides_inherit_and_lean() -> None:
+    n = 100_000
+    gen = rng.generator(4, "sides")
+    parents = np.where(np.arange(n) % 2 == 1, np.arange(n) - 1, -1)
+    sides = trades.trade_sides(gen.random(n), gen.random(n), parents, 0.5, 0.9)
+    same = np.mean(sides[1::2] == sides[0::2])
+    assert 0.93 < same < 0.97, same   # 0.9 inherit + 0.1 * 0.5 by chance
+    lean = trades.trade_sides(gen.random(n), gen.random(n), np.full(n, -1), 0.7, 0.9)
+    assert 0.68 < np.mean(lean > 0) < 0.72
+
+
+def test_intraday_curve_is_u_shaped() -> None:
+    c = activity.intraday_curve(np.arange(390))
+    mid = c[150:240].mean()
+    assert c[:30].mean() > 1.8 * mid and c[-30:].mean() > 1.8 * mid
+
+
+def test_cox_factors_mean_one_and_persistent() -> None:
+    f = np.array([activity.cox_factors(9, 700_000 + d, "AAPL", range(390)) for d in range(40)])
+    assert 0.93 < f.mean() < 1.07, f.mean()
+    x = np.log(f).ravel()
+    lag1 = np.corrcoef(x[:-1], x[1:])[0, 1]
+    assert lag1 > 0.4, "slow components make neighbouring minutes alike"
+
+
+def test_seq_within_ms_counts_duplicates() -> None:
+    assert seq_within_ms(np.array([5, 5, 6, 7, 7, 7, 9])).tolist() == [0, 1, 0, 0, 1, 2, 0]
+    assert seq_within_ms(np.array([], dtype=np.int64)).tolist() == []
+
+
+def test_liquidity_weight_orders_names() -> None:
+    assert activity.liquidity_weight(symbol_spec("SPY")) > activity.liquidity_weight(symbol_spec("BAC"))
