@@ -100,6 +100,7 @@ class ControlFollower:
         self._task: asyncio.Task | None = None
         self._outage_logged = False
         self._stopping = False
+        self._rewatch = asyncio.Event()
         self.watching = asyncio.Event()
 
     def start(self) -> None:
@@ -142,7 +143,17 @@ class ControlFollower:
 
     async def _on_reconnected(self) -> None:
         self._outage_logged = False
-        log.info("reconnected to NATS at %s", self.nats_url)
+        log.info("reconnected to NATS at %s; watching the control again", self.nats_url)
+        self._rewatch.set()
+
+    async def _consume(self, kv) -> None:
+        async for state, revision in watch_control(kv):
+            self.watching.set()
+            if (state, revision) != (self.control.state, self.control.revision):
+                log.info("control now %s at revision %s", state.preset_id.value, revision)
+                self.control.set(state, revision)
+        # The watch only ends if its subscription closes; re-establish it.
+        raise ConnectionError("control watch ended")
 
     async def _run(self) -> None:
         delay = RETRY_INITIAL_S
@@ -150,14 +161,20 @@ class ControlFollower:
             try:
                 nc = await self._connect()
                 kv = await ensure_control_bucket(nc.jetstream(timeout=5), self.bucket)
-                async for state, revision in watch_control(kv):
-                    self.watching.set()
-                    delay = RETRY_INITIAL_S
-                    if (state, revision) != (self.control.state, self.control.revision):
-                        log.info("control now %s at revision %s", state.preset_id.value, revision)
-                        self.control.set(state, revision)
-                # The watch only ends if the subscription closes; re-establish it.
-                raise ConnectionError("control watch ended")
+                self._rewatch.clear()
+                watch = asyncio.create_task(self._consume(kv))
+                rewatch = asyncio.create_task(self._rewatch.wait())
+                try:
+                    done, _ = await asyncio.wait({watch, rewatch}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for task in (watch, rewatch):
+                        task.cancel()
+                    await asyncio.gather(watch, rewatch, return_exceptions=True)
+                if watch in done:
+                    watch.result()
+                # Reconnected: a fresh watch now beats waiting for the old consumer's heartbeat
+                # check (~15 s) to notice the server restarted.
+                delay = RETRY_INITIAL_S
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - any NATS failure: keep serving, retry later
@@ -178,10 +195,13 @@ class ControlFollower:
             except asyncio.CancelledError:
                 pass
         if self._owns_nc and self._nc is not None and not self._nc.is_closed:
-            if self._nc.is_connected:
-                await self._nc.drain()
-            else:
-                await self._nc.close()
+            try:
+                if self._nc.is_connected:
+                    await self._nc.drain()
+                else:
+                    await self._nc.close()
+            except Exception as exc:  # noqa: BLE001 - the connection is going away either way
+                log.debug("closing the NATS connection: %s", exc)
 
 
 class RegimeServicer(regime_pb2_grpc.RegimeServiceServicer):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import subprocess
 from typing import AsyncIterator, Awaitable, Callable
 
 import grpc
@@ -20,7 +21,7 @@ from synthmarket import wire
 from synthmarket.calendar import trading_day
 from synthmarket.control import DEFAULT_CONTROL, SyntheticProfileWeightMap
 from synthmarket.control_store import ensure_control_bucket, write_control
-from synthmarket.embedded_nats import EmbeddedNats, free_port
+from synthmarket.embedded_nats import EmbeddedNats, find_nats_server, free_port
 from synthmarket.presets import SyntheticControlPresetId
 from synthmarket.session_clock import SessionClock
 from synthmarket.settings import load_settings
@@ -358,3 +359,60 @@ async def test_stop_ends_open_streams_without_waiting_out_the_grace(start_regime
         assert rest == [] and await call.code() == grpc.StatusCode.OK
     # Tolerance: well under the 10 s grace (the stream ends on its own at once).
     assert took < 2.0, took
+
+
+def _spawn_nats(port: int, store: str) -> subprocess.Popen:
+    # The binary directly (not EmbeddedNats): a restart must reuse the same port, which Python's
+    # free-port probe refuses while the old sockets sit in TIME_WAIT.
+    return subprocess.Popen(
+        [find_nats_server(), "-js", "-a", "127.0.0.1", "-p", str(port), "-sd", store],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
+async def test_control_follows_across_a_nats_restart(tmp_path):
+    port = free_port("127.0.0.1")
+    url = f"nats://127.0.0.1:{port}"
+    store = str(tmp_path / "js")
+    proc = _spawn_nats(port, store)
+    server = None
+    try:
+        settings = load_settings({"NATS_URL": url, "REGIME_GRPC_ADDR": "127.0.0.1:0"})
+        server = await serve(settings)  # owns its connection, as under `python -m regime_svc`
+        await server.wait_for_control(timeout=10)
+        nc = await nats.connect(url)
+        kv = await ensure_control_bucket(nc.jetstream())
+        first = await write_control(kv, EVENT_DAY, None)
+        await eventually(lambda: server.control.revision == first, 5, "the first write")
+        await nc.close()
+
+        proc.terminate()
+        await asyncio.to_thread(proc.wait, 10)
+        proc = _spawn_nats(port, store)
+
+        async def connect() -> bool:
+            try:
+                nonlocal nc
+                nc = await nats.connect(url, connect_timeout=1, max_reconnect_attempts=0)
+                return True
+            except Exception:  # noqa: BLE001 - not up yet
+                return False
+
+        await eventually(connect, 10, "NATS to come back")
+        try:
+            kv = await ensure_control_bucket(nc.jetstream())
+            second = await write_control(kv, DEFAULT_CONTROL.with_update(updated_by="after-restart"), first)
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            # Tolerance: 3 s covers the client's 1 s reconnect wait plus a fresh watch; the old
+            # consumer's heartbeat check alone would take ~15 s.
+            await eventually(lambda: server.control.revision == second, 3, "the write after the restart")
+            assert server.control.state.updated_by == "after-restart"
+            assert loop.time() - started < 3
+        finally:
+            await nc.close()
+    finally:
+        if server is not None:
+            await server.stop(0)
+        proc.terminate()
+        await asyncio.to_thread(proc.wait, 10)
