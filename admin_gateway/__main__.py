@@ -41,7 +41,12 @@ def main(argv: list[str] | None = None) -> int:
 
     log.info("gateway on http://%s:%s (admin control %s)", host, port,
              "enabled" if settings.synthetic_control_enabled else "disabled")
-    GatewayServer(build, host, port, threads=args.threads, log_level=settings.log_level, on_exit=close).run()
+    def stop_streams() -> None:
+        for clients in held:
+            clients.cache.close_all()
+
+    GatewayServer(build, host, port, threads=args.threads, log_level=settings.log_level, on_exit=close,
+                  on_stop_signal=stop_streams).run()
     return 0
 
 

@@ -77,6 +77,7 @@ class EventsCache:
         self._ids = itertools.count(1)
         self._subscriber_queue = subscriber_queue
         self.last_seq = 0
+        self.closing = False
         self.primed = threading.Event()   # set once the feeder has caught up with the stream
 
     def add(self, seq: int, event: SmartMoneyEvent) -> None:
@@ -114,13 +115,25 @@ class EventsCache:
     def subscribe(self, flt: EventFilter, maxsize: int | None = None) -> Subscription:
         sub = Subscription(flt, maxsize or self._subscriber_queue, id=next(self._ids))
         with self._lock:
-            self._subscribers[sub.id] = sub
+            if self.closing:
+                sub.closed = True
+            else:
+                self._subscribers[sub.id] = sub
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
         sub.closed = True
         with self._lock:
             self._subscribers.pop(sub.id, None)
+
+    def close_all(self) -> None:
+        """Shutting down: end every live subscription (their readers notice within a poll)."""
+        with self._lock:
+            self.closing = True
+            subscribers = list(self._subscribers.values())
+            self._subscribers.clear()
+        for sub in subscribers:
+            sub.closed = True
 
     def subscriber_count(self) -> int:
         with self._lock:

@@ -120,11 +120,13 @@ def ws_smart_money(ws) -> None:
     clients = _clients()
     sub = clients.cache.subscribe(flt)
     try:
-        while ws.connected:
+        while ws.connected and not sub.closed:
             item = sub.get(timeout=WS_IDLE_POLL_S)
             if item is None:
                 continue
             ws.send(item.json_text)
+        if sub.closed:
+            ws.close(reason=1001, message="server going away")
     except ConnectionClosed:
         pass
     finally:

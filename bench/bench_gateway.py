@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import multiprocessing
 import os
 import statistics
 import subprocess
@@ -98,38 +99,26 @@ def bench_flow(port: int, rate: float, seconds: float, workers: int = 16) -> dic
             "p50_ms": pct(latencies, 50), "p99_ms": pct(latencies, 99), "max_ms": max(latencies)}
 
 
-def bench_fanout(port: int, publisher: StreamPublisher, n_clients: int, n_events: int,
-                 rate: float = 10.0) -> dict[str, float]:
-    symbol = "ZFAN"
-    clients = []
-    for _ in range(n_clients):
-        clients.append(simple_websocket.Client.connect(f"ws://127.0.0.1:{port}/ws/smart-money?symbol={symbol}"))
-    prefix = f"fan{uuid.uuid4().hex[:6]}"
-    base_ts = 1_990_000_000_000
-    # Warm up until every client has its subscription: publish markers until each saw one.
+def _fanout_child(port: int, n_clients: int, n_events: int, symbol: str, conn) -> None:
+    """One client process: connect, report ready, drain to the sync marker, then time receipts."""
+    clients = [simple_websocket.Client.connect(f"ws://127.0.0.1:{port}/ws/smart-money?symbol={symbol}")
+               for _ in range(n_clients)]
     ready = [False] * n_clients
     deadline = time.monotonic() + 60
-    k = 0
     while not all(ready) and time.monotonic() < deadline:
-        publisher.publish([make_event(k, base_ts + k, symbol=symbol, prefix=prefix + "w")])
-        k += 1
         for idx, ws in enumerate(clients):
-            while not ready[idx] and ws.receive(timeout=0) is not None:
+            if not ready[idx] and ws.receive(timeout=0) is not None:
                 ready[idx] = True
-        time.sleep(0.05)
-    if not all(ready):
-        raise SystemExit(f"only {sum(ready)} of {n_clients} websocket clients became ready")
-    # Drain warm-up leftovers: every client reads up to a final sync marker.
-    sync = make_event(0, base_ts + 5_000, symbol=symbol, prefix=prefix + "s")
-    publisher.publish([sync])
+        time.sleep(0.02)
+    conn.send(sum(ready))
+    sync_id = conn.recv()
     for ws in clients:
         while True:
             msg = ws.receive(timeout=10)
-            if msg is None or json.loads(msg)["event_id"] == sync.event_id:
+            if msg is None or json.loads(msg)["event_id"] == sync_id:
                 break
-
-    sent: dict[str, float] = {}
-    received: list[float] = []
+    conn.send("synced")
+    receipts: list[tuple[str, float]] = []
     missing = [0]
     lock = threading.Lock()
 
@@ -141,26 +130,69 @@ def bench_fanout(port: int, publisher: StreamPublisher, n_clients: int, n_events
                 with lock:
                     missing[0] += n_events - got
                 return
-            now = time.perf_counter()
-            event_id = json.loads(msg)["event_id"]
+            now = time.time()
             with lock:
-                received.append((now - sent[event_id]) * 1000)
+                receipts.append((json.loads(msg)["event_id"], now))
             got += 1
 
     readers = [threading.Thread(target=reader, args=(ws,), daemon=True) for ws in clients]
     for t in readers:
         t.start()
-    for i in range(n_events):
-        event = make_event(i, base_ts + 10_000 + i, symbol=symbol, prefix=prefix)
-        with lock:
-            sent[event.event_id] = time.perf_counter()
-        publisher.publish([event])
-        time.sleep(1.0 / rate)
     for t in readers:
-        t.join(30)
+        t.join(60)
     for ws in clients:
         ws.close()
-    return {"clients": n_clients, "events": n_events, "deliveries": len(received), "missing": missing[0],
+    conn.send((receipts, missing[0]))
+
+
+def bench_fanout(port: int, publisher: StreamPublisher, n_clients: int, n_events: int,
+                 rate: float = 10.0, procs: int = 2) -> dict[str, float]:
+    """Clients live in ``procs`` other processes so their threads do not share the bench's GIL."""
+    symbol = "ZFAN"
+    prefix = f"fan{uuid.uuid4().hex[:6]}"
+    base_ts = 1_990_000_000_000
+    ctx = multiprocessing.get_context("spawn")
+    pipes, children = [], []
+    for i in range(procs):
+        parent_end, child_end = ctx.Pipe()
+        share = n_clients // procs + (1 if i < n_clients % procs else 0)
+        child = ctx.Process(target=_fanout_child, args=(port, share, n_events, symbol, child_end), daemon=True)
+        child.start()
+        pipes.append(parent_end)
+        children.append(child)
+    # Warm up: publish markers until every child says all its clients saw one.
+    counts: dict[int, int] = {}
+    k = 0
+    deadline = time.monotonic() + 120
+    while len(counts) < procs and time.monotonic() < deadline:
+        publisher.publish([make_event(k, base_ts + k, symbol=symbol, prefix=prefix + "w")])
+        k += 1
+        for i, pipe in enumerate(pipes):
+            if i not in counts and pipe.poll(0.05):
+                counts[i] = pipe.recv()
+    if sum(counts.values()) != n_clients:
+        raise SystemExit(f"only {sum(counts.values())} of {n_clients} websocket clients became ready")
+    sync = make_event(0, base_ts + 5_000, symbol=symbol, prefix=prefix + "s")
+    for pipe in pipes:
+        pipe.send(sync.event_id)
+    publisher.publish([sync])
+    for pipe in pipes:
+        assert pipe.recv() == "synced"
+
+    sent: dict[str, float] = {}
+    for i in range(n_events):
+        event = make_event(i, base_ts + 10_000 + i, symbol=symbol, prefix=prefix)
+        sent[event.event_id] = time.time()
+        publisher.publish([event])
+        time.sleep(1.0 / rate)
+    received: list[float] = []
+    missing = 0
+    for pipe, child in zip(pipes, children):
+        receipts, lost = pipe.recv()
+        missing += lost
+        received.extend((t - sent[eid]) * 1000 for eid, t in receipts if eid in sent)
+        child.join(10)
+    return {"clients": n_clients, "events": n_events, "deliveries": len(received), "missing": missing,
             "p50_ms": pct(received, 50), "p99_ms": pct(received, 99), "max_ms": max(received),
             "mean_ms": statistics.fmean(received)}
 
@@ -171,6 +203,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=500)
     parser.add_argument("--events", type=int, default=40)
+    parser.add_argument("--client-procs", type=int, default=2)
     args = parser.parse_args()
     nats_server = EmbeddedNats(host="127.0.0.1", port=0)
     nats_server.start()
@@ -185,8 +218,9 @@ def main() -> None:
         print(f"GET /flow/smart-money?limit=50 at {args.rate:g} req/s for {args.seconds:g} s: "
               f"p50 {flow['p50_ms']:.1f} ms, p99 {flow['p99_ms']:.1f} ms, max {flow['max_ms']:.1f} ms, "
               f"achieved {flow['achieved_rps']:.0f} req/s, errors {flow['errors']}")
-        fan = bench_fanout(port, publisher, args.clients, args.events)
-        print(f"websocket fan-out to {fan['clients']} clients, {fan['events']} events at 10/s: "
+        fan = bench_fanout(port, publisher, args.clients, args.events, procs=args.client_procs)
+        print(f"websocket fan-out to {fan['clients']} clients ({args.client_procs} client processes), "
+              f"{fan['events']} events at 10/s: "
               f"publish->receipt p50 {fan['p50_ms']:.1f} ms, p99 {fan['p99_ms']:.1f} ms, "
               f"max {fan['max_ms']:.1f} ms, {fan['deliveries']} deliveries, {fan['missing']} missing")
     finally:

@@ -83,5 +83,11 @@ def test_module_serves_http_and_websocket_then_stops_on_sigterm(served_gateway, 
         ws.close()
         publisher.close()
 
+    # An open websocket must not hold the shutdown for gunicorn's whole graceful timeout (10 s).
+    lingering = simple_websocket.Client.connect(f"ws://127.0.0.1:{port}/ws/smart-money")
+    started = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(20) == 0
+    assert time.monotonic() - started < 8, "open websockets are ended on SIGTERM"
+    with pytest.raises(simple_websocket.ConnectionClosed):
+        lingering.receive(timeout=2)

@@ -164,3 +164,14 @@ def test_decode_event_drops_junk():
     from synthmarket.v1 import smart_money_pb2
 
     assert decode_event(smart_money_pb2.SmartMoneyEvent(event_id="x").SerializeToString()) is None
+
+
+def test_close_all_ends_live_subscriptions_and_refuses_new_ones():
+    cache = EventsCache(size=10)
+    sub = cache.subscribe(EventFilter())
+    cache.close_all()
+    assert sub.closed and cache.subscriber_count() == 0
+    late = cache.subscribe(EventFilter())
+    assert late.closed
+    cache.add(1, make_event(1, BASE_TS))
+    assert late.get(0) is None, "a closed subscription receives nothing"
