@@ -74,21 +74,22 @@ def u_shape(minutes: np.ndarray) -> np.ndarray:
 
 def smooth(x: np.ndarray, alpha: float) -> np.ndarray:
     """Causal exponential smoothing (x[0] as the start)."""
-    out = np.empty_like(x)
-    acc = x[0]
-    for i, v in enumerate(x):
+    values = x.tolist()
+    out = []
+    acc = values[0]
+    for v in values:
         acc = acc + alpha * (v - acc)
-        out[i] = acc
-    return out
+        out.append(acc)
+    return np.array(out)
 
 
 def ar1(innov: np.ndarray, phi: float, start: float) -> np.ndarray:
-    out = np.empty_like(innov)
+    out = []
     acc = start
-    for i, e in enumerate(innov):
+    for e in innov.tolist():
         acc = phi * acc + e
-        out[i] = acc
-    return out
+        out.append(acc)
+    return np.array(out)
 
 
 def student_t(gen: np.random.Generator, size: int) -> np.ndarray:
@@ -167,15 +168,16 @@ def market_day(ordinal: int, seed: int, preset_id: SyntheticControlPresetId) -> 
     drift = drift * sigma
     kappa = REGIME_KAPPA[reg]
     z = student_t(rng.generator(seed, ordinal, "market-returns"), SESSION_MINUTES)
-    mlog = np.zeros(SESSION_MINUTES + 1)
+    mlog = [0.0]
     anchor = 0.0
     run_starts = {run.start for run in runs}
     acc = 0.0
-    for m in range(SESSION_MINUTES):
+    for m, (d, s, e, k) in enumerate(zip(drift.tolist(), sigma.tolist(), z.tolist(), kappa.tolist())):
         if m in run_starts:
             anchor = acc
-        acc = acc + drift[m] + sigma[m] * z[m] - kappa[m] * (acc - anchor)
-        mlog[m + 1] = acc
+        acc = acc + d + s * e - k * (acc - anchor)
+        mlog.append(acc)
+    mlog = np.array(mlog)
     return MarketDay(
         ordinal=ordinal, seed=seed, spec=spec, open_minutes=open_len, slots=slots, runs=runs,
         regime_idx=reg, run_of=run_of, phase=phase, vol_level=vol_level, liquidity=liquidity,

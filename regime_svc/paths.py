@@ -116,18 +116,21 @@ def symbol_path(ordinal: int, seed: int, preset_id: SyntheticControlPresetId, sy
     market_ret = np.diff(day.market_log)
     open_gen = rng.generator(seed, ordinal, symbol, "open")
     log_open = math.log(spec.ref_price) + spec.annual_vol * math.sqrt(5 / 252) * float(open_gen.standard_normal())
-    log_min = np.empty(SESSION_MINUTES + 1)
-    log_min[0] = log_open
+    levels = [log_open]
     run_starts = {run.start for run in day.runs}
     idio = 0.0
     anchor = 0.0
-    kappa = day.kappa
-    for m in range(SESSION_MINUTES):
+    level = log_open
+    beta = spec.beta
+    for m, (d, sg, e, k, mk) in enumerate(zip(idio_drift.tolist(), idio_sig.tolist(), z.tolist(),
+                                                day.kappa.tolist(), market_ret.tolist())):
         if m in run_starts:
             anchor = idio
-        step = idio_drift[m] + idio_sig[m] * z[m] - kappa[m] * (idio - anchor)
+        step = d + sg * e - k * (idio - anchor)
         idio += step
-        log_min[m + 1] = log_min[m] + spec.beta * market_ret[m] + step
+        level = level + beta * mk + step
+        levels.append(level)
+    log_min = np.array(levels)
 
     # Brownian bridge at 1-second resolution between the minute marks.
     bridge_gen = rng.generator(seed, ordinal, symbol, "bridge")

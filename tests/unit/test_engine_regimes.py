@@ -157,12 +157,12 @@ def _session_figures(preset: Preset, seed: int) -> tuple[float, float, float]:
     control = SyntheticControlState(preset_id=preset, shared_seed=seed)
     ts = DAY.open_ms + np.arange(SESSION_MINUTES + 1) * MINUTE
     vols, spreads = [], []
-    for sym in DEFAULT_SYMBOLS:
+    for sym in DEFAULT_SYMBOLS[::2]:
         path = underlying_path(sym, ts, control)
         vols.append(np.std(np.diff(np.log(path["price"]))))
         spreads.append(np.mean(path["spread_bps"] / UNIVERSE[sym].typical_spread_bps))
     shares_ = []
-    for m in range(0, SESSION_MINUTES, 10):
+    for m in range(0, SESSION_MINUTES, 15):
         state = get_session_state(DAY.open_ms + m * MINUTE, control)
         shares_ += [get_scenario_weights(s, state.ts, control, state).labeled_share for s in DEFAULT_SYMBOLS[::2]]
     return float(np.median(vols)), float(np.mean(spreads)), float(np.mean(shares_))
@@ -172,8 +172,9 @@ def test_quiet_range_is_calmer_than_retail_chase_for_every_seed():
     for seed in SEEDS:
         q_vol, q_spread, q_share = _session_figures(Preset.QUIET_RANGE, seed)
         r_vol, r_spread, r_share = _session_figures(Preset.RETAIL_CHASE, seed)
-        # Strict orderings per seed, over the whole session (median realised 1-minute vol across
-        # the universe, mean spread relative to typical, mean labeled share).
+        # Strict orderings per seed, over the whole session (median realised 1-minute vol and mean
+        # spread relative to typical over every other name of the universe; mean labeled share
+        # of those names every 15 minutes).
         assert q_vol < r_vol, (seed, q_vol, r_vol)
         assert q_spread < r_spread, (seed, q_spread, r_spread)
         assert q_share < r_share, (seed, q_share, r_share)

@@ -29,11 +29,16 @@ def day_weights(seed: int, preset: Preset = Preset.BALANCED_DEMO, step: int = 1)
 
 def test_every_category_can_appear_within_any_20_minutes_in_balanced_demo():
     # For each of 20 seeds and every 20-minute window of the session, each public family has a
-    # positive weight on some symbol at some minute of the window.
+    # positive weight on some symbol at some minute of the window. Probing the first event name
+    # and the first other name of each minute is enough to find it (and keeps the test fast).
     for seed in SEEDS:
+        control = SyntheticControlState(shared_seed=seed)
         positive = np.zeros((SESSION_MINUTES, len(PUBLIC_PROFILE_IDS)), dtype=bool)
-        for m, _, weights in day_weights(seed):
-            positive[m] = [any(w.weights[f] > 0 for w in weights.values()) for f in PUBLIC_PROFILE_IDS]
+        for m in range(SESSION_MINUTES):
+            state = get_session_state(DAY.open_ms + m * MINUTE + 30_000, control)
+            probes = state.event_symbols[:1] + tuple(s for s in DEFAULT_SYMBOLS if s not in state.event_symbols)[:1]
+            weights = [get_scenario_weights(s, state.ts, control, state) for s in probes]
+            positive[m] = [any(w.weights[f] > 0 for w in weights) for f in PUBLIC_PROFILE_IDS]
         for start in range(0, SESSION_MINUTES - 19):
             covered = positive[start:start + 20].any(axis=0)
             assert covered.all(), (seed, start, [f for f, c in zip(PUBLIC_PROFILE_IDS, covered) if not c])
@@ -41,7 +46,7 @@ def test_every_category_can_appear_within_any_20_minutes_in_balanced_demo():
 
 def test_every_public_family_keeps_weight_in_every_regime():
     seen: dict[Regime, np.ndarray] = {r: np.zeros(len(PUBLIC_PROFILE_IDS), dtype=bool) for r in Regime}
-    for seed in SEEDS[:8]:
+    for seed in SEEDS[:6]:
         for _, state, weights in day_weights(seed, step=4):
             if not state.event_symbols:
                 continue
