@@ -12,10 +12,13 @@ from typing import AsyncIterator, Awaitable, Callable
 import pytest
 
 from flow_svc.service import MSG_ID_HEADER, FlowService, TapeClock, start_flow_service
+from regime_svc import engine
 from regime_svc.server import serve
 from synthmarket import wire
-from synthmarket.calendar import exchange_date
+from synthmarket.calendar import exchange_date, trading_day_for
 from synthmarket.chain import occ_symbol
+from synthmarket.control import DEFAULT_CONTROL
+from synthmarket.embedded_nats import free_port
 from synthmarket.marketdata import EquityTrade, OptionPrint
 from synthmarket.metrics import start_metrics_server
 from synthmarket.profiles import NEUTRAL_NOISE
@@ -28,6 +31,7 @@ from synthmarket.subjects import (
     equity_trades_subject,
     option_prints_subject,
 )
+from synthmarket.universe import UNIVERSE
 from synthmarket.v1 import smart_money_pb2
 
 pytestmark = pytest.mark.integration
@@ -247,3 +251,45 @@ async def test_metrics_are_served_over_http(start_flow, nats_client):
     consumed = re.search(r"^synthmarket_flow_svc_prints_consumed_total (\S+)$", body, re.M)
     assert consumed and float(consumed.group(1)) >= 2, body
     assert "synthmarket_flow_svc_lag_ms" in body and "synthmarket_flow_svc_regime_connected 0.0" in body
+
+
+async def test_event_calendar_from_a_late_regime_server_reaches_the_classifier(
+    start_flow, flow_settings, nats_client, js, unique_bucket_name
+):
+    # Pin the regime server's clock to an instant whose calendar names event symbols.
+    day = trading_day_for(now_session_ts())
+    wall = next(
+        day.open_ms + m * 60_000 for m in range(0, 390, 5)
+        if engine.get_session_state(day.open_ms + m * 60_000, DEFAULT_CONTROL, flow_settings.symbols).event_symbols
+    )
+    expected = engine.get_session_state(wall, DEFAULT_CONTROL, flow_settings.symbols).event_symbols
+    port = free_port("127.0.0.1")
+    # The flow service starts first: the regime server is not there yet, it must keep retrying.
+    service = await start_flow(regime_addr=f"127.0.0.1:{port}")
+    bucket = unique_bucket_name("ctl")
+    regime = await serve(
+        flow_settings, nc=nats_client, control_bucket=bucket, addr=f"127.0.0.1:{port}", wall_clock=lambda: wall
+    )
+    try:
+        # Backoff is capped at 10 s; the first retries come within a second or two.
+        await eventually(service.regime_connected.is_set, 12, "the flow service to reach the late regime server")
+        await eventually(lambda: service.event_symbols == expected, 5, "the regime's event symbols")
+        symbol = expected[0]
+        spot = UNIVERSE[symbol].ref_price
+        before = await last_seq(js)
+        ts0 = now_session_ts()
+        # A short-dated sweep on an event symbol is event-driven, not institutional (rule 2).
+        legs = sweep(ts0, f"ev{ts0}", und=symbol, spot=spot, strike=round(spot * 1.03), dte=12)
+        await publish_prints(nats_client, legs)
+        found: list = []
+
+        async def landed() -> bool:
+            found[:] = [e for e, _ in await stream_events(js, before + 1) if e.print_ids == [p.id for p in legs]]
+            return bool(found)
+
+        await eventually(landed, 10, "the event-symbol sweep in SMART_MONEY")
+        event = wire.smart_money_event_from_proto(found[0])
+        assert (event.profile_id, event.underlying) == ("event_driven", symbol)
+    finally:
+        await regime.stop(0)
+        await js.delete_key_value(bucket)
