@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 import simple_websocket
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from synthmarket.marketdata import SmartMoneyEvent
 from synthmarket.profiles import PUBLIC_PROFILE_IDS
@@ -246,3 +247,26 @@ def test_websocket_with_a_bad_filter_is_refused_before_upgrade(gateway):
     client, _, _ = gateway
     r = client.get("/ws/smart-money")
     assert r.status_code == 400 and r.get_json()["error"] == "websocket_required"
+
+
+# "speed" stays out: a paced replay over days of test data would legitimately take minutes.
+_param_names = st.sampled_from(["limit", "profile", "symbol", "direction", "min_premium", "start", "end",
+                                "cursor", "x"])
+_param_values = st.one_of(
+    st.integers(min_value=-10, max_value=2 * 10**13).map(str),
+    st.sampled_from(["", "nan", "-inf", "1e400", "vol_seller", "arbitrage,retail_whale", "bullish", "AAPL",
+                     "djE6MQ", "djE6OTk5OTk5OTk5", "0.5"]),
+    st.text(max_size=15),
+)
+
+
+@hsettings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path=st.sampled_from(["/flow/smart-money", "/history/smart-money", "/replay/smart-money"]),
+       params=st.lists(st.tuples(_param_names, _param_values), max_size=5))
+def test_fuzzed_public_queries_get_200_or_a_named_400(gateway, path, params):
+    client, _, _ = gateway
+    r = client.get(path, query_string=params)
+    assert r.status_code in (200, 400), (r.status_code, r.get_data(as_text=True)[:300])
+    if r.status_code == 400:
+        body = r.get_json()
+        assert body["parameter"] in body["message"]
