@@ -16,6 +16,7 @@ from synthmarket.settings import SettingsError, load_settings
 # The module's docstring first line is the command's one-line help. Add a command with one line.
 COMMANDS: dict[str, str] = {
     "up": "synthmarket.stack",
+    "simulate": "synthmarket.simulate",
 }
 
 PROG = "synthmarket"
