@@ -15,7 +15,6 @@ from synthmarket.presets import PresetSpec, Regime, SyntheticControlPresetId, pr
 from regime_svc.events import EventSlot, event_slots
 from regime_svc.model import SessionPhase
 from regime_svc.regimes import (
-    IDX,
     POWER_HOUR_START,
     REGIMES,
     RegimeRun,
@@ -184,10 +183,3 @@ def market_day(ordinal: int, seed: int, preset_id: SyntheticControlPresetId) -> 
         cleanliness=clean, kappa=kappa, market_sigma=sigma, market_drift=drift, market_log=mlog,
         regime_vol=regime_vol[:SESSION_MINUTES],
     )
-
-
-def regime_at(day: MarketDay, minute: int) -> Regime:
-    return REGIMES[int(day.regime_idx[minute])]
-
-
-__all__ = ["MarketDay", "market_day", "PHASES", "IDX", "regime_at"]
