@@ -8,11 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from synthmarket import rng
-from synthmarket.calendar import SESSION_MINUTES
+from synthmarket.calendar import MS_PER_MINUTE, SESSION_MINUTES
 from synthmarket.presets import Regime
 from synthmarket.universe import SymbolSpec
 
-MS_PER_MINUTE = 60_000
 # Per-minute normal horizon: annualised vol / sqrt(252 days * 390 minutes).
 MINUTES_PER_YEAR = 252.0 * SESSION_MINUTES
 
@@ -45,7 +44,7 @@ REGIME_ACTIVITY: dict[Regime, RegimeActivity] = {
     Regime.RETAIL_CHASE: RegimeActivity(1.20, 1.20, 0.60, 0.10, 0.85, 1.15),
     # Event spikes pull liquidity onto lit books: less off-exchange share, wider quotes on the name.
     Regime.EVENT_RAMP: RegimeActivity(1.15, 1.25, 0.55, -0.10, 0.85, 1.20),
-    # Dealers hedging short gamma: choppy two-way flow and a flickering NBBO.
+    # Dealers hedging around big strikes: choppy two-way flow and a flickering NBBO.
     Regime.DEALER_GAMMA: RegimeActivity(1.05, 1.70, 0.50, -0.03, 0.35, 1.00),
     Regime.ARB_CALM: RegimeActivity(0.80, 0.70, 0.35, 0.03, 0.60, 1.00),
 }

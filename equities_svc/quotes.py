@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from equities_svc.activity import MAX_QUOTES_PER_MINUTE, MS_PER_MINUTE
+from equities_svc.activity import MAX_QUOTES_PER_MINUTE
+from synthmarket.calendar import MS_PER_MINUTE
 
 TICK = 0.01
 CENTS = 100.0
