@@ -1,7 +1,19 @@
 """The deterministic regime engine: session, underlying, scenario weights and coverage boost at any ts.
 
-Pure functions of ``(ts, control, symbols)``. Each day's schedule and each symbol's day path are
-computed once (bounded work) and memoised, so any instant is a handful of array lookups.
+Pure functions of ``(ts, control, symbols)``: only ``preset_id`` and ``shared_seed`` of the control
+matter (plus ``profile_weights`` for weights and ``coverage_assist`` for the boost), never
+``updated_at`` / ``updated_by``. Each day's schedule and each symbol's day path are computed once
+(bounded work) and memoised, so any instant is a handful of array lookups.
+
+Conventions:
+- ``symbols`` is the universe focus and event symbols are drawn from (default ``DEFAULT_SYMBOLS``).
+  Event gaps and chase drift on prices follow that universe, so pass the same ``symbols`` to every
+  call of one process (and across services) when it is not the default.
+- ``SessionState.seed_bucket`` is the epoch minute (``ts // 60000``): unique across days, handy
+  as a key for per-minute randomness downstream.
+- ``UnderlyingState.spread_bps`` is the model spread; ``bid``/``ask`` are it rounded to the $0.01
+  tick (at least one tick apart), so the quoted spread of a cheap name can be wider.
+- The session runs from 09:30:00.000 to 16:00:00.000 New York time inclusive.
 """
 
 from __future__ import annotations
