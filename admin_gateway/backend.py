@@ -138,7 +138,8 @@ class GatewayClients:
                 try:
                     info = await self._js.stream_info(self.stream)
                 except NotFoundError:
-                    # No stream yet (flow_svc creates it); look again shortly.
+                    # No stream yet (flow_svc creates it): no events is the true answer meanwhile.
+                    self.cache.primed.set()
                     await asyncio.sleep(1.0)
                     continue
                 first, last = info.state.first_seq, info.state.last_seq
