@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import re
+import signal
+import sys
 import urllib.request
 import time
 from typing import AsyncIterator, Awaitable, Callable
@@ -293,3 +296,37 @@ async def test_event_calendar_from_a_late_regime_server_reaches_the_classifier(
     finally:
         await regime.stop(0)
         await js.delete_key_value(bucket)
+
+
+async def test_python_m_flow_svc_publishes_and_exits_cleanly_on_sigterm(nats_url, nats_client, js):
+    env = {**os.environ, "NATS_URL": nats_url, "REGIME_GRPC_ADDR": "127.0.0.1:1", "FLOW_FLUSH_INTERVAL_MS": "100"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "flow_svc", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        before = await last_seq(js)
+        seen: list[str] = []
+        async with asyncio.timeout(20):  # read the log until the service says it is consuming
+            while not any("flow service consuming" in line for line in seen):
+                line = await proc.stderr.readline()
+                assert line, f"flow_svc exited while starting: {''.join(seen)[-2000:]}"
+                seen.append(line.decode())
+        ts0 = now_session_ts()
+        legs = sweep(ts0, f"pm{ts0}")
+        ids = [p.id for p in legs]
+        await publish_prints(nats_client, legs)
+
+        async def landed() -> bool:
+            return any(e.print_ids == ids for e, _ in await stream_events(js, before + 1))
+
+        await eventually(landed, 10, "python -m flow_svc to publish the sweep")
+        assert sum(1 for e, _ in await stream_events(js, before + 1) if e.print_ids == ids) == 1
+        proc.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(10):
+            _, err = await proc.communicate()
+        assert proc.returncode == 0, err.decode()[-2000:]
+        assert "shutting down" in err.decode()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()

@@ -6,12 +6,14 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import sys
 from pathlib import Path
 
 import pytest
 
 from regime_svc.server import SERVICE_NAME, serve
+from synthmarket.embedded_nats import free_port
 from synthmarket.settings import load_settings
 
 pytestmark = pytest.mark.integration
@@ -78,3 +80,31 @@ async def test_grpcurl_health_check_is_serving(regime):
     )
     assert code == 0, err
     assert json.loads(out)["status"] == "SERVING"
+
+
+async def test_python_m_regime_svc_serves_and_exits_cleanly_on_sigterm(nats_url):
+    port = free_port("127.0.0.1")
+    env = {**os.environ, "NATS_URL": nats_url, "REGIME_GRPC_ADDR": f"127.0.0.1:{port}", "LOG_LEVEL": "INFO"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "regime_svc", env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        deadline = asyncio.get_running_loop().time() + 20
+        while True:  # poll the health check until the process answers
+            code, out, _ = await _run("-plaintext", f"127.0.0.1:{port}", "grpc.health.v1.Health/Check")
+            if code == 0:
+                break
+            assert proc.returncode is None, "regime_svc exited while starting"
+            assert asyncio.get_running_loop().time() < deadline, "regime_svc did not answer within 20 s"
+            await asyncio.sleep(0.2)
+        assert json.loads(out) == {"status": "SERVING"}
+        proc.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(10):
+            _, err = await proc.communicate()
+        assert proc.returncode == 0, err.decode()[-2000:]
+        assert "shutting down" in err.decode()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
