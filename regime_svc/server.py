@@ -255,26 +255,25 @@ class RegimeServicer(regime_pb2_grpc.RegimeServiceServicer):
         except Exception as exc:  # noqa: BLE001 - mapped to a status in one place
             await abort_with(context, exc, "GetSessionState")
 
+    def _underlying(self, symbol: str, ts: int, state: SyntheticControlState) -> regime_pb2.UnderlyingState:
+        session = engine.get_session_state(ts, state, self.symbols)
+        return wire.underlying_state_to_proto(engine.get_underlying_state(symbol, ts, state, session, self.symbols))
+
+    def _weights(self, symbol: str, ts: int, state: SyntheticControlState) -> regime_pb2.ScenarioWeights:
+        session = engine.get_session_state(ts, state, self.symbols)
+        return wire.scenario_weights_to_proto(engine.get_scenario_weights(symbol, ts, state, session, self.symbols))
+
     async def GetUnderlyingState(self, request, context):
         try:
             (symbol,) = resolve_symbols([request.symbol])
-            ts = self._ts(request.ts)
-            state = self.control.state
-            session = engine.get_session_state(ts, state, self.symbols)
-            return wire.underlying_state_to_proto(
-                engine.get_underlying_state(symbol, ts, state, session, self.symbols)
-            )
+            return await asyncio.to_thread(self._underlying, symbol, self._ts(request.ts), self.control.state)
         except Exception as exc:  # noqa: BLE001
             await abort_with(context, exc, "GetUnderlyingState")
 
     async def GetScenarioWeights(self, request, context):
         try:
             (symbol,) = resolve_symbols([request.symbol])
-            ts = self._ts(request.ts)
-            state = self.control.state
-            session = engine.get_session_state(ts, state, self.symbols)
-            weights = engine.get_scenario_weights(symbol, ts, state, session, self.symbols)
-            return wire.scenario_weights_to_proto(weights)
+            return await asyncio.to_thread(self._weights, symbol, self._ts(request.ts), self.control.state)
         except Exception as exc:  # noqa: BLE001
             await abort_with(context, exc, "GetScenarioWeights")
 
