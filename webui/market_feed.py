@@ -49,8 +49,11 @@ class Subscription:
 
     inbox: "queue.Queue[str]" = field(default_factory=lambda: queue.Queue(SUBSCRIBER_QUEUE))
     lagged: bool = False
+    closed: bool = False  # set by the feed: the browser should reconnect (get() returns "")
 
     def get(self, timeout: float) -> str | None:
+        if self.closed:
+            return ""
         try:
             return self.inbox.get(timeout=timeout)
         except queue.Empty:
@@ -120,9 +123,10 @@ class MarketFeed:
                     await self._nc.close()
                 except Exception:  # noqa: BLE001 - best effort while shutting down
                     pass
-            for task in asyncio.all_tasks():
-                if task is not asyncio.current_task():
-                    task.cancel()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
         try:
             asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout)
@@ -262,8 +266,9 @@ class MarketFeed:
             subs = list(self._subs)
             self._subs.clear()
         for sub in subs:
+            sub.closed = True
             try:
-                sub.inbox.put_nowait("")  # the websocket loop closes on an empty message
+                sub.inbox.put_nowait("")  # wakes a waiting websocket loop, which then closes
             except queue.Full:
                 pass
 

@@ -93,25 +93,33 @@ class _Board:
     symbol: str
     last: float | None = None
     last_size: int = 0
+    last_ts: int = -1
     first: float | None = None
     bid: float | None = None
     ask: float | None = None
     bid_size: int = 0
     ask_size: int = 0
+    quote_ts: int = -1
     ts: int = 0
     trades: int = 0
-    spark: deque = field(default_factory=deque)  # (bucket, price)
+    spark: deque = field(default_factory=deque)  # (bucket, ts, price), buckets ascending
 
-    def mark(self) -> float | None:
-        if self.last is not None:
-            return self.last
+    def mid(self) -> float | None:
         if self.bid is not None and self.ask is not None and self.ask >= self.bid > 0:
             return (self.bid + self.ask) / 2
         return None
 
+    def mark(self) -> float | None:
+        return self.last if self.last is not None else self.mid()
+
 
 class SymbolBoard:
-    """Last trade, top of book and a bucketed price series per symbol, in event time."""
+    """Last trade, top of book and a bucketed price series per symbol, in event time.
+
+    Trades and quotes arrive on separate subjects and so are not interleaved in time order;
+    every update is therefore placed by its own timestamp, never by arrival order. The series
+    follows trade prices; a symbol with no trade yet follows its quote mid.
+    """
 
     def __init__(self, spark_points: int = 90, spark_step_ms: int = 2000) -> None:
         self.spark_points = spark_points
@@ -122,36 +130,58 @@ class SymbolBoard:
     def _board(self, symbol: str) -> _Board:
         board = self._boards.get(symbol)
         if board is None:
-            board = self._boards[symbol] = _Board(symbol, spark=deque(maxlen=self.spark_points))
+            board = self._boards[symbol] = _Board(symbol)
         return board
 
-    def _sample(self, board: _Board, ts: int) -> None:
-        price = board.mark()
-        if price is None:
-            return
+    def _sample(self, board: _Board, ts: int, price: float) -> None:
+        """Put ``price`` in its time bucket; within a bucket the latest timestamp wins."""
         bucket = ts // self.spark_step_ms
-        if board.spark and board.spark[-1][0] >= bucket:
-            # Same bucket (or a late message): the bucket shows its latest price.
-            board.spark[-1] = (board.spark[-1][0], price)
-        else:
-            board.spark.append((bucket, price))
+        spark = board.spark
+        if not spark or spark[-1][0] < bucket:
+            spark.append((bucket, ts, price))
+            if len(spark) > self.spark_points:
+                spark.popleft()
+            return
+        # A late update: find its bucket from the newest end (late ones are nearly always recent).
+        for i in range(len(spark) - 1, -1, -1):
+            kept_bucket, kept_ts, _ = spark[i]
+            if kept_bucket == bucket:
+                if ts >= kept_ts:
+                    spark[i] = (bucket, ts, price)
+                return
+            if kept_bucket < bucket:
+                spark.insert(i + 1, (bucket, ts, price))
+                if len(spark) > self.spark_points:
+                    spark.popleft()
+                return
+        if len(spark) < self.spark_points:
+            spark.appendleft((bucket, ts, price))  # older than everything kept, but there is room
 
     def on_trade(self, t: EquityTrade) -> None:
         board = self._board(t.symbol)
-        board.last, board.last_size, board.trades = t.price, t.size, board.trades + 1
+        board.trades += 1
         if board.first is None:
             board.first = t.price
+        if t.ts >= board.last_ts:
+            if board.last is None and board.spark:
+                board.spark.clear()  # the quote-mid series gives way to the trade series
+            board.last, board.last_size, board.last_ts = t.price, t.size, t.ts
         board.ts = max(board.ts, t.ts)
-        self._sample(board, t.ts)
+        self._sample(board, t.ts, t.price)
         self._changed.add(t.symbol)
 
     def on_quote(self, q: EquityQuote) -> None:
         board = self._board(q.symbol)
-        board.bid, board.ask, board.bid_size, board.ask_size = q.bid, q.ask, q.bid_size, q.ask_size
+        if q.ts >= board.quote_ts:
+            board.bid, board.ask, board.bid_size, board.ask_size = q.bid, q.ask, q.bid_size, q.ask_size
+            board.quote_ts = q.ts
         board.ts = max(board.ts, q.ts)
         if board.first is None:
-            board.first = board.mark()
-        self._sample(board, q.ts)
+            board.first = board.mid()
+        if board.last is None:
+            mid = (q.bid + q.ask) / 2 if q.ask >= q.bid > 0 else None
+            if mid is not None:
+                self._sample(board, q.ts, mid)
         self._changed.add(q.symbol)
 
     def row(self, symbol: str) -> dict[str, Any]:
@@ -168,7 +198,7 @@ class SymbolBoard:
             "ask_size": b.ask_size,
             "change_pct": change,
             "ts": b.ts,
-            "spark": [round(price, 4) for _, price in b.spark],
+            "spark": [round(price, 4) for _, _, price in b.spark],
         }
 
     def take_changes(self) -> list[dict[str, Any]]:

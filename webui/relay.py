@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 POLL_S = 1.0
 # Sent by the web server (never by the gateway) when the upstream cannot be reached or ends.
 UPSTREAM_GONE = 1011
+# Sent once the upstream subscription exists: the page fetches recent events only then, so no
+# event can fall between that fetch and the live stream (duplicates are dropped by event_id).
+READY_MESSAGE = '{"type":"relay_ready"}'
 
 
 def relay_smart_money(ws: Any, upstream_url: str) -> None:
@@ -29,6 +32,7 @@ def relay_smart_money(ws: Any, upstream_url: str) -> None:
         _close(ws, UPSTREAM_GONE, "gateway stream unavailable")
         return
     try:
+        ws.send(READY_MESSAGE)
         while ws.connected and upstream.connected:
             try:
                 message = upstream.receive(timeout=POLL_S)

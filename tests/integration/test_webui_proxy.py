@@ -420,6 +420,7 @@ def test_smart_money_relay_and_recent_flow(backend: Backend, gateway: GatewayUnd
     try:
         eventually(lambda: gateway.clients.cache.primed.is_set(), 10, "the gateway to follow the stream")
         ws = WsClient.connect(webui.url.replace("http", "ws") + "/ws/smart-money")
+        assert json.loads(ws.receive(timeout=5)) == {"type": "relay_ready"}
         eventually(lambda: gateway.clients.cache.subscriber_count() == 1, 5, "the relay to subscribe upstream")
         now = int(time.time() * 1000)
         backend.publish_event(sample_event(1, now))
@@ -510,3 +511,19 @@ def test_print_side_and_session_view() -> None:
     assert view.to_dict(include_regime=True) == {"session_phase": "midday", "focus_symbols": ["QQQ"],
                                                  "regime": "arb_calm"}
     assert "regime" not in view.to_dict(include_regime=False)
+
+
+def test_symbol_board_places_updates_by_timestamp_not_arrival() -> None:
+    # Quotes and trades come on separate subjects: a whole batch of one may arrive before the other.
+    board = SymbolBoard(spark_points=10, spark_step_ms=1000)
+    quotes = [EquityQuote(1000 * i, "QQQ", 100.0 + i, 100.2 + i, 1, 1) for i in range(5)]
+    trades = [EquityTrade(f"t{i}", 1000 * i + 1, "QQQ", 100.1 + i, 10, "X", False) for i in range(5)]
+    for q in quotes:
+        board.on_quote(q)
+    for t in reversed(trades):
+        board.on_trade(t)
+    row = board.row("QQQ")
+    assert row["spark"] == [100.1, 101.1, 102.1, 103.1, 104.1], "one trade price per bucket, in time order"
+    assert row["last"] == 104.1 and row["bid"] == 104.0
+    board.on_quote(EquityQuote(10, "QQQ", 90.0, 90.2, 1, 1))  # a stale quote does not move the book
+    assert board.row("QQQ")["bid"] == 104.0

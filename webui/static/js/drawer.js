@@ -88,8 +88,13 @@ export class ControlDrawer {
     this.drawer.hidden = false;
     this.gear.setAttribute("aria-expanded", "true");
     document.body.classList.add("drawer-open");
-    document.getElementById("ctl-preset").focus();
-    this.loadControl();
+    // Focus lands inside the drawer at once, and on the first control once it is usable.
+    this.closeBtn.focus();
+    this.loadControl().then(() => {
+      if (this.isOpen() && !this.fields.disabled && document.activeElement === this.closeBtn) {
+        document.getElementById("ctl-preset").focus();
+      }
+    });
     this.pollStatus();
     clearInterval(this.pollTimer);
     this.pollTimer = setInterval(() => this.pollStatus(), POLL_MS);

@@ -18,8 +18,6 @@ export class FlowTape {
     this.socket = new ReconnectingSocket("/ws/smart-money", {
       onMessage: (data) => this.onMessage(data),
       onState,
-      // Every (re)connect refetches the newest events so a gap while down is filled.
-      onOpen: () => this.backfill(),
     });
   }
 
@@ -42,6 +40,12 @@ export class FlowTape {
   onMessage(data) {
     let ev;
     try { ev = JSON.parse(data); } catch (_err) { return; }
+    if (ev && ev.type === "relay_ready") {
+      // Live events flow from here on; every (re)connect refetches the newest ones so a gap
+      // while the socket was down is filled.
+      this.backfill();
+      return;
+    }
     if (ev && ev.event_id) this.add(ev, true);
   }
 

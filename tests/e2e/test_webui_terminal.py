@@ -1,0 +1,355 @@
+"""The web terminal in real Chromium against the real gateway, regime server, market feed and NATS."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+
+from regime_svc.server import serve as serve_regime
+from synthmarket.control import DEFAULT_CONTROL
+from synthmarket.marketdata import EquityQuote, EquityTrade
+from synthmarket.presets import SyntheticControlPresetId
+from synthmarket.settings import load_settings
+from tests.integration.test_webui_proxy import (
+    BIG_SEED,
+    TOKEN,
+    Backend,
+    GatewayUnderTest,
+    eventually,
+    gateway_settings,
+    sample_event,
+    sample_print,
+    webui_settings,
+)
+from webui.app import create_app
+from webui.local_servers import ThreadedServer
+from webui.market_feed import MarketFeed
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+FOCUS = ["NVDA", "AAPL", "TSLA"]
+HITS = {"institutional_directional": 7, "retail_whale": 4, "event_driven": 2, "vol_seller": 3,
+        "arbitrage": 1, "hedge_reactive": 5}
+CONTROL_PUT = "/api/admin/synthetic/control"
+
+
+@dataclass
+class Stack:
+    backend: Backend
+    regime: Any
+    gateway: GatewayUnderTest
+    feed: MarketFeed
+    webui: ThreadedServer
+    public_feed: MarketFeed
+    public_webui: ThreadedServer  # the same terminal with the admin flag off
+    market_t0: int = 0
+    market_round: int = 0
+
+    def report(self) -> None:
+        self.backend.report_status(HITS, "midday", "dealer_gamma", FOCUS, int(time.time() * 1000))
+
+    def publish_tape(self, n: int, start: int) -> list[str]:
+        ts = int(time.time() * 1000)
+        events = [sample_event(start + i, ts + i, profile) for i, profile in
+                  zip(range(n), ["institutional_directional", "retail_whale", "event_driven", "vol_seller",
+                                 "arbitrage", "hedge_reactive"] * 10)]
+        for ev in events:
+            self.backend.publish_event(ev)
+        return [ev.event_id for ev in events]
+
+    def publish_market(self, rounds: int = 30) -> None:
+        items: list[Any] = []
+        for r in range(rounds):
+            self.market_round += 1
+            n = self.market_round
+            t = self.market_t0 + n * 2000  # one sparkline bucket per round, always later than the last
+            for k, (sym, px) in enumerate([("NVDA", 138.0), ("AAPL", 228.0), ("TSLA", 330.0), ("SPY", 585.0)]):
+                wobble = ((n * 7 + k * 3) % 11 - 5) * 0.06 + ((n % 40) - 20) * 0.03 * (1 if k % 2 else -1)
+                items.append(EquityQuote(t, sym, round(px + wobble - 0.01, 2), round(px + wobble + 0.01, 2), 3, 5))
+                items.append(EquityTrade(f"t{r}{k}", t + 1, sym, round(px + wobble, 2), 100, "XNAS", r % 3 == 0))
+            items.append(sample_print(r, t, price=1.0 + r / 5, size=10 + r))
+        self.backend.publish_market(items)
+
+
+@pytest.fixture(scope="module")
+def stack(nats_url: str) -> Iterator[Stack]:
+    backend = Backend.create(nats_url)
+    backend.write_control(DEFAULT_CONTROL.with_update(shared_seed=BIG_SEED), 0)
+    regime = backend.loop.run(serve_regime(
+        load_settings({"NATS_URL": nats_url}), addr="127.0.0.1:0", control_bucket=backend.control_bucket))
+    backend.loop.run(regime.wait_for_control())
+    gateway = GatewayUnderTest(backend, gateway_settings(backend, regime_addr=regime.address))
+    settings = webui_settings(backend, gateway.url, admin=True)
+    feed = MarketFeed(settings, status_bucket=backend.status_bucket, flush_interval_s=0.1).start()
+    webui = ThreadedServer(create_app(settings, market=feed)).start()
+    public_settings = webui_settings(backend, gateway.url, admin=False)
+    public_feed = MarketFeed(public_settings, status_bucket=backend.status_bucket, flush_interval_s=0.1).start()
+    public_webui = ThreadedServer(create_app(public_settings, market=public_feed)).start()
+    s = Stack(backend, regime, gateway, feed, webui, public_feed, public_webui,
+              market_t0=int(time.time() * 1000) - 600_000)
+    s.report()
+    eventually(lambda: gateway.clients.cache.primed.is_set(), 10, "the gateway to follow the stream")
+    assert feed.connected.wait(5) and public_feed.connected.wait(5)
+    try:
+        yield s
+    finally:
+        for server in (webui, public_webui):
+            server.stop()
+        for f in (feed, public_feed):
+            f.drop_all()
+            f.close()
+        gateway.close()
+        backend.loop.run(regime.stop(0))
+        backend.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    pg = context.new_page()
+    pg.set_default_timeout(8000)
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        yield pg
+        assert errors == [], f"uncaught errors in the page: {errors}"
+    finally:
+        context.close()
+
+
+def open_terminal(page: Page, stack: Stack, admin: bool = True) -> None:
+    page.goto((stack.webui if admin else stack.public_webui).url + "/")
+    expect(page.locator("#link-flow")).to_have_attribute("data-state", "live")
+    expect(page.locator("#link-market")).to_have_attribute("data-state", "live")
+    # The relay holds one upstream subscription per open page.
+    eventually(lambda: stack.gateway.clients.cache.subscriber_count() >= 1, 5, "the relay to subscribe")
+
+
+def open_drawer(page: Page) -> None:
+    page.locator("#gear").click()
+    expect(page.locator("#drawer")).to_be_visible()
+    expect(page.locator("#ctl-preset")).to_be_enabled()
+    expect(page.locator("#st-regime")).not_to_have_text("—")
+
+
+def put_requests(page: Page) -> list[Any]:
+    seen: list[Any] = []
+    page.on("request", lambda r: seen.append(r) if r.method == "PUT" and r.url.endswith(CONTROL_PUT) else None)
+    return seen
+
+
+def reset_control(stack: Stack) -> None:
+    _, revision = stack.backend.control()
+    stack.backend.write_control(DEFAULT_CONTROL.with_update(shared_seed=BIG_SEED), revision)
+
+
+# --- tests ------------------------------------------------------------------------------------
+
+
+def test_flag_off_has_no_gear_and_the_proxy_answers_404(page: Page, stack: Stack) -> None:
+    open_terminal(page, stack, admin=False)
+    assert page.locator("#gear").count() == 0 and page.locator("#drawer").count() == 0
+    assert page.locator("#ctx-regime").count() == 0, "the regime label is for operators only"
+    for path in ("/api/admin/synthetic/status", CONTROL_PUT):
+        assert page.request.get(stack.public_webui.url + path).status == 404
+    r = page.request.put(stack.public_webui.url + CONTROL_PUT, data=json.dumps({"preset_id": "event_day"}),
+                         headers={"Content-Type": "application/json"})
+    assert r.status == 404
+    expect(page.locator("#ctx-phase")).to_have_text("phase midday")
+
+
+def test_a_full_drawer_session_never_exposes_the_token(page: Page, stack: Stack) -> None:
+    reset_control(stack)
+    bodies: list[tuple[str, str]] = []
+
+    def on_response(response: Any) -> None:
+        headers = " ".join(f"{k}: {v}" for k, v in response.all_headers().items())
+        try:
+            body = response.body().decode("utf-8", "replace")
+        except Exception:  # noqa: BLE001 - websocket upgrades and redirects have no body
+            body = ""
+        bodies.append((response.url, headers + "\n" + body))
+
+    frames: list[str] = []
+    page.on("response", on_response)
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(str(f))))
+    puts = put_requests(page)
+    open_terminal(page, stack)
+    open_drawer(page)
+    assert page.evaluate("document.activeElement.id") == "ctl-preset", "opening moves focus into the drawer"
+    expect(page.locator("#st-seed")).to_have_text(str(BIG_SEED))
+    expect(page.locator("#st-hits tr[data-profile=vol_seller] .hit")).to_have_text("3")
+
+    # One burst of four edits: preset, assist, window and a weight.
+    page.select_option("#ctl-preset", "event_day")
+    page.locator("#ctl-assist").click()
+    page.locator('#ctl-window input[value="30"]').check()
+    page.locator('#w-retail_whale input[value="1.6"]').check()
+    expect(page.locator("#save-state")).to_contain_text("saved")
+    state = eventually(lambda: (lambda s: s if s.preset_id is SyntheticControlPresetId.EVENT_DAY else None)(
+        stack.backend.control()[0]), 5, "the KV entry to change")
+    assert (state.coverage_assist, state.coverage_window_minutes) == (False, 30)
+    assert state.profile_weights["retail_whale"] == 1.6 and state.shared_seed == BIG_SEED
+    page.wait_for_timeout(400)
+    assert len(puts) == 1, f"one debounced PUT per burst, saw {len(puts)}"
+    assert puts[0].headers.get("if-match"), "writes carry If-Match"
+    assert "shared_seed" not in json.loads(puts[0].post_data), "the page never sends the seed"
+
+    # The status panel shows what the gateway now reports.
+    expect(page.locator("#st-preset")).to_have_text("event day")
+    expect(page.locator("#st-assist")).to_have_text("off")
+    expect(page.locator("#st-window")).to_have_text("30m")
+    expect(page.locator("#st-hits tr[data-profile=retail_whale] .wt")).to_have_text("High")
+    expect(page.locator("#st-seed")).to_have_text(str(BIG_SEED))
+
+    # Keyboard: Escape closes and gives focus back to the gear.
+    page.keyboard.press("Escape")
+    expect(page.locator("#drawer")).to_be_hidden()
+    assert page.evaluate("document.activeElement.id") == "gear"
+    page.keyboard.press("Enter")
+    expect(page.locator("#drawer")).to_be_visible()
+    page.keyboard.press("Escape")
+
+    assert any(CONTROL_PUT in url for url, _ in bodies) and len(bodies) > 5
+    for url, text in bodies:
+        assert TOKEN not in text, f"the admin token leaked in {url}"
+    assert all(TOKEN not in f for f in frames)
+    assert all(TOKEN not in json.dumps(c) for c in page.context.cookies())
+
+
+def test_a_conflicting_change_is_shown_not_overwritten(page: Page, stack: Stack) -> None:
+    reset_control(stack)
+    open_terminal(page, stack)
+    open_drawer(page)
+    expect(page.locator("#ctl-preset")).to_have_value("balanced_demo")
+    # Another operator writes after this page read the control.
+    current, revision = stack.backend.control()
+    stack.backend.write_control(current.with_update(preset_id=SyntheticControlPresetId.QUIET_RANGE,
+                                                    updated_by="desk-2"), revision)
+    page.locator('#w-arbitrage input[value="0.6"]').check()
+    message = page.locator("#drawer-message")
+    expect(message).to_be_visible()
+    expect(message).to_contain_text("changed elsewhere by desk-2")
+    expect(page.locator("#ctl-preset")).to_have_value("quiet_range")
+    expect(page.locator('#w-arbitrage input[value="1.0"]')).to_be_checked()
+    state, _ = stack.backend.control()
+    assert state.preset_id is SyntheticControlPresetId.QUIET_RANGE and state.updated_by == "desk-2"
+    assert state.profile_weights["arbitrage"] == 1.0, "the stale write must not land"
+
+
+def test_a_failing_put_rolls_back_with_a_message(page: Page, stack: Stack) -> None:
+    reset_control(stack)
+    before = stack.backend.control()
+
+    def fail_puts(route: Route) -> None:
+        if route.request.method == "PUT":
+            route.fulfill(status=503, content_type="application/json",
+                          body=json.dumps({"error": "service_unavailable", "message": "NATS did not answer"}))
+        else:
+            route.continue_()
+
+    page.route("**" + CONTROL_PUT, fail_puts)
+    puts = put_requests(page)
+    open_terminal(page, stack)
+    open_drawer(page)
+    expect(page.locator('#ctl-window input[value="20"]')).to_be_checked()
+    page.locator('#ctl-window input[value="10"]').check()
+    page.locator("#ctl-assist").click()
+    message = page.locator("#drawer-message")
+    expect(message).to_contain_text("Change not saved")
+    expect(message).to_contain_text("NATS did not answer")
+    expect(page.locator('#ctl-window input[value="20"]')).to_be_checked()
+    expect(page.locator("#ctl-assist")).to_be_checked()
+    expect(page.locator("#save-state")).to_have_text("not saved")
+    assert len(puts) == 1
+    assert stack.backend.control() == before
+    # 503 leaves the controls disabled with the reason until a status poll finds the backend again.
+    expect(page.locator("#ctl-preset")).to_be_disabled()
+    page.unroute("**" + CONTROL_PUT)
+    page.evaluate("document.getElementById('gear').click(); document.getElementById('gear').click()")
+    expect(page.locator("#ctl-preset")).to_be_enabled()
+    expect(message).to_be_hidden()
+
+
+def test_tape_stays_live_beside_the_open_drawer(page: Page, stack: Stack) -> None:
+    stack.report()
+    open_terminal(page, stack)
+    open_drawer(page)
+    ids = stack.publish_tape(6, start=100)
+    for event_id in ids:
+        expect(page.locator(f'#flow-tape tr[data-event-id="{event_id}"]')).to_have_count(1)
+    rows = page.locator("#flow-tape tbody tr")
+    expect(rows.first).to_contain_text("HEDGE")
+    expect(rows.first).to_contain_text("$1.25M")
+    # Not covered: the tape's box ends left of the drawer and its rows are hit-testable.
+    tape_box = page.locator(".panel-flow").bounding_box()
+    drawer_box = page.locator("#drawer").bounding_box()
+    assert tape_box["x"] + tape_box["width"] <= drawer_box["x"]
+    first = page.locator(f'#flow-tape tr[data-event-id="{ids[-1]}"]')
+    box = first.bounding_box()
+    hit = page.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('tr')?.dataset.eventId",
+                        [box["x"] + 20, box["y"] + box["height"] / 2])
+    assert hit == ids[-1]
+    page.locator("#flow-scroll").focus()
+    assert page.evaluate("document.activeElement.id") == "flow-scroll"
+    expect(page.locator("#drawer")).to_be_visible()
+
+    stack.publish_market()
+    expect(page.locator("#prints-tape tbody tr").first).to_contain_text("AAPL 12/18 230C")
+    expect(page.locator('#quotes tr[data-symbol="NVDA"]')).to_have_class("q focus")
+    points = page.locator('#quotes tr[data-symbol="NVDA"] polyline').get_attribute("points")
+    assert points and len(points.split()) >= 10, "focus symbols carry a sparkline"
+    expect(page.locator("#ctx-focus")).to_have_text("focus NVDA AAPL TSLA")
+    expect(page.locator("#ctx-regime")).to_have_text("regime dealer gamma")
+
+
+def test_market_socket_reconnects_after_loss(page: Page, stack: Stack) -> None:
+    open_terminal(page, stack)
+    # Playwright delivers page events only inside its own calls, so wait through it.
+    with page.expect_websocket(lambda ws: ws.url.endswith("/ws/market"), timeout=10_000):
+        stack.feed.drop_all()
+    expect(page.locator("#link-market")).to_have_attribute("data-state", "live")
+    stack.publish_market(rounds=2)
+    expect(page.locator("#prints-tape tbody tr").first).to_contain_text("AAPL")
+
+
+@pytest.mark.parametrize("width,height", [(1280, 800), (1920, 1080)])
+def test_screenshots_closed_and_open(browser: Browser, stack: Stack, width: int, height: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        open_terminal(page, stack)
+        ids = stack.publish_tape(24, start=1000 + width)
+        stack.publish_market(rounds=30)
+        expect(page.locator(f'#flow-tape tr[data-event-id="{ids[-1]}"]')).to_have_count(1)
+        expect(page.locator("#prints-tape tbody tr").first).to_be_visible()
+        ARTIFACTS.mkdir(exist_ok=True)
+        closed = ARTIFACTS / f"webui-{width}x{height}-closed.png"
+        page.screenshot(path=str(closed))
+        open_drawer(page)
+        opened = ARTIFACTS / f"webui-{width}x{height}-open.png"
+        page.screenshot(path=str(opened))
+        assert closed.stat().st_size > 10_000 and opened.stat().st_size > 10_000
+        # Readable: nothing of the terminal spills outside the viewport either way.
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    finally:
+        context.close()
