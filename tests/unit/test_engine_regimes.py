@@ -178,3 +178,26 @@ def test_quiet_range_is_calmer_than_retail_chase_for_every_seed():
         assert q_vol < r_vol, (seed, q_vol, r_vol)
         assert q_spread < r_spread, (seed, q_spread, r_spread)
         assert q_share < r_share, (seed, q_share, r_share)
+
+
+def test_liquidity_cleanliness_and_volatility_levels_follow_regime_and_phase():
+    by_regime: dict[Regime, list[tuple[float, float]]] = {r: [] for r in Regime}
+    open_vol, mid_vol, open_liq, mid_liq = [], [], [], []
+    for seed in SEEDS[:10]:
+        control = SyntheticControlState(shared_seed=seed)
+        for m in range(SESSION_MINUTES):
+            s = get_session_state(DAY.open_ms + m * MINUTE + 20_000, control)
+            if m >= 45:
+                by_regime[s.regime].append((s.liquidity_level, s.quote_cleanliness))
+            if m < 15:
+                open_vol.append(s.volatility_level)
+                open_liq.append(s.liquidity_level)
+            elif 150 <= m < 270:
+                mid_vol.append(s.volatility_level)
+                mid_liq.append(s.liquidity_level)
+    mean = {r: np.mean(v, axis=0) for r, v in by_regime.items()}
+    for thin in (Regime.RETAIL_CHASE, Regime.EVENT_RAMP):
+        assert mean[Regime.ARB_CALM][0] > mean[thin][0] + 0.15, "books are deep in arb_calm, thin in chases/ramps"
+        assert mean[Regime.ARB_CALM][1] > mean[thin][1] + 0.1, "quotes are clean in arb_calm"
+    assert np.mean(open_vol) > 1.5 * np.mean(mid_vol), "volatility level is U-shaped: high at the open"
+    assert np.mean(open_liq) < np.mean(mid_liq) - 0.1, "liquidity is lower at the open"
