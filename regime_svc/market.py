@@ -127,6 +127,32 @@ def _phases(open_len: int, slots: tuple[EventSlot, ...]) -> np.ndarray:
     return phase
 
 
+def _market_factor(seed: int, ordinal: int, runs: tuple[RegimeRun, ...], sigma: np.ndarray,
+                   kappa: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-minute drift and the cumulative market factor (log, 0 at the open).
+
+    Student-t innovations scaled by the session volatility, drift in trends (and a mild lift in
+    chases), and a pull towards the run's starting level in dealer_gamma / mean_revert.
+    """
+    drift = np.zeros(SESSION_MINUTES)
+    for run in runs:
+        if run.regime in (Regime.TREND_UP, Regime.TREND_DOWN):
+            drift[run.start:run.end] = run.trend_sign * run.trend_strength * TREND_DRIFT_SIGMA
+        elif run.regime is Regime.RETAIL_CHASE:
+            drift[run.start:run.end] = 0.4 * run.trend_strength * TREND_DRIFT_SIGMA
+    drift = drift * sigma
+    z = student_t(rng.generator(seed, ordinal, "market-returns"), SESSION_MINUTES)
+    levels = [0.0]
+    run_starts = {run.start for run in runs}
+    acc = anchor = 0.0
+    for m, (d, s, e, k) in enumerate(zip(drift.tolist(), sigma.tolist(), z.tolist(), kappa.tolist())):
+        if m in run_starts:
+            anchor = acc
+        acc = acc + d + s * e - k * (acc - anchor)
+        levels.append(acc)
+    return drift, np.array(levels)
+
+
 @lru_cache(maxsize=64)
 def market_day(ordinal: int, seed: int, preset_id: SyntheticControlPresetId) -> MarketDay:
     spec = preset_spec(preset_id)
@@ -155,28 +181,9 @@ def market_day(ordinal: int, seed: int, preset_id: SyntheticControlPresetId) -> 
     clean = clean * np.where(after, 0.85, 1.0) - 0.1 * np.maximum(h, 0.0) + 0.025 * noise
     clean = np.clip(clean, 0.05, 1.0)
 
-    # Market factor: Student-t innovations scaled by the session volatility, drift in trends,
-    # pull towards the run's starting level in dealer_gamma / mean_revert.
     sigma = MARKET_ANNUAL_VOL / math.sqrt(MINUTES_PER_YEAR) * vol_level[:SESSION_MINUTES]
-    drift = np.zeros(SESSION_MINUTES)
-    for run in runs:
-        if run.regime in (Regime.TREND_UP, Regime.TREND_DOWN):
-            drift[run.start:run.end] = run.trend_sign * run.trend_strength * TREND_DRIFT_SIGMA
-        elif run.regime is Regime.RETAIL_CHASE:
-            drift[run.start:run.end] = 0.4 * run.trend_strength * TREND_DRIFT_SIGMA
-    drift = drift * sigma
     kappa = REGIME_KAPPA[reg]
-    z = student_t(rng.generator(seed, ordinal, "market-returns"), SESSION_MINUTES)
-    mlog = [0.0]
-    anchor = 0.0
-    run_starts = {run.start for run in runs}
-    acc = 0.0
-    for m, (d, s, e, k) in enumerate(zip(drift.tolist(), sigma.tolist(), z.tolist(), kappa.tolist())):
-        if m in run_starts:
-            anchor = acc
-        acc = acc + d + s * e - k * (acc - anchor)
-        mlog.append(acc)
-    mlog = np.array(mlog)
+    drift, mlog = _market_factor(seed, ordinal, runs, sigma, kappa)
     return MarketDay(
         ordinal=ordinal, seed=seed, spec=spec, open_minutes=open_len, slots=slots, runs=runs,
         regime_idx=reg, run_of=run_of, phase=phase, vol_level=vol_level, liquidity=liquidity,
