@@ -38,6 +38,9 @@ class WebuiServer(BaseApplication):
             "accesslog": None,
             "errorlog": "-",
             "proc_name": "synthmarket-webui",
+            # gunicorn's control socket has one fixed default path per user: another gunicorn on
+            # the host (the gateway) would fight over it, and nothing here uses it.
+            "control_socket_disable": True,
             "worker_exit": lambda _server, _worker: on_exit(),
         }
         super().__init__()

@@ -332,6 +332,28 @@ def test_market_socket_reconnects_after_loss(page: Page, stack: Stack) -> None:
     expect(page.locator("#prints-tape tbody tr").first).to_contain_text("AAPL")
 
 
+@pytest.mark.parametrize("env,reason", [
+    ({"OPTIONS_ADAPTER": "live"}, "backend mode is mixed"),
+    ({"SYNTHETIC_CONTROL_ENABLED": "0"}, "turned off on the backend (404)"),
+])
+def test_drawer_is_disabled_with_the_reason(page: Page, stack: Stack, env: dict[str, str], reason: str) -> None:
+    gateway = GatewayUnderTest(stack.backend, gateway_settings(stack.backend, **env))
+    webui = ThreadedServer(create_app(webui_settings(stack.backend, gateway.url, admin=True))).start()
+    try:
+        page.goto(webui.url + "/")
+        page.locator("#gear").click()
+        message = page.locator("#drawer-message")
+        expect(message).to_contain_text(reason)
+        expect(page.locator("#ctl-preset")).to_be_disabled()
+        expect(page.locator('#w-vol_seller input[value="1.6"]')).to_be_disabled()
+        # The drawer still opens and closes from the keyboard while disabled.
+        page.keyboard.press("Escape")
+        expect(page.locator("#drawer")).to_be_hidden()
+    finally:
+        webui.stop()
+        gateway.close()
+
+
 @pytest.mark.parametrize("width,height", [(1280, 800), (1920, 1080)])
 def test_screenshots_closed_and_open(browser: Browser, stack: Stack, width: int, height: int) -> None:
     context = browser.new_context(viewport={"width": width, "height": height})

@@ -281,7 +281,7 @@ def test_flag_on_renders_gear_without_the_token(admin_client) -> None:
     assert "Balanced Demo" in html and "Quiet Range" in html and 'value="30"' in html
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     assert_no_token(page)
-    for asset in ("/static/js/main.js", "/static/js/drawer.js", "/static/css/terminal.css"):
+    for asset in ("/static/main.js", "/static/drawer.js", "/static/terminal.css"):
         r = admin_client.get(asset)
         assert r.status_code == 200
         assert_no_token(r)
