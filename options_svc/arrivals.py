@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Mapping
 
 from synthmarket import rng
 from synthmarket.presets import Regime
@@ -38,10 +40,37 @@ def branching_ratio(regime: str) -> float:
     return BRANCHING.get(regime, DEFAULT_BRANCHING)
 
 
+@lru_cache(maxsize=8192)
+def _mood_at(seed: int, sym_key: int, period: int) -> float:
+    z = rng.normal(seed, _TAG_MOOD, sym_key, period)
+    return math.exp(MOOD_SIGMA * z - 0.5 * MOOD_SIGMA * MOOD_SIGMA)
+
+
 def mood(seed: int, sym_key: int, ts: int) -> float:
     """A slowly varying, mean-one lognormal multiplier on the base rate (doubly stochastic)."""
-    z = rng.normal(seed, _TAG_MOOD, sym_key, ts // MOOD_MS)
-    return math.exp(MOOD_SIGMA * z - 0.5 * MOOD_SIGMA * MOOD_SIGMA)
+    return _mood_at(seed, sym_key, ts // MOOD_MS)
+
+
+def profile_rate_multiplier(weights: Mapping[str, float], profile_weights: Mapping[str, float]) -> float:
+    """How much the operator's profile weights add to (or take from) a symbol's arrival rate.
+
+    The engine folds profile weights into normalised family weights, which only moves share
+    between families. Where one family already dominates (event_driven on an event symbol) that
+    leaves a raised weight almost no room, so the operator's intent is also honoured in the
+    arrival rate: the ratio of the weighted to the unweighted total, 1 / sum(w_f / pw_f).
+    """
+    unweighted = 0.0
+    for fam, w in weights.items():
+        pw = profile_weights.get(fam, 1.0) if fam in profile_weights else 1.0
+        unweighted += w / pw if pw > 0 else 0.0
+    total = sum(weights.values())
+    if unweighted <= 0.0 or total <= 0.0:
+        return 1.0
+    return total / unweighted
+
+
+def _u(base: int, k: int) -> float:
+    return (rng.mix(base, k) >> 11) * (1.0 / (1 << 53))
 
 
 @dataclass
@@ -70,12 +99,13 @@ def bucket_arrivals(seed: int, sym_key: int, bucket: int, start: int, end: int, 
     jump = branching / DECAY_MS
     t = float(start)
     k = 0
+    base = rng.mix(seed, _TAG_ARRIVAL, sym_key, bucket)
     while True:
         lam_bar = mu + state.excitation
         if lam_bar <= 1e-15:
             break
-        u1 = rng.uniform(seed, _TAG_ARRIVAL, sym_key, bucket, k)
-        u2 = rng.uniform(seed, _TAG_ARRIVAL, sym_key, bucket, k + 1)
+        u1 = _u(base, k)
+        u2 = _u(base, k + 1)
         k += 2
         t_new = t - math.log(1.0 - u1) / lam_bar
         if t_new >= end:

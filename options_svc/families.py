@@ -213,6 +213,9 @@ def attention_contract_spike(ctx: ScenarioContext, rng: Rng) -> list[Draft] | No
         return None
     for expiry in exps:
         strikes = strikes_in_otm(ctx, expiry, right, 0.085, 0.24)
+        if len(strikes) > 8:
+            # A handful of candidates is enough, and pricing the whole wing is slow.
+            strikes = [strikes[int(i)] for i in np.linspace(0, len(strikes) - 1, 8)]
         priced = []
         for k in strikes:
             ask = ctx.quote(ctx.ts, ctx.ul.price, expiry, k, right, max(ctx.ul.execution_iv_shock, 0)).ask

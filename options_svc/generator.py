@@ -19,6 +19,8 @@ from synthmarket.universe import resolve_symbols
 
 _CACHE_LIMIT = 50_000
 _TAG_SCENARIO = 0x5343454E
+# Scenario weights move with the regime (minutes); reading them every 30 s is plenty.
+WEIGHTS_MS = 30_000
 
 
 class Engine(Protocol):
@@ -179,7 +181,7 @@ class OptionsGenerator:
         return state
 
     def _weights(self, symbol: str, ts: int) -> Any:
-        bucket = ts - ts % arrivals.BUCKET_MS
+        bucket = ts - ts % WEIGHTS_MS
         key = (symbol, bucket)
         w = self._weights_cache.get(key)
         if w is None:
@@ -217,6 +219,7 @@ class OptionsGenerator:
 
     def _generate_arrivals(self, t1: int) -> None:
         seed = int(self._control.shared_seed)
+        pw = self._control.profile_weights
         while self._gen_until < t1:
             start = self._gen_until
             td = _session_day_at_or_after(start)
@@ -234,7 +237,9 @@ class OptionsGenerator:
             eta = arrivals.branching_ratio(regime)
             for idx, sym in enumerate(self.symbols):
                 sk = self._sym_keys[sym]
-                rate = self._weights(sym, start).intensity * arrivals.mood(seed, sk, start)
+                sw = self._weights(sym, start)
+                rate = (sw.intensity * arrivals.mood(seed, sk, start)
+                        * arrivals.profile_rate_multiplier(sw.weights, pw))
                 for ts in arrivals.bucket_arrivals(seed, sk, bucket, start, end, rate, eta, self._hawkes[sym]):
                     heapq.heappush(self._arrivals, (ts, idx))
             self._gen_until = end
