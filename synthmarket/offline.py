@@ -27,6 +27,8 @@ class SimulationSpec:
     end_ms: int
     symbols: tuple[str, ...]
     with_labels: bool = False
+    # Flow-only runs (options + classifier) skip the equities tape; used where only events matter.
+    with_equities: bool = True
 
 
 @dataclass
@@ -62,7 +64,7 @@ def _regime_key(state: SessionState) -> tuple:
 def run_session(spec: SimulationSpec, step_ms: int = STEP_MS) -> Iterator[StepOutput]:
     """Yield the session step by step; the same spec always yields the same records."""
     options = OptionsGenerator(spec.control, spec.symbols, start_ts=spec.start_ms)
-    equities = EquitiesGenerator(spec.control, spec.symbols, start_ts=spec.start_ms)
+    equities = EquitiesGenerator(spec.control, spec.symbols, start_ts=spec.start_ms) if spec.with_equities else None
     classifier = SmartMoneyClassifier()
     last_key: tuple | None = None
     last_regime_ts = -REGIME_HEARTBEAT_MS
@@ -79,7 +81,7 @@ def run_session(spec: SimulationSpec, step_ms: int = STEP_MS) -> Iterator[StepOu
         classifier.set_event_symbols(t0, state.event_symbols)
 
         out.options = options.step(t0, t1)
-        out.equities = equities.step(t0, t1)
+        out.equities = equities.step(t0, t1) if equities is not None else []
         for record in out.equities:
             if isinstance(record, EquityTrade):
                 classifier.observe_equity(record)
