@@ -74,6 +74,7 @@ class MarketFeed:
         status_bucket: str = STATUS_BUCKET,
         flush_interval_s: float = 0.25,
         prints_per_s: float = 12.0,
+        symbols_interval_s: float = 1.0,
         include_regime: bool | None = None,
     ) -> None:
         self.settings = settings
@@ -81,6 +82,9 @@ class MarketFeed:
         self.flush_interval_s = flush_interval_s
         self.include_regime = settings.public_synthetic_admin if include_regime is None else include_regime
         self.sampler = PrintSampler(max(1, round(prints_per_s * flush_interval_s)))
+        # Symbol rows carry whole sparklines, so they go out less often than prints.
+        self.symbols_every = max(1, round(symbols_interval_s / flush_interval_s))
+        self._flushes = 0
         self.board = SymbolBoard()
         self.session = SessionView()
         self.recent: list[dict[str, Any]] = []
@@ -162,9 +166,11 @@ class MarketFeed:
 
     async def _on_disconnect(self) -> None:
         self.connected.clear()
+        self._broadcast({"type": "heartbeat", "feed": {"nats": False}})
 
     async def _on_reconnect(self) -> None:
         self.connected.set()
+        self._broadcast({"type": "heartbeat", "feed": {"nats": True}})
 
     async def _on_error(self, exc: Exception) -> None:
         log.debug("market feed NATS error: %s", exc)
@@ -206,11 +212,12 @@ class MarketFeed:
 
     def flush(self) -> None:
         """Drain the views into one message per kind and broadcast it."""
+        self._flushes += 1
         with self._lock:
             prints = self.sampler.drain()
             if prints:
                 self.recent = (self.recent + prints)[-RECENT_PRINTS:]
-            symbols = self.board.take_changes()
+            symbols = self.board.take_changes() if self._flushes % self.symbols_every == 0 else []
         if prints:
             self._broadcast({"type": "prints", "items": prints})
         if symbols:

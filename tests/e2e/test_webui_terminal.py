@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from admin_gateway.app import create_app as create_gateway
 from regime_svc.server import serve as serve_regime
 from synthmarket.control import DEFAULT_CONTROL
 from synthmarket.marketdata import EquityQuote, EquityTrade
@@ -259,35 +260,36 @@ def test_a_conflicting_change_is_shown_not_overwritten(page: Page, stack: Stack)
 def test_a_failing_put_rolls_back_with_a_message(page: Page, stack: Stack) -> None:
     reset_control(stack)
     before = stack.backend.control()
-
-    def fail_puts(route: Route) -> None:
-        if route.request.method == "PUT":
-            route.fulfill(status=503, content_type="application/json",
-                          body=json.dumps({"error": "service_unavailable", "message": "NATS did not answer"}))
-        else:
-            route.continue_()
-
-    page.route("**" + CONTROL_PUT, fail_puts)
+    # A gateway of its own, so it can really go away under the open drawer.
+    gateway = GatewayUnderTest(stack.backend, gateway_settings(stack.backend, regime_addr=stack.regime.address))
+    port = gateway.server.port
+    webui = ThreadedServer(create_app(webui_settings(stack.backend, gateway.url, admin=True))).start()
     puts = put_requests(page)
-    open_terminal(page, stack)
-    open_drawer(page)
-    expect(page.locator('#ctl-window input[value="20"]')).to_be_checked()
-    page.locator('#ctl-window input[value="10"]').check()
-    page.locator("#ctl-assist").click()
-    message = page.locator("#drawer-message")
-    expect(message).to_contain_text("Change not saved")
-    expect(message).to_contain_text("NATS did not answer")
-    expect(page.locator('#ctl-window input[value="20"]')).to_be_checked()
-    expect(page.locator("#ctl-assist")).to_be_checked()
-    expect(page.locator("#save-state")).to_have_text("not saved")
-    assert len(puts) == 1
-    assert stack.backend.control() == before
-    # 503 leaves the controls disabled with the reason until a status poll finds the backend again.
-    expect(page.locator("#ctl-preset")).to_be_disabled()
-    page.unroute("**" + CONTROL_PUT)
-    page.evaluate("document.getElementById('gear').click(); document.getElementById('gear').click()")
-    expect(page.locator("#ctl-preset")).to_be_enabled()
-    expect(message).to_be_hidden()
+    try:
+        page.goto(webui.url + "/")
+        open_drawer(page)
+        expect(page.locator('#ctl-window input[value="20"]')).to_be_checked()
+        gateway.server.stop()
+        page.locator('#ctl-window input[value="10"]').check()
+        page.locator("#ctl-assist").click()
+        message = page.locator("#drawer-message")
+        expect(message).to_contain_text("Change not saved")
+        expect(message).to_contain_text("is unreachable")
+        expect(page.locator('#ctl-window input[value="20"]')).to_be_checked()
+        expect(page.locator("#ctl-assist")).to_be_checked()
+        expect(page.locator("#save-state")).to_have_text("not saved")
+        assert len(puts) == 1, "the two edits were one burst"
+        assert stack.backend.control() == before
+        # 503 disables the controls with the reason until the backend answers again.
+        expect(page.locator("#ctl-preset")).to_be_disabled()
+        gateway.server = ThreadedServer(create_gateway(gateway.settings, gateway.clients), port=port).start()
+        page.keyboard.press("Escape")
+        page.locator("#gear").click()
+        expect(page.locator("#ctl-preset")).to_be_enabled()
+        expect(message).to_be_hidden()
+    finally:
+        webui.stop()
+        gateway.close()
 
 
 def test_tape_stays_live_beside_the_open_drawer(page: Page, stack: Stack) -> None:

@@ -188,6 +188,7 @@ class GatewayUnderTest:
     """The real gateway app with its real clients, served on a free port."""
 
     def __init__(self, backend: Backend, settings: Settings) -> None:
+        self.settings = settings
         self.clients = GatewayClients(
             settings, control_bucket=backend.control_bucket, status_bucket=backend.status_bucket,
             stream=backend.stream, subject=backend.subject,

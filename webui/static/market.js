@@ -18,9 +18,11 @@ export class MarketPanels {
     this.focus = [];
     this.rows = new Map();    // symbol -> {tr, cells, svg}
     this.onClock = onClock || (() => {});
+    this.onState = onState;
     this.socket = new ReconnectingSocket("/ws/market", {
       onMessage: (data) => this.onMessage(data),
-      onState,
+      // An open socket is only "live" once the server says its NATS feed is up (snapshot).
+      onState: (state) => { if (state !== "live") onState(state); },
       staleMs: 25000,          // the server sends a heartbeat every 10 s
     });
   }
@@ -32,6 +34,7 @@ export class MarketPanels {
   onMessage(data) {
     let msg;
     try { msg = JSON.parse(data); } catch (_err) { return; }
+    if (msg.feed) this.onState(msg.feed.nats ? "live" : "nodata");
     switch (msg.type) {
       case "snapshot":
         this.prints.replaceChildren();
