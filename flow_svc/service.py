@@ -13,6 +13,7 @@ from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js.client import JetStreamContext
+from prometheus_client import Counter, Gauge
 
 from flow_svc.classifier import SmartMoneyClassifier
 from synthmarket import subjects, wire
@@ -66,17 +67,17 @@ class TapeClock:
 
 @dataclass
 class FlowMetrics:
-    prints_consumed: object
-    prints_rejected: object
-    equity_updates: object
-    events_published: object
-    events_duplicate: object
-    publish_errors: object
-    classifier_errors: object
-    publish_queue: object
-    lag_ms: object
-    open_clusters: object
-    regime_connected: object
+    prints_consumed: Counter
+    prints_rejected: Counter
+    equity_updates: Counter
+    events_published: Counter
+    events_duplicate: Counter
+    publish_errors: Counter
+    classifier_errors: Counter
+    publish_queue: Gauge
+    lag_ms: Gauge
+    open_clusters: Gauge
+    regime_connected: Gauge
 
     @classmethod
     def create(cls, registry: MetricsRegistry) -> "FlowMetrics":

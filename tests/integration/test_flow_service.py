@@ -75,6 +75,8 @@ def sweep(ts0: int, prefix: str, *, und: str = "AAPL", spot: float = 228.0, stri
 
 
 async def eventually(check: Callable[[], Awaitable[bool] | bool], timeout: float, what: str) -> None:
+    """Poll ``check`` until true. Deadlines are generous (a JetStream ack can stall for seconds on a
+    loaded disk); a passing run returns as soon as the condition holds."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         result = check()
@@ -162,7 +164,7 @@ async def test_a_sweep_becomes_one_institutional_event_in_the_stream(
         events[:] = await stream_events(js, before + 1)
         return any(e.print_ids == [p.id for p in legs] for e, _ in events)
 
-    await eventually(landed, 10, "the sweep's SmartMoneyEvent in SMART_MONEY")
+    await eventually(landed, 20, "the sweep's SmartMoneyEvent in SMART_MONEY")
     ours = [(e, h) for e, h in events if set(e.print_ids) & {p.id for p in legs}]
     assert len(ours) == 1, [e.reason for e, _ in ours]
     msg, headers = ours[0]
@@ -202,7 +204,7 @@ async def test_a_restart_replaying_the_tape_never_double_publishes(start_flow, n
     async def count() -> int:
         return sum(1 for e, _ in await stream_events(js, before + 1) if e.print_ids == [p.id for p in legs])
 
-    await eventually(lambda: count(), 10, "the first publish")
+    await eventually(lambda: count(), 20, "the first publish")
     await first.stop(grace=2)
     assert not first.regime_connected.is_set()
 
@@ -211,7 +213,7 @@ async def test_a_restart_replaying_the_tape_never_double_publishes(start_flow, n
     await publish_prints(nats_client, legs)
     await eventually(
         lambda: (second.registry.value("synthmarket_flow_svc_events_duplicate_total") or 0) >= 1,
-        10, "JetStream to report the republish as a duplicate",
+        20, "JetStream to report the republish as a duplicate",
     )
     assert await count() == 1
 
@@ -290,7 +292,7 @@ async def test_event_calendar_from_a_late_regime_server_reaches_the_classifier(
             found[:] = [e for e, _ in await stream_events(js, before + 1) if e.print_ids == [p.id for p in legs]]
             return bool(found)
 
-        await eventually(landed, 10, "the event-symbol sweep in SMART_MONEY")
+        await eventually(landed, 20, "the event-symbol sweep in SMART_MONEY")
         event = wire.smart_money_event_from_proto(found[0])
         assert (event.profile_id, event.underlying) == ("event_driven", symbol)
     finally:
@@ -319,7 +321,12 @@ async def test_python_m_flow_svc_publishes_and_exits_cleanly_on_sigterm(nats_url
         async def landed() -> bool:
             return any(e.print_ids == ids for e, _ in await stream_events(js, before + 1))
 
-        await eventually(landed, 10, "python -m flow_svc to publish the sweep")
+        try:
+            await eventually(landed, 20, "python -m flow_svc to publish the sweep")
+        except AssertionError:
+            proc.send_signal(signal.SIGTERM)
+            _, err = await proc.communicate()
+            raise AssertionError("".join(seen) + err.decode()) from None
         assert sum(1 for e, _ in await stream_events(js, before + 1) if e.print_ids == ids) == 1
         proc.send_signal(signal.SIGTERM)
         async with asyncio.timeout(10):
