@@ -14,7 +14,7 @@ from synthmarket.marketdata import SmartMoneyEvent
 
 from admin_gateway.params import EventFilter
 
-DEFAULT_CACHE_SIZE = 1000
+DEFAULT_CACHE_SIZE = 5000
 DEFAULT_SUBSCRIBER_QUEUE = 256
 
 
