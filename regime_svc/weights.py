@@ -18,13 +18,13 @@ ID, RW, ED, VS, AR, HR = (p.value for p in (P.INSTITUTIONAL_DIRECTIONAL, P.RETAI
 
 # Each regime's own mix of the six public families (every entry > 0: any category can show up).
 REGIME_MIX: Mapping[Regime, Mapping[str, float]] = MappingProxyType({
-    Regime.TREND_UP: {ID: 0.35, RW: 0.18, ED: 0.12, VS: 0.12, AR: 0.08, HR: 0.15},
-    Regime.TREND_DOWN: {ID: 0.33, RW: 0.15, ED: 0.12, VS: 0.08, AR: 0.08, HR: 0.24},
-    Regime.MEAN_REVERT: {ID: 0.14, RW: 0.10, ED: 0.10, VS: 0.28, AR: 0.18, HR: 0.20},
-    Regime.RETAIL_CHASE: {ID: 0.12, RW: 0.45, ED: 0.12, VS: 0.06, AR: 0.05, HR: 0.20},
-    Regime.EVENT_RAMP: {ID: 0.15, RW: 0.15, ED: 0.45, VS: 0.08, AR: 0.05, HR: 0.12},
-    Regime.DEALER_GAMMA: {ID: 0.10, RW: 0.12, ED: 0.08, VS: 0.15, AR: 0.10, HR: 0.45},
-    Regime.ARB_CALM: {ID: 0.10, RW: 0.06, ED: 0.08, VS: 0.30, AR: 0.38, HR: 0.08},
+    Regime.TREND_UP: {ID: 0.33, RW: 0.18, ED: 0.12, VS: 0.12, AR: 0.10, HR: 0.15},
+    Regime.TREND_DOWN: {ID: 0.31, RW: 0.15, ED: 0.12, VS: 0.10, AR: 0.10, HR: 0.22},
+    Regime.MEAN_REVERT: {ID: 0.14, RW: 0.11, ED: 0.10, VS: 0.26, AR: 0.18, HR: 0.20},
+    Regime.RETAIL_CHASE: {ID: 0.12, RW: 0.40, ED: 0.12, VS: 0.10, AR: 0.10, HR: 0.18},
+    Regime.EVENT_RAMP: {ID: 0.14, RW: 0.14, ED: 0.42, VS: 0.10, AR: 0.10, HR: 0.12},
+    Regime.DEALER_GAMMA: {ID: 0.11, RW: 0.12, ED: 0.08, VS: 0.14, AR: 0.10, HR: 0.42},
+    Regime.ARB_CALM: {ID: 0.11, RW: 0.11, ED: 0.08, VS: 0.26, AR: 0.32, HR: 0.14},
 })
 # The family a regime is "about": boosted on the regime's focus symbols.
 HEADLINE: Mapping[Regime, str] = MappingProxyType({
@@ -42,7 +42,8 @@ NOT_ON_EVENT_SYMBOLS = (ID, RW, HR)
 EVENT_ONLY = ED
 NEUTRAL_BASE = 0.85
 FOCUS_HEADLINE_BOOST = 1.6
-EVENT_SYMBOL_BOOST = 3.0
+# Positioning around a catalyst dominates a name's flow while its event is on the calendar.
+EVENT_SYMBOL_BOOST = 5.0
 
 REGIME_ACTIVITY: Mapping[Regime, float] = MappingProxyType({
     Regime.TREND_UP: 1.1, Regime.TREND_DOWN: 1.15, Regime.MEAN_REVERT: 0.9, Regime.RETAIL_CHASE: 1.4,
@@ -87,6 +88,6 @@ def arrival_intensity(sym: SymbolSpec, state: SessionState, spec: PresetSpec) ->
     if sym.symbol in state.focus_symbols:
         x *= 1.8
     if sym.symbol in state.event_symbols:
-        x *= 1.5
+        x *= 2.2
     # Tighter, deeper names trade more options.
     return x * (0.6 / sym.typical_spread_bps) ** 0.3
