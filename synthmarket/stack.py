@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
 import nats
+from nats.aio.client import Client as NatsClient
 
 from regime_svc.engine import OutsideSessionError, get_session_state
 from regime_svc.model import SessionState
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_S = 5.0
 HEALTH_TIMEOUT_S = 30.0
+CONNECT_TIMEOUT_S = 15.0
 
 
 # -- process supervisor ---------------------------------------------------------------------
@@ -233,6 +235,52 @@ def build_children(settings: Settings) -> list[Child]:
     return children
 
 
+async def _connect(url: str, stop: asyncio.Event) -> NatsClient | None:
+    """Connect, retrying while the server is down, until connected, stopped (None) or timed out.
+
+    Each probe is a single attempt that ends on its own: cancelling nats-py's built-in
+    connect-retry loop is not reliable (it can swallow the cancellation and retry forever).
+    """
+    deadline = time.monotonic() + CONNECT_TIMEOUT_S
+    while True:
+        try:
+            # max_reconnect_attempts=1 makes nats-py give up after one retry; 0 would mean forever.
+            probe = await nats.connect(
+                url,
+                connect_timeout=2,
+                allow_reconnect=False,
+                max_reconnect_attempts=1,
+                reconnect_time_wait=0.1,
+                error_cb=_quiet,
+            )
+        except Exception as exc:  # noqa: BLE001 - any failure means "not reachable yet"
+            log.warning("NATS at %s not reachable yet: %s", url, exc or type(exc).__name__)
+        else:
+            await probe.close()
+            break
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"no NATS server answered within {CONNECT_TIMEOUT_S:.0f}s")
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=1.0)
+            return None
+        except asyncio.TimeoutError:
+            pass
+    if stop.is_set():
+        return None
+
+    async def on_error(exc: Exception) -> None:
+        log.warning("NATS %s: %s", url, exc or type(exc).__name__)
+
+    # Reachable: this connection keeps reconnecting for as long as `up` runs.
+    return await nats.connect(
+        url, connect_timeout=5, reconnect_time_wait=1, max_reconnect_attempts=-1, error_cb=on_error
+    )
+
+
+async def _quiet(exc: Exception) -> None:
+    pass  # probe failures are reported once per attempt by _connect
+
+
 async def _serve(settings: Settings, interval: float, clock: SessionClock) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -259,10 +307,16 @@ async def _serve(settings: Settings, interval: float, clock: SessionClock) -> in
         if stop.is_set():
             return 0
 
-        nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=-1)
-        js = nc.jetstream(timeout=5)
-        kv = await ensure_control_bucket(js)
-        await ensure_status_bucket(js)
+        try:
+            nc = await _connect(nats_url, stop)
+            if nc is None:
+                return 0
+            js = nc.jetstream(timeout=5)
+            kv = await ensure_control_bucket(js)
+            await ensure_status_bucket(js)
+        except Exception as exc:  # noqa: BLE001 - any failure here means NATS is not usable
+            print(f"synthmarket up: cannot use NATS at {nats_url}: {exc}", file=sys.stderr, flush=True)
+            return 1
         # The watch's first item is the stored control (defaults if absent, logged once).
         updates = watch_control(kv)
         current: list[tuple[SyntheticControlState, int | None]] = [await asyncio.wait_for(anext(updates), 10)]

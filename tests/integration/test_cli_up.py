@@ -21,7 +21,7 @@ import pytest
 from synthmarket import __version__, cli
 from synthmarket.control import DEFAULT_CONTROL
 from synthmarket.control_store import load_control, write_control
-from synthmarket.embedded_nats import free_port
+from synthmarket.embedded_nats import EmbeddedNats, free_port
 from synthmarket.presets import REGIME_IDS, SyntheticControlPresetId
 from synthmarket.stack import ChildFailed, ProcessChild, Supervisor, tcp_ready
 
@@ -166,6 +166,29 @@ def test_up_moves_to_a_free_port_when_nats_port_is_taken(up_env):
             code = up.stop(signal.SIGTERM)
     assert code == 0, "\n".join(up.lines)
     assert _pid_gone(int(nats_match.group(1)))
+
+
+def test_up_uses_an_external_nats_url_and_starts_no_server(up_env):
+    with EmbeddedNats() as external:
+        up_env["NATS_URL"] = external.url
+        up = Running("--interval", "0.3", env=up_env)
+        try:
+            up.wait_for(rf"NATS \(external, NATS_URL\): {re.escape(external.url)}")
+            up.wait_for(REGIME_LINE)
+        finally:
+            code = up.stop(signal.SIGTERM)
+        assert code == 0, "\n".join(up.lines)
+        assert not any("embedded" in line for line in up.lines)
+        assert external.process is not None and external.process.poll() is None, "not ours to stop"
+
+
+def test_up_stops_promptly_while_still_waiting_for_nats(up_env):
+    up_env["NATS_URL"] = f"nats://127.0.0.1:{free_port()}"  # nothing listens there
+    up = Running(env=up_env)
+    up.wait_for(r"NATS \(external, NATS_URL\)")
+    started = time.monotonic()
+    assert up.stop(signal.SIGINT) == 0, "\n".join(up.lines)
+    assert time.monotonic() - started < 5
 
 
 def test_up_rejects_bad_settings_with_exit_code_2(up_env):
