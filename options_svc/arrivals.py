@@ -59,9 +59,12 @@ def profile_rate_multiplier(weights: Mapping[str, float], profile_weights: Mappi
     leaves a raised weight almost no room, so the operator's intent is also honoured in the
     arrival rate: the ratio of the weighted to the unweighted total, 1 / sum(w_f / pw_f).
     """
+    pws = {fam: profile_weights[fam] for fam in profile_weights}
+    if all(pw == 1.0 for pw in pws.values()):
+        return 1.0
     unweighted = 0.0
     for fam, w in weights.items():
-        pw = profile_weights.get(fam, 1.0) if fam in profile_weights else 1.0
+        pw = pws.get(fam, 1.0)
         unweighted += w / pw if pw > 0 else 0.0
     total = sum(weights.values())
     if unweighted <= 0.0 or total <= 0.0:
@@ -69,8 +72,21 @@ def profile_rate_multiplier(weights: Mapping[str, float], profile_weights: Mappi
     return total / unweighted
 
 
+_MASK64 = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+
+
 def _u(base: int, k: int) -> float:
-    return (rng.mix(base, k) >> 11) * (1.0 / (1 << 53))
+    """The k-th uniform of a keyed stream: one splitmix64 round of (base + k * golden)."""
+    z = (base + (k + 1) * _GOLDEN) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return ((z ^ (z >> 31)) >> 11) * (1.0 / (1 << 53))
+
+
+@lru_cache(maxsize=1024)
+def _symbol_base(seed: int, sym_key: int) -> int:
+    return rng.mix(seed, _TAG_ARRIVAL, sym_key)
 
 
 @dataclass
@@ -99,7 +115,7 @@ def bucket_arrivals(seed: int, sym_key: int, bucket: int, start: int, end: int, 
     jump = branching / DECAY_MS
     t = float(start)
     k = 0
-    base = rng.mix(seed, _TAG_ARRIVAL, sym_key, bucket)
+    base = rng.mix(_symbol_base(seed, sym_key), bucket)
     while True:
         lam_bar = mu + state.excitation
         if lam_bar <= 1e-15:

@@ -166,7 +166,8 @@ def _chase(ctx: ScenarioContext, rng: Rng, right: str) -> list[Draft] | None:
     exps = ctx.expiries(0, 7)
     if not exps:
         return None
-    n = int(rng.integers(5, 16))
+    # A chasing crowd is louder: more prints per burst in a retail_chase tape.
+    n = int(rng.integers(8 if ctx.regime == "retail_chase" else 5, 16))
     times = _live(ctx, within_span(rng, ctx.ts, n, 5_000, 60_000))
     if len(times) < 5:
         return None
@@ -207,7 +208,7 @@ def attention_contract_spike(ctx: ScenarioContext, rng: Rng) -> list[Draft] | No
     right = "C" if rng.random() < 0.75 else "P"
     exps = ctx.expiries(0, 14)
     rng.shuffle(exps)
-    n = int(rng.integers(6, 21))
+    n = int(rng.integers(10 if ctx.regime == "retail_chase" else 6, 21))
     times = _live(ctx, within_span(rng, ctx.ts, n, 10_000, 88_000))
     if len(times) < 6:
         return None
@@ -428,7 +429,7 @@ def box_spread(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None:
 # hedge_reactive (DTE <= 2, gamma-heavy strike, |OTM| <= 0.75%)
 
 HEDGE_OTM = 0.0075
-HEDGE_START_OTM = 0.005     # start well inside the band so a drifting spot rarely leaves it
+HEDGE_START_OTM = 0.006     # start well inside the band so a drifting spot rarely leaves it
 
 
 def _hedge_expiry(ctx: ScenarioContext):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Protocol
 
@@ -19,6 +20,7 @@ from synthmarket.universe import resolve_symbols
 
 _CACHE_LIMIT = 50_000
 _TAG_SCENARIO = 0x5343454E
+HEDGE_FAMILY = "hedge_reactive"
 # Scenario weights move with the regime (minutes); reading them every 30 s is plenty.
 WEIGHTS_MS = 30_000
 
@@ -97,6 +99,7 @@ class OptionsGenerator:
         self._weights_cache: dict[tuple[str, int], Any] = {}
         self.boosts_applied = 0
         self.scenarios_dropped = 0
+        self.fallbacks: Counter[str] = Counter()   # families picked but not hostable at that moment
         self.scenario_counts: dict[str, int] = {f: 0 for f in FAMILY_IDS}
 
     # ------------------------------------------------------------------------------------------
@@ -180,17 +183,22 @@ class OptionsGenerator:
             self._session_cache[sec] = state
         return state
 
-    def _weights(self, symbol: str, ts: int) -> Any:
+    def _weights_and_lift(self, symbol: str, ts: int) -> tuple[Any, float]:
+        """Scenario weights (read every WEIGHTS_MS) and the profile-weight lift of the arrival rate."""
         bucket = ts - ts % WEIGHTS_MS
         key = (symbol, bucket)
-        w = self._weights_cache.get(key)
-        if w is None:
+        hit = self._weights_cache.get(key)
+        if hit is None:
             if len(self._weights_cache) > _CACHE_LIMIT:
                 self._weights_cache.clear()
             w = self._engine.get_scenario_weights(symbol, bucket, self._control, self._session(bucket),
                                                   self.symbols)
-            self._weights_cache[key] = w
-        return w
+            hit = (w, arrivals.profile_rate_multiplier(w.weights, self._control.profile_weights))
+            self._weights_cache[key] = hit
+        return hit
+
+    def _weights(self, symbol: str, ts: int) -> Any:
+        return self._weights_and_lift(symbol, ts)[0]
 
     def _underlying(self, symbol: str, ts: int) -> Any:
         return self._engine.get_underlying_state(symbol, ts, self._control, self._session(ts), self.symbols)
@@ -219,7 +227,6 @@ class OptionsGenerator:
 
     def _generate_arrivals(self, t1: int) -> None:
         seed = int(self._control.shared_seed)
-        pw = self._control.profile_weights
         while self._gen_until < t1:
             start = self._gen_until
             td = _session_day_at_or_after(start)
@@ -237,9 +244,8 @@ class OptionsGenerator:
             eta = arrivals.branching_ratio(regime)
             for idx, sym in enumerate(self.symbols):
                 sk = self._sym_keys[sym]
-                sw = self._weights(sym, start)
-                rate = (sw.intensity * arrivals.mood(seed, sk, start)
-                        * arrivals.profile_rate_multiplier(sw.weights, pw))
+                sw, lift = self._weights_and_lift(sym, start)
+                rate = sw.intensity * arrivals.mood(seed, sk, start) * lift
                 for ts in arrivals.bucket_arrivals(seed, sk, bucket, start, end, rate, eta, self._hawkes[sym]):
                     heapq.heappush(self._arrivals, (ts, idx))
             self._gen_until = end
@@ -268,10 +274,12 @@ class OptionsGenerator:
         weights, applied = boosted_weights(weights, self._coverage.state(ts), self._control,
                                            self._engine.get_coverage_boost)
         self.boosts_applied += applied
-        drafts, family, subtype = self._draw(ctx, g, weights)
+        drafts, family, subtype, ctx = self._draw(ctx, g, weights)
         if drafts is None:
             self.scenarios_dropped += 1
             return
+        symbol = ctx.symbol
+        idx = self.symbols.index(symbol)
         self._coverage.record(ts, family)
         self.scenario_counts[family] += 1
         ids: list[str] = []
@@ -281,23 +289,37 @@ class OptionsGenerator:
                 heapq.heappush(self._queue, (d.ts, idx, seq, leg, d, family, subtype, ids))
 
     def _draw(self, ctx: ScenarioContext, g: Any, weights: Mapping[str, float]
-              ) -> tuple[list[Draft] | None, str, str]:
+              ) -> tuple[list[Draft] | None, str, str, ScenarioContext]:
         """Pick a family and subtype; fall back to others when the market cannot host the pick."""
         fam_w = dict(weights)
         while True:
             family = selection.pick(fam_w, float(g.random()))
             if family is None:
-                return None, "", ""
-            sub_w = selection.subtype_weights(family, ctx)
-            while True:
-                subtype = selection.pick(sub_w, float(g.random()))
-                if subtype is None:
-                    break
-                drafts = families.build(subtype, ctx, g)
-                if drafts:
-                    return drafts, family, subtype
-                sub_w[subtype] = 0.0
+                return None, "", "", ctx
+            host = ctx
+            if family == HEDGE_FAMILY and not selection.can_host(family, ctx):
+                host = self._hedge_host(ctx, g)
+            if host is not None:
+                sub_w = selection.subtype_weights(family, host)
+                while True:
+                    subtype = selection.pick(sub_w, float(g.random()))
+                    if subtype is None:
+                        break
+                    drafts = families.build(subtype, host, g)
+                    if drafts:
+                        return drafts, family, subtype, host
+                    sub_w[subtype] = 0.0
+            self.fallbacks[family] += 1
             fam_w[family] = 0.0
 
-
-__all__ = ["OptionsGenerator", "ScenarioRecord", "PUBLIC_PROFILE_IDS", "NEUTRAL_NOISE"]
+    def _hedge_host(self, ctx: ScenarioContext, g: Any) -> ScenarioContext | None:
+        """Another name whose spot sits on a gamma-heavy strike: dealer hedging goes where gamma is."""
+        order = [int(i) for i in g.permutation(len(self.symbols))]
+        for i in order:
+            sym = self.symbols[i]
+            if sym == ctx.symbol or sym in ctx.session.event_symbols:
+                continue
+            other = self._context(sym, ctx.ts, int(ctx.scenario_key))
+            if selection.can_host(HEDGE_FAMILY, other):
+                return other
+        return None

@@ -80,6 +80,11 @@ def family_allowed(family: str, ctx: ScenarioContext) -> bool:
     return family not in EVENT_ONLY
 
 
+def can_host(family: str, ctx: ScenarioContext) -> bool:
+    """Placement rules allow the family here and at least one of its subtypes is possible now."""
+    return family_allowed(family, ctx) and any(w > 0.0 for w in subtype_weights(family, ctx).values())
+
+
 def pick(weights: Mapping[str, float], u: float) -> str | None:
     """Inverse-CDF pick over positive weights in a fixed (insertion) order; None when all are 0."""
     total = sum(w for w in weights.values() if w > 0.0)
