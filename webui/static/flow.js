@@ -67,7 +67,7 @@ export class FlowTape {
       [dir === "bullish" ? "BULL" : dir === "bearish" ? "BEAR" : "NEUT", `dir dir-${dir}`],
       [money(ev.premium), "num prem" + (ev.premium >= 1e6 ? " big" : "")],
       [int(ev.contracts), "num"],
-      [contractLabel(ev.underlying, ev.expiry, ev.strike, ev.right), "contract"],
+      [contractLabel(ev.underlying, ev.expiry, ev.strike, ev.right), "contract col-contract"],
       [ev.reason, "reason", ev.reason],
     ], live ? "ev fresh" : "ev");
     tr.dataset.eventId = ev.event_id;
