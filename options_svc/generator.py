@@ -11,10 +11,12 @@ from options_svc import arrivals, families, selection
 from options_svc.coverage import CoverageTracker, boosted_weights
 from options_svc.legs import Draft, ScenarioContext
 from synthmarket import rng
-from synthmarket.calendar import MS_PER_MINUTE, TradingDay, exchange_date, is_trading_date, trading_day
+from regime_svc.events import RECENT_MINUTES, UPCOMING_MINUTES
+from synthmarket.calendar import (
+    MS_PER_MINUTE, SESSION_MINUTES, TradingDay, exchange_date, is_trading_date, trading_day,
+)
 from synthmarket.control import SyntheticControlState
 from synthmarket.marketdata import OptionPrint
-from synthmarket.presets import SyntheticControlPresetId
 from synthmarket.profiles import FAMILY_IDS, NEUTRAL_NOISE, PUBLIC_PROFILE_IDS
 from synthmarket.universe import resolve_symbols
 
@@ -97,6 +99,7 @@ class OptionsGenerator:
         self._arrival_seq = 0
         self._session_cache: dict[int, Any] = {}
         self._weights_cache: dict[tuple[str, int], Any] = {}
+        self._event_windows: list[tuple[str, int, int, int]] = []
         self.boosts_applied = 0
         self.scenarios_dropped = 0
         self.fallbacks: Counter[str] = Counter()   # families picked but not hostable at that moment
@@ -172,6 +175,7 @@ class OptionsGenerator:
         self._coverage.set_window(control.coverage_window_minutes)
         self._session_cache.clear()
         self._weights_cache.clear()
+        self._event_windows.clear()
 
     def _session(self, ts: int) -> Any:
         sec = ts - ts % 1000
@@ -204,23 +208,48 @@ class OptionsGenerator:
         return self._engine.get_underlying_state(symbol, ts, self._control, self._session(ts), self.symbols)
 
     def _event_info(self, symbol: str, ts: int, session: Any) -> tuple[bool | None, int]:
-        """(has the symbol's event happened, gap sign) from the engine's event calendar."""
+        """(has the symbol's event happened, gap sign), read off the public event calendar.
+
+        A name is on the calendar from UPCOMING_MINUTES before its event until RECENT_MINUTES
+        after, so the window's edges date the event; the gap is the price jump at that minute.
+        """
         if symbol not in session.event_symbols:
             return None, 0
-        try:
-            from regime_svc.events import RECENT_MINUTES
-            from regime_svc.focus import symbol_events, universe_day
-
-            td = _session_day_at_or_after(ts)
-            minute = (ts - td.open_ms) // MS_PER_MINUTE
-            uday = universe_day(td.ordinal, int(self._control.shared_seed),
-                                SyntheticControlPresetId(self._control.preset_id), self.symbols)
-            passed = [s for s in symbol_events(uday, symbol) if s.minute <= minute < s.minute + RECENT_MINUTES]
-            if passed:
-                return True, int(passed[-1].gap_sign)
-            return False, 0
-        except (ImportError, AttributeError, KeyError, ValueError):
+        td = _session_day_at_or_after(ts)
+        minute = (ts - td.open_ms) // MS_PER_MINUTE
+        window = self._event_window(symbol, td, minute)
+        if window is None:
             return None, 0
+        first, last = window
+        event_minute = first + UPCOMING_MINUTES if first > 0 else last + 1 - RECENT_MINUTES
+        if minute < event_minute:
+            return False, 0
+        at = td.open_ms + event_minute * MS_PER_MINUTE
+        before = self._underlying(symbol, max(at - 1_000, td.open_ms)).price
+        after = self._underlying(symbol, min(at + 30_000, td.close_ms - 1)).price
+        return True, (1 if after >= before else -1)
+
+    def _event_window(self, symbol: str, td: TradingDay, minute: int) -> tuple[int, int] | None:
+        """First and last session minute of the calendar window around ``minute`` (cached)."""
+        for (sym, day_open, first, last) in self._event_windows:
+            if sym == symbol and day_open == td.open_ms and first <= minute <= last:
+                return first, last
+
+        def listed(m: int) -> bool:
+            return symbol in self._session(td.open_ms + m * MS_PER_MINUTE).event_symbols
+
+        if not listed(minute):
+            return None
+        first = minute
+        while first > 0 and listed(first - 1):
+            first -= 1
+        last = minute
+        while last < SESSION_MINUTES - 1 and listed(last + 1):
+            last += 1
+        self._event_windows.append((symbol, td.open_ms, first, last))
+        if len(self._event_windows) > 256:
+            del self._event_windows[:128]
+        return first, last
 
     # ------------------------------------------------------------------------------------------
     # arrivals
