@@ -33,7 +33,7 @@ def test_tracker_counts_public_profiles_over_a_rolling_window():
 def test_missing_profiles_are_boosted_only_with_coverage_assist():
     tr = CoverageTracker(20)
     for k in range(30):
-        tr.record(15 * MIN + k * 20_000, "institutional_directional")
+        tr.record(20 * MIN + k * 20_000, "institutional_directional")
     weights = {f: 1.0 / len(FAMILY_IDS) for f in FAMILY_IDS}
     state = tr.state(30 * MIN)
     on, applied = boosted_weights(weights, state, DEFAULT_CONTROL, engine.get_coverage_boost)
