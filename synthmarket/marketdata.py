@@ -5,7 +5,7 @@ These carry public market fields only. Hidden scenario labels never live on thes
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 
@@ -30,7 +30,7 @@ class OptionPrint:
     condition: str = ""        # sale condition, e.g. "ISO" for sweep legs, "SLFT" for multi-leg
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {name: getattr(self, name) for name in _OPTION_PRINT_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,8 @@ class EquityTrade:
     off_exchange: bool
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": "trade", **asdict(self)}
+        return {"type": "trade", "id": self.id, "ts": self.ts, "symbol": self.symbol, "price": self.price,
+                "size": self.size, "venue": self.venue, "off_exchange": self.off_exchange}
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ class EquityQuote:
     ask_size: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": "quote", **asdict(self)}
+        return {"type": "quote", "ts": self.ts, "symbol": self.symbol, "bid": self.bid, "ask": self.ask,
+                "bid_size": self.bid_size, "ask_size": self.ask_size}
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,11 @@ class SmartMoneyEvent:
     spot: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {name: getattr(self, name) for name in _EVENT_FIELDS}
         data["print_ids"] = list(self.print_ids)
         return data
+
+
+# Field order of the dataclasses, read once: to_dict runs for every record written.
+_OPTION_PRINT_FIELDS = tuple(f.name for f in fields(OptionPrint))
+_EVENT_FIELDS = tuple(f.name for f in fields(SmartMoneyEvent))

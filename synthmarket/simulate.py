@@ -159,8 +159,8 @@ class _Progress:
         self.stream.flush()
 
 
-def _dumps(record: dict) -> str:
-    return json.dumps(record, separators=(",", ":"), allow_nan=False)
+# One encoder for every line: json.dumps with options would build a new encoder per record.
+_dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 
 def run(args: argparse.Namespace) -> int:
