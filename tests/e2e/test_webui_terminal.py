@@ -33,6 +33,7 @@ from webui.local_servers import ThreadedServer
 from webui.market_feed import MarketFeed
 
 pytestmark = pytest.mark.e2e
+expect.set_options(timeout=10_000)  # generous for a loaded 2-core machine; passing runs never wait it out
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -127,7 +128,8 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     pg = context.new_page()
-    pg.set_default_timeout(8000)
+    pg.clock.install()  # real time until a test pauses it (see burst)
+    pg.set_default_timeout(10_000)
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
@@ -150,6 +152,15 @@ def open_drawer(page: Page) -> None:
     expect(page.locator("#drawer")).to_be_visible()
     expect(page.locator("#ctl-preset")).to_be_enabled()
     expect(page.locator("#st-regime")).not_to_have_text("—")
+
+
+def burst(page: Page, *actions: Any) -> None:
+    """Run UI actions as one burst: the page clock stands still meanwhile, so however slow the
+    machine, the 250 ms debounce sees them together; it then runs on in real time."""
+    page.clock.pause_at(page.evaluate("Date.now()") + 1)
+    for action in actions:
+        action()
+    page.clock.resume()
 
 
 def put_requests(page: Page) -> list[Any]:
@@ -201,10 +212,11 @@ def test_a_full_drawer_session_never_exposes_the_token(page: Page, stack: Stack)
     expect(page.locator("#st-hits tr[data-profile=vol_seller] .hit")).to_have_text("3")
 
     # One burst of four edits: preset, assist, window and a weight.
-    page.select_option("#ctl-preset", "event_day")
-    page.locator("#ctl-assist").click()
-    page.locator('#ctl-window input[value="30"]').check()
-    page.locator('#w-retail_whale input[value="1.6"]').check()
+    burst(page,
+          lambda: page.select_option("#ctl-preset", "event_day"),
+          lambda: page.locator("#ctl-assist").click(),
+          lambda: page.locator('#ctl-window input[value="30"]').check(),
+          lambda: page.locator('#w-retail_whale input[value="1.6"]').check())
     expect(page.locator("#save-state")).to_contain_text("saved")
     state = eventually(lambda: (lambda s: s if s.preset_id is SyntheticControlPresetId.EVENT_DAY else None)(
         stack.backend.control()[0]), 5, "the KV entry to change")
@@ -242,11 +254,13 @@ def test_a_conflicting_change_is_shown_not_overwritten(page: Page, stack: Stack)
     open_terminal(page, stack)
     open_drawer(page)
     expect(page.locator("#ctl-preset")).to_have_value("balanced_demo")
-    # Another operator writes after this page read the control.
     current, revision = stack.backend.control()
-    stack.backend.write_control(current.with_update(preset_id=SyntheticControlPresetId.QUIET_RANGE,
-                                                    updated_by="desk-2"), revision)
-    page.locator('#w-arbitrage input[value="0.6"]').check()
+    # Another operator writes between this page's edit and its debounced write (the page clock
+    # stands still meanwhile; a pending edit also keeps status polls from reloading the form).
+    burst(page,
+          lambda: page.locator('#w-arbitrage input[value="0.6"]').check(),
+          lambda: stack.backend.write_control(current.with_update(
+              preset_id=SyntheticControlPresetId.QUIET_RANGE, updated_by="desk-2"), revision))
     message = page.locator("#drawer-message")
     expect(message).to_be_visible()
     expect(message).to_contain_text("changed elsewhere by desk-2")
@@ -269,9 +283,11 @@ def test_a_failing_put_rolls_back_with_a_message(page: Page, stack: Stack) -> No
         page.goto(webui.url + "/")
         open_drawer(page)
         expect(page.locator('#ctl-window input[value="20"]')).to_be_checked()
-        gateway.server.stop()
-        page.locator('#ctl-window input[value="10"]').check()
-        page.locator("#ctl-assist").click()
+        # The gateway goes away between the edits and their (debounced) write.
+        burst(page,
+              lambda: page.locator('#ctl-window input[value="10"]').check(),
+              lambda: page.locator("#ctl-assist").click(),
+              gateway.server.stop)
         message = page.locator("#drawer-message")
         expect(message).to_contain_text("Change not saved")
         expect(message).to_contain_text("is unreachable")
