@@ -59,7 +59,7 @@ export class MarketPanels {
         [int(p.size), "num"],
         [money(p.premium), "num prem" + (p.premium >= 250000 ? " big" : "")],
         [p.side || "·", `side side-${p.side || "none"}`],
-        [p.exchange + (p.multi_leg ? "·ML" : ""), "ex"],
+        [p.exchange + (p.multi_leg ? "·ML" : ""), "ex col-ex"],
       ], `pr right-${p.right}`);
       this.prints.insertBefore(tr, this.prints.firstChild);
       this.onClock(p.ts);
