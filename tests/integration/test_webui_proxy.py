@@ -15,6 +15,7 @@ import nats
 import pytest
 from nats.js.api import StreamConfig
 from simple_websocket import Client as WsClient
+from simple_websocket import ConnectionClosed
 
 from admin_gateway.app import create_app as create_gateway
 from admin_gateway.backend import GatewayClients
@@ -431,10 +432,27 @@ def test_smart_money_relay_and_recent_flow(backend: Backend, gateway: GatewayUnd
         recent = client.get("/api/flow/smart-money?limit=5").get_json()
         assert [e["event_id"] for e in recent["events"]] == [f"ev-1-{now}"]
         assert client.get("/api/flow/smart-money?limit=abc").status_code == 400
+        ws.close()
+        # Filters travel to the gateway with the relay.
+        ws = WsClient.connect(webui.url.replace("http", "ws") + "/ws/smart-money?profile=vol_seller")
+        assert json.loads(ws.receive(timeout=5)) == {"type": "relay_ready"}
+        eventually(lambda: gateway.clients.cache.subscriber_count() == 1, 5, "the filtered relay to subscribe")
+        backend.publish_event(sample_event(2, now + 1, "retail_whale"))
+        backend.publish_event(sample_event(3, now + 2, "vol_seller"))
+        assert json.loads(ws.receive(timeout=5))["event_id"] == f"ev-3-{now + 2}"
     finally:
         if ws is not None:
             ws.close()
         webui.stop()
+
+
+def test_relay_closes_the_browser_socket_when_the_gateway_is_gone(backend: Backend) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    with ThreadedServer(create_app(webui_settings(backend, dead, admin=False))) as webui:
+        ws = WsClient.connect(webui.url.replace("http", "ws") + "/ws/smart-money")
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.receive(timeout=5)
+        assert closed.value.reason == 1011
 
 
 def test_market_websocket_thins_prints_and_reports_session(backend: Backend, gateway: GatewayUnderTest) -> None:
