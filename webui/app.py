@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, render_template, request
@@ -73,6 +74,7 @@ def create_app(settings: Settings, market: MarketFeed | None = None, proxy: Gate
     proxy = proxy or GatewayProxy(settings.public_api_url, settings.synthetic_admin_token)
     app.extensions["webui.market"] = market
     app.extensions["webui.proxy"] = proxy
+    stopping = app.extensions["webui.stopping"] = threading.Event()
     sock = Sock(app)
 
     @app.before_request
@@ -144,10 +146,15 @@ def create_app(settings: Settings, market: MarketFeed | None = None, proxy: Gate
     @sock.route("/ws/smart-money")
     def ws_smart_money(ws) -> None:  # noqa: ANN001
         query = request.query_string.decode("latin-1")
-        relay_smart_money(ws, proxy.ws_url("/ws/smart-money") + (f"?{query}" if query else ""))
+        relay_smart_money(ws, proxy.ws_url("/ws/smart-money") + (f"?{query}" if query else ""), stopping)
 
     @sock.route("/ws/market")
     def ws_market(ws) -> None:  # noqa: ANN001
-        pump_market(ws, market)
+        pump_market(ws, market, stopping)
 
     return app
+
+
+def stop_streams(app: Flask) -> None:
+    """End every open websocket within about a second (browsers reconnect); call on shutdown."""
+    app.extensions["webui.stopping"].set()

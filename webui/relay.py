@@ -7,6 +7,7 @@ page reconnects with backoff, so ending cleanly is always safe.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from simple_websocket import Client, ConnectionClosed
@@ -23,8 +24,9 @@ UPSTREAM_GONE = 1011
 READY_MESSAGE = '{"type":"relay_ready"}'
 
 
-def relay_smart_money(ws: Any, upstream_url: str) -> None:
-    """Copy every text frame from the gateway's ``/ws/smart-money`` to ``ws`` until one side closes."""
+def relay_smart_money(ws: Any, upstream_url: str, stopping: threading.Event) -> None:
+    """Copy every text frame from the gateway's ``/ws/smart-money`` to ``ws`` until one side closes
+    or ``stopping`` is set (the server is shutting down)."""
     try:
         upstream = Client.connect(upstream_url)
     except Exception as exc:  # noqa: BLE001 - refused, 400 on bad filters, DNS: all mean "not now"
@@ -33,7 +35,7 @@ def relay_smart_money(ws: Any, upstream_url: str) -> None:
         return
     try:
         ws.send(READY_MESSAGE)
-        while ws.connected and upstream.connected:
+        while ws.connected and upstream.connected and not stopping.is_set():
             try:
                 message = upstream.receive(timeout=POLL_S)
             except ConnectionClosed:
@@ -54,11 +56,12 @@ def relay_smart_money(ws: Any, upstream_url: str) -> None:
         _close(ws, UPSTREAM_GONE, "gateway stream ended")
 
 
-def pump_market(ws: Any, feed: MarketFeed) -> None:
-    """Send the feed's snapshot, then every message for this subscriber, until the browser leaves."""
+def pump_market(ws: Any, feed: MarketFeed, stopping: threading.Event) -> None:
+    """Send the feed's snapshot, then every message for this subscriber, until the browser leaves
+    or ``stopping`` is set."""
     sub = feed.subscribe()
     try:
-        while ws.connected:
+        while ws.connected and not stopping.is_set():
             text = sub.get(timeout=POLL_S)
             if text is None:
                 continue

@@ -33,7 +33,7 @@ from synthmarket.wire import (
     option_print_to_proto,
     smart_money_event_to_proto,
 )
-from webui.app import create_app
+from webui.app import create_app, stop_streams
 from webui.gateway_proxy import GatewayProxy
 from webui.local_servers import ThreadedServer
 from webui.market_feed import MarketFeed
@@ -550,3 +550,20 @@ def test_symbol_board_places_updates_by_timestamp_not_arrival() -> None:
     assert row["last"] == 104.1 and row["bid"] == 104.0
     board.on_quote(EquityQuote(10, "QQQ", 90.0, 90.2, 1, 1))  # a stale quote does not move the book
     assert board.row("QQQ")["bid"] == 104.0
+
+
+def test_stop_streams_ends_every_open_websocket(backend: Backend, gateway: GatewayUnderTest) -> None:
+    app = create_app(webui_settings(backend, gateway.url, admin=False))
+    with ThreadedServer(app) as webui:
+        base = webui.url.replace("http", "ws")
+        market, flow = WsClient.connect(base + "/ws/market"), WsClient.connect(base + "/ws/smart-money")
+        assert json.loads(market.receive(timeout=5))["type"] == "snapshot"
+        assert json.loads(flow.receive(timeout=5))["type"] == "relay_ready"
+        started = time.monotonic()
+        stop_streams(app)
+        for ws in (market, flow):
+            with pytest.raises(ConnectionClosed):
+                while True:
+                    ws.receive(timeout=5)
+        # Each loop notices within its 1 s poll; 3 s leaves room for a loaded machine.
+        assert time.monotonic() - started < 3.0
