@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, render_template, request
 from flask_sock import Sock
 
-from synthmarket.control import ALLOWED_WINDOWS
+from synthmarket.control import ALLOWED_WEIGHTS, ALLOWED_WINDOWS, WEIGHT_LABELS
 from synthmarket.presets import PRESETS
 from synthmarket.profiles import PUBLIC_PROFILE_IDS
 from synthmarket.settings import Settings
@@ -20,8 +20,8 @@ from webui.relay import pump_market, relay_smart_money
 
 ADMIN_API_PREFIX = "/api/admin"
 MAX_BODY_BYTES = 16 * 1024
-# Weight choices as the drawer shows them; the values are synthmarket.control.ALLOWED_WEIGHTS.
-WEIGHT_CHOICES = (("Low", 0.6), ("Normal", 1.0), ("High", 1.6))
+# Weight choices as the drawer shows them: Low / Normal / High.
+WEIGHT_CHOICES = tuple((WEIGHT_LABELS[w].capitalize(), w) for w in ALLOWED_WEIGHTS)
 PROFILE_LABELS = {
     "institutional_directional": "Institutional",
     "retail_whale": "Retail whale",

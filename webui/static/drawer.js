@@ -4,14 +4,17 @@
 // is the digits cut from the response text, and a PUT never carries it (the web server fills it
 // in from the current control on its side, where integers are exact).
 
-import { PROFILE_LABEL, label, timeNY } from "./format.js";
+import { label, timeNY } from "./format.js";
 
 const CONTROL_URL = "/api/admin/synthetic/control";
 const STATUS_URL = "/api/admin/synthetic/status";
 const DEBOUNCE_MS = 250;
 const POLL_MS = 5000;
-const WEIGHT_NAME = { 0.6: "Low", 1: "Normal", 1.6: "High" };
-const PROFILES = Object.keys(PROFILE_LABEL);
+// Profiles and weight names come from the server-rendered form (one source: synthmarket.control).
+const PROFILES = [...document.querySelectorAll("#controls fieldset[data-profile]")].map((f) => f.dataset.profile);
+const WEIGHT_NAME = Object.fromEntries(
+  [...document.querySelectorAll(`#controls input[name="w_${PROFILES[0]}"]`)]
+    .map((r) => [Number(r.value), r.nextElementSibling.textContent]));
 
 export function seedText(jsonText) {
   const m = /"shared_seed"\s*:\s*(-?\d+)/.exec(jsonText || "");
