@@ -75,6 +75,11 @@ class Settings:
     metrics_host: str = "127.0.0.1"
     # Port of the embedded nats-server that `synthmarket up` starts when NATS_URL is unset.
     nats_port: int = 4222
+    # Ingest replicas: replica i of n publishes symbol k (in SYNTH_SYMBOLS order) when k % n == i.
+    options_replica: int = 0
+    options_replicas: int = 1
+    equities_replica: int = 0
+    equities_replicas: int = 1
 
     @property
     def backend_mode(self) -> str:
@@ -84,11 +89,24 @@ class Settings:
         return "mixed" if any(synthetic) else "live"
 
 
+def _replica(env: Mapping[str, str], index_name: str, count_name: str) -> tuple[int, int]:
+    """(index, count) of an ingest replica; 0 <= index < count."""
+    index = _int(env, index_name, 0)
+    count = _int(env, count_name, 1)
+    if count < 1:
+        raise SettingsError(f"{count_name} must be at least 1, got {count}")
+    if not 0 <= index < count:
+        raise SettingsError(f"{index_name} must be in 0..{count - 1}, got {index}")
+    return index, count
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     symbols_raw = env.get("SYNTH_SYMBOLS", "")
     symbols = tuple(s.strip().upper() for s in symbols_raw.split(",") if s.strip()) or DEFAULT_SYMBOLS
     gateway_port = _int(env, "GATEWAY_PORT", 8080)
+    options_replica, options_replicas = _replica(env, "OPTIONS_REPLICA", "OPTIONS_REPLICAS")
+    equities_replica, equities_replicas = _replica(env, "EQUITIES_REPLICA", "EQUITIES_REPLICAS")
     return Settings(
         nats_url=env.get("NATS_URL") or None,
         regime_grpc_addr=env.get("REGIME_GRPC_ADDR", "127.0.0.1:50051"),
@@ -113,4 +131,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         shutdown_grace_s=_float(env, "SHUTDOWN_GRACE_S", 5.0),
         metrics_host=env.get("METRICS_HOST", "127.0.0.1"),
         nats_port=_int(env, "NATS_PORT", 4222),
+        options_replica=options_replica,
+        options_replicas=options_replicas,
+        equities_replica=equities_replica,
+        equities_replicas=equities_replicas,
     )

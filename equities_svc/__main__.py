@@ -1,0 +1,11 @@
+"""Run the live equities ingest service: ``python -m equities_svc [--replica I --replicas N] [--speed X]``."""
+
+from __future__ import annotations
+
+import sys
+
+from equities_svc.service import SERVICE, equities_tape
+from synthmarket.ingest import main
+
+if __name__ == "__main__":
+    sys.exit(main(SERVICE, equities_tape, "EQUITIES"))

@@ -1,0 +1,11 @@
+"""Run the live options ingest service: ``python -m options_svc [--replica I --replicas N] [--speed X]``."""
+
+from __future__ import annotations
+
+import sys
+
+from options_svc.service import SERVICE, options_tape
+from synthmarket.ingest import main
+
+if __name__ == "__main__":
+    sys.exit(main(SERVICE, options_tape, "OPTIONS"))

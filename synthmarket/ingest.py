@@ -1,0 +1,560 @@
+"""The live ingest loop shared by options_svc and equities_svc: session stream, control, stepping, publish, status."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import logging
+import signal
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol, Sequence
+
+import grpc
+from nats.aio.client import Client as NatsClient
+from nats.js.kv import KeyValue
+
+from regime_svc import engine as regime_engine
+from regime_svc.model import SessionState
+from synthmarket import wire
+from synthmarket.control import DEFAULT_CONTROL, SyntheticControlState
+from synthmarket.control_store import ensure_control_bucket, ensure_status_bucket, watch_control
+from synthmarket.metrics import MetricsRegistry, start_metrics_server
+from synthmarket.session_clock import SessionClock
+from synthmarket.settings import Settings, SettingsError, load_settings
+from synthmarket.subjects import CONTROL_BUCKET, STATUS_BUCKET
+from synthmarket.v1 import regime_pb2, regime_pb2_grpc, status_pb2
+
+log = logging.getLogger(__name__)
+
+WallClock = Callable[[], int]
+Message = tuple[str, bytes]  # (subject, payload)
+
+DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
+STEP_WALL_MS = 100
+STATUS_INTERVAL_S = 1.0
+RETRY_INITIAL_S = 0.25
+RETRY_MAX_S = 5.0
+# A step never covers more than this much session time: after a stall (a paused process, a
+# jump of the wall clock) the tape skips ahead instead of flooding subscribers with a backlog.
+MAX_CATCHUP_STEPS = 20
+MIN_CATCHUP_MS = 5_000
+
+
+def wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def partition(symbols: Sequence[str], replica: int, replicas: int) -> tuple[str, ...]:
+    """Replica ``replica`` of ``replicas`` owns symbol k (in the given order) when k % replicas == replica."""
+    if replicas < 1 or not 0 <= replica < replicas:
+        raise ValueError(f"replica {replica} of {replicas} does not exist")
+    return tuple(s for k, s in enumerate(symbols) if k % replicas == replica)
+
+
+class UniverseEngine:
+    """``regime_svc.engine`` with the session universe pinned to the whole symbol list.
+
+    A replica generates only its own symbols, but focus and event symbols are drawn from the
+    universe; pinning it keeps every replica on the regime server's session state.
+    """
+
+    def __init__(self, universe: Sequence[str]) -> None:
+        self.universe = tuple(universe)
+
+    def get_session_state(self, ts: int, control: SyntheticControlState, symbols: Any = None) -> SessionState:
+        return regime_engine.get_session_state(ts, control, self.universe)
+
+    def get_underlying_state(self, symbol: str, ts: int, control: SyntheticControlState,
+                             session_state: Any = None, symbols: Any = None) -> Any:
+        return regime_engine.get_underlying_state(symbol, ts, control, session_state, self.universe)
+
+    def get_scenario_weights(self, symbol: str, ts: int, control: SyntheticControlState,
+                             session_state: Any = None, symbols: Any = None) -> Any:
+        return regime_engine.get_scenario_weights(symbol, ts, control, session_state, self.universe)
+
+    def get_coverage_boost(self, profile_id: str, coverage_state: Any, control: SyntheticControlState) -> float:
+        return regime_engine.get_coverage_boost(profile_id, coverage_state, control)
+
+    def underlying_path(self, symbol: str, ts_array: Any, control: SyntheticControlState, *,
+                        symbols: Any = None) -> Any:
+        return regime_engine.underlying_path(symbol, ts_array, control, symbols=self.universe)
+
+
+class Tape(Protocol):
+    """What a service plugs into the loop: a generator wrapped to emit wire-ready messages."""
+
+    def set_control(self, control: SyntheticControlState) -> None: ...
+
+    def step(self, t0_ms: int, t1_ms: int) -> list[tuple[int, str, bytes]]:
+        """(ts, subject, payload) for every record with ts in [t0, t1), in ts order."""
+        ...
+
+    def hit_counts(self) -> dict[str, int]: ...
+
+    def coverage_debt(self) -> int:
+        """Public profiles with no hit in the coverage window (0 when the tape has no profiles)."""
+        ...
+
+
+TapeFactory = Callable[[SyntheticControlState, tuple[str, ...], tuple[str, ...], int], Tape]
+
+
+@dataclass
+class IngestMetrics:
+    published: Any
+    dropped: Any
+    publish_rate: Any
+    coverage_debt: Any
+    control_revision: Any
+    stream_lag_ms: Any
+    step_lag_ms: Any
+    skipped_ms: Any
+    regime_connected: Any
+    step_seconds: Any
+
+    @classmethod
+    def create(cls, registry: MetricsRegistry) -> "IngestMetrics":
+        return cls(
+            published=registry.counter("messages_published", "Messages published to NATS"),
+            dropped=registry.counter("messages_dropped", "Messages dropped while NATS was unreachable"),
+            publish_rate=registry.gauge("messages_per_second", "Messages published per second (last status period)"),
+            coverage_debt=registry.gauge("coverage_debt", "Public profiles with no hit in the coverage window"),
+            control_revision=registry.gauge("control_revision", "KV revision of the control applied (0 = defaults)"),
+            stream_lag_ms=registry.gauge(
+                "stream_lag_ms", "Session time between our clock and the newest regime snapshot"
+            ),
+            step_lag_ms=registry.gauge("step_lag_ms", "Session time the tape is behind the session clock"),
+            skipped_ms=registry.counter("skipped_ms", "Session time skipped after stalls"),
+            regime_connected=registry.gauge("regime_connected", "1 while the regime stream is up"),
+            step_seconds=registry.histogram(
+                "step_seconds", "Wall time of one generate+publish step",
+                buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+            ),
+        )
+
+
+@dataclass
+class IngestStatus:
+    """What the replica reports; mirrored into the StatusReport written to the status KV."""
+
+    applied_revision: int = 0
+    session: SessionState | None = None
+    snapshot_revision: int = 0
+    published: int = 0
+    dropped: int = 0
+    last_publish_ts: int = 0
+    tape_ts: int = 0
+    hit_counts: dict[str, int] = field(default_factory=dict)
+
+
+class IngestService:
+    """One ingest replica: owns nothing but tasks on the caller's NATS connection.
+
+    ``tape_factory(control, symbols, universe, start_ts)`` builds the service's tape; it is
+    called once the control is known, so the first step already runs under the stored control.
+    """
+
+    def __init__(
+        self,
+        service: str,
+        settings: Settings,
+        nc: NatsClient,
+        tape_factory: TapeFactory,
+        *,
+        replica: int = 0,
+        replicas: int = 1,
+        regime_addr: str | None = None,
+        clock: SessionClock | None = None,
+        wall_clock: WallClock = wall_ms,
+        metrics: MetricsRegistry | None = None,
+        control_bucket: str = CONTROL_BUCKET,
+        status_bucket: str = STATUS_BUCKET,
+        step_wall_ms: int = STEP_WALL_MS,
+        status_interval_s: float = STATUS_INTERVAL_S,
+    ) -> None:
+        self.service = service
+        self.settings = settings
+        self.nc = nc
+        self.universe = tuple(settings.symbols)
+        self.symbols = partition(self.universe, replica, replicas)
+        if not self.symbols:
+            raise ValueError(f"{service} replica {replica} of {replicas} owns no symbol of {len(self.universe)}")
+        self.replica, self.replicas = replica, replicas
+        self.key = f"{service}.{replica}"
+        self.tape_factory = tape_factory
+        self.regime_addr = regime_addr or settings.regime_grpc_addr
+        self.clock = clock or SessionClock(speed=settings.speed)
+        self.wall_clock = wall_clock
+        self.registry = metrics or MetricsRegistry(service)
+        self.metrics = IngestMetrics.create(self.registry)
+        self.control_bucket, self.status_bucket = control_bucket, status_bucket
+        self.step_wall_ms = step_wall_ms
+        self.status_interval_s = status_interval_s
+        self.hosted_control = settings.backend_mode == "synthetic"
+        self.control: SyntheticControlState = DEFAULT_CONTROL
+        self.status = IngestStatus()
+        self.tape: Tape | None = None
+        self.regime_connected = asyncio.Event()
+        self.control_ready = asyncio.Event()
+        self.publishing = asyncio.Event()
+        self._status_kick = asyncio.Event()
+        self._rewatch = asyncio.Event()
+        self._tasks: list[asyncio.Task] = []
+        self._snapshot_wall = 0
+        self._cursor = 0
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._follow_control(), name=f"{self.key}-control"),
+            asyncio.create_task(self._follow_regime(), name=f"{self.key}-regime"),
+            asyncio.create_task(self._run_tape(), name=f"{self.key}-tape"),
+            asyncio.create_task(self._report_status(), name=f"{self.key}-status"),
+        ]
+        log.info(
+            "%s replica %d/%d: %d symbols (%s); regime at %s; hosted control %s",
+            self.service, self.replica, self.replicas, len(self.symbols), ",".join(self.symbols),
+            self.regime_addr, "on" if self.hosted_control else f"off (backend {self.settings.backend_mode})",
+        )
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        if self.nc.is_connected:
+            try:
+                await self.nc.flush(timeout=2)
+            except Exception as exc:  # noqa: BLE001 - stopping anyway
+                log.debug("final flush: %s", exc)
+
+    def nats_reconnected(self) -> None:
+        """Call from the connection's reconnected callback: re-watch at once (a restarted server
+        lost the old watch's consumer; waiting for its heartbeat check takes ~15 s)."""
+        self._rewatch.set()
+
+    # -- control --------------------------------------------------------------------------------
+
+    def _apply(self, control: SyntheticControlState, revision: int | None) -> None:
+        changed = (control, revision or 0) != (self.control, self.status.applied_revision)
+        self.control = control
+        self.status.applied_revision = revision or 0
+        self.metrics.control_revision.set(self.status.applied_revision)
+        if self.tape is not None and changed:
+            self.tape.set_control(control)
+        if changed:
+            log.info("%s applies control %s (revision %s)", self.key, control.preset_id.value, revision or 0)
+            self._status_kick.set()
+        self.control_ready.set()
+
+    async def _follow_control(self) -> None:
+        if not self.hosted_control:
+            log.warning(
+                "backend mode is %s (OPTIONS_ADAPTER=%s, EQUITIES_ADAPTER=%s): hosted synthetic control "
+                "does not apply; running with the default control",
+                self.settings.backend_mode, self.settings.options_adapter, self.settings.equities_adapter,
+            )
+            self._apply(DEFAULT_CONTROL, None)
+            return
+        delay = RETRY_INITIAL_S
+        while True:
+            try:
+                kv = await ensure_control_bucket(self.nc.jetstream(timeout=5), self.control_bucket)
+                self._rewatch.clear()
+                watch = asyncio.create_task(self._consume_control(kv))
+                rewatch = asyncio.create_task(self._rewatch.wait())
+                try:
+                    done, _ = await asyncio.wait({watch, rewatch}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for task in (watch, rewatch):
+                        task.cancel()
+                    await asyncio.gather(watch, rewatch, return_exceptions=True)
+                if watch in done:
+                    watch.result()
+                delay = RETRY_INITIAL_S
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - keep the last good control and retry
+                log.warning("control KV unavailable (%s: %s); keeping revision %s, retrying in %.1fs",
+                            type(exc).__name__, exc, self.status.applied_revision, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+
+    async def _consume_control(self, kv: KeyValue) -> None:
+        async for state, revision in watch_control(kv):
+            self._apply(state, revision)
+        raise ConnectionError("control watch ended")
+
+    # -- regime stream ---------------------------------------------------------------------------
+
+    async def _follow_regime(self) -> None:
+        delay = RETRY_INITIAL_S
+        while True:
+            try:
+                async with grpc.aio.insecure_channel(self.regime_addr) as channel:
+                    stub = regime_pb2_grpc.RegimeServiceStub(channel)
+                    request = regime_pb2.StreamSessionStateRequest(
+                        interval_ms=self.settings.regime_stream_interval_ms
+                    )
+                    async for msg in stub.StreamSessionState(request):
+                        snapshot = wire.session_snapshot_from_proto(msg)
+                        if not self.regime_connected.is_set():
+                            log.info("%s: regime stream up at %s", self.key, self.regime_addr)
+                            self.regime_connected.set()
+                            self.metrics.regime_connected.set(1)
+                            delay = RETRY_INITIAL_S
+                        self.status.session = snapshot.session
+                        self.status.snapshot_revision = snapshot.control_revision
+                        self._snapshot_wall = self.wall_clock()
+                        self.metrics.stream_lag_ms.set(self.clock.ts(self._snapshot_wall) - snapshot.session.ts)
+                raise ConnectionError("regime stream ended")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - keep publishing; the engine is deterministic
+                detail = exc.code().name if isinstance(exc, grpc.aio.AioRpcError) else str(exc)
+                if self.regime_connected.is_set():
+                    log.warning("%s: regime stream lost (%s); reconnecting", self.key, detail)
+                else:
+                    log.info("%s: regime stream unavailable (%s); retrying in %.2fs", self.key, detail, delay)
+                self.regime_connected.clear()
+                self.metrics.regime_connected.set(0)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+
+    # -- the tape -------------------------------------------------------------------------------
+
+    async def _run_tape(self) -> None:
+        await self.control_ready.wait()
+        start = self.clock.ts(self.wall_clock())
+        # Built off the loop: the first engine call for a day builds its paths.
+        built_with = self.control
+        self.tape = await asyncio.to_thread(self.tape_factory, built_with, self.symbols, self.universe, start)
+        if self.control != built_with:  # changed while the tape was being built
+            self.tape.set_control(self.control)
+        self._cursor = start
+        period = self.step_wall_ms / 1000.0
+        max_span = max(MIN_CATCHUP_MS, int(MAX_CATCHUP_STEPS * self.step_wall_ms * self.clock.speed))
+        loop = asyncio.get_running_loop()
+        next_due = loop.time()
+        while True:
+            next_due += period
+            now_ts = self.clock.ts(self.wall_clock())
+            if now_ts > self._cursor:
+                if now_ts - self._cursor > max_span:
+                    skipped = now_ts - max_span - self._cursor
+                    self.metrics.skipped_ms.inc(skipped)
+                    log.warning("%s: tape %d ms behind the session clock; skipping ahead", self.key, skipped)
+                    self._cursor = now_ts - max_span
+                began = time.perf_counter()
+                messages = self.tape.step(self._cursor, now_ts)
+                self._cursor = now_ts
+                await self._publish(messages)
+                self.metrics.step_seconds.observe(time.perf_counter() - began)
+            self.metrics.step_lag_ms.set(max(0, self.clock.ts(self.wall_clock()) - self._cursor))
+            # A fixed cadence; when a step overruns, the next one starts at once and covers more.
+            delay = next_due - loop.time()
+            if delay < 0:
+                next_due = loop.time()
+                delay = 0
+            await asyncio.sleep(delay)
+
+    async def _publish(self, messages: list[tuple[int, str, bytes]]) -> None:
+        if not messages:
+            return
+        if not self.nc.is_connected:
+            # Live market data: a tape that missed an outage moves on rather than replaying it.
+            self.status.dropped += len(messages)
+            self.metrics.dropped.inc(len(messages))
+            return
+        sent = 0
+        try:
+            for _ts, subject, payload in messages:
+                await self.nc.publish(subject, payload)
+                sent += 1
+        except Exception as exc:  # noqa: BLE001 - connection lost mid-batch
+            lost = len(messages) - sent
+            self.status.dropped += lost
+            self.metrics.dropped.inc(lost)
+            log.debug("%s: publish failed after %d messages: %s", self.key, sent, exc)
+        if sent:
+            self.status.published += sent
+            self.status.last_publish_ts = messages[sent - 1][0]
+            self.metrics.published.inc(sent)
+            self.publishing.set()
+
+    # -- status ---------------------------------------------------------------------------------
+
+    def report(self) -> status_pb2.StatusReport:
+        session = self.status.session
+        hits = self.tape.hit_counts() if self.tape is not None else {}
+        self.status.hit_counts = hits
+        if self.tape is not None:
+            self.metrics.coverage_debt.set(self.tape.coverage_debt())
+        return status_pb2.StatusReport(
+            service=self.service,
+            replica=str(self.replica),
+            applied_control_revision=self.status.applied_revision,
+            profile_hit_counts={k: int(v) for k, v in hits.items()},
+            session_phase=session.session_phase.value if session else "",
+            regime=session.regime.value if session else "",
+            focus_symbols=list(session.focus_symbols) if session else [],
+            last_publish_ts=self.status.last_publish_ts,
+            prints_published=self.status.published,
+        )
+
+    async def _report_status(self) -> None:
+        kv: KeyValue | None = None
+        loop = asyncio.get_running_loop()
+        last_time, last_count = loop.time(), 0
+        while True:
+            try:
+                await asyncio.wait_for(self._status_kick.wait(), self.status_interval_s)
+            except asyncio.TimeoutError:
+                pass
+            self._status_kick.clear()
+            now = loop.time()
+            if now - last_time >= self.status_interval_s * 0.5:
+                self.metrics.publish_rate.set((self.status.published - last_count) / (now - last_time))
+                last_time, last_count = now, self.status.published
+            if not self.nc.is_connected:
+                continue
+            try:
+                if kv is None:
+                    kv = await ensure_status_bucket(self.nc.jetstream(timeout=2), self.status_bucket)
+                await kv.put(self.key, self.report().SerializeToString())
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the next period retries (re-creating the bucket)
+                kv = None
+                log.debug("%s: status report failed: %s", self.key, exc)
+
+
+async def connect_nats(url: str, name: str, on_reconnected: Callable[[], None] | None = None) -> NatsClient:
+    """A connection that reconnects forever, logging one warning per outage."""
+    nc = NatsClient()
+    down = [False]
+
+    async def error_cb(exc: Exception) -> None:
+        if not down[0]:
+            down[0] = True
+            log.warning("NATS at %s unavailable (%s: %s); retrying", url, type(exc).__name__, exc)
+
+    async def disconnected_cb() -> None:
+        if not down[0] and not nc.is_closed and not nc.is_draining:
+            down[0] = True
+            log.warning("disconnected from NATS at %s; reconnecting", url)
+
+    async def reconnected_cb() -> None:
+        down[0] = False
+        log.info("reconnected to NATS at %s", url)
+        if on_reconnected is not None:
+            on_reconnected()
+
+    await nc.connect(
+        url,
+        name=name,
+        connect_timeout=2,
+        allow_reconnect=True,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        error_cb=error_cb,
+        disconnected_cb=disconnected_cb,
+        reconnected_cb=reconnected_cb,
+        # Room for a burst at high speed before the client blocks on a slow server.
+        pending_size=16 * 1024 * 1024,
+    )
+    return nc
+
+
+def replica_from(args_replica: int | None, args_replicas: int | None, env_pair: tuple[int, int]) -> tuple[int, int]:
+    """Command-line ``--replica/--replicas`` over the environment's pair."""
+    replica = env_pair[0] if args_replica is None else args_replica
+    replicas = env_pair[1] if args_replicas is None else args_replicas
+    if replicas < 1 or not 0 <= replica < replicas:
+        raise ValueError(f"--replica must be in 0..{replicas - 1} with --replicas >= 1, got {replica} of {replicas}")
+    return replica, replicas
+
+
+def _stop_on_signal() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def run_service(service: str, tape_factory: TapeFactory, settings: Settings,
+                      replica: int, replicas: int) -> None:
+    """The body of ``python -m <service>``: connect, run until SIGTERM/SIGINT, stop in reverse."""
+    stop = _stop_on_signal()
+    url = settings.nats_url or DEFAULT_NATS_URL
+    holder: list[IngestService] = []
+    # nats-py retries the first connect forever with max_reconnect_attempts=-1; a stop signal
+    # still ends the wait.
+    connecting = asyncio.create_task(
+        connect_nats(url, f"{service}.{replica}", lambda: holder and holder[0].nats_reconnected())
+    )
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not connecting.done():
+        log.info("stopped before NATS at %s was reachable", url)
+        connecting.cancel()
+        await asyncio.gather(connecting, return_exceptions=True)
+        return
+    stopping.cancel()
+    nc = connecting.result()
+    log.info("connected to NATS at %s", url)
+    svc = IngestService(service, settings, nc, tape_factory, replica=replica, replicas=replicas)
+    holder.append(svc)
+    await svc.start()
+    metrics_server = None
+    if settings.metrics_port:
+        metrics_server = start_metrics_server(svc.registry, settings.metrics_port, settings.metrics_host)
+    try:
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        await svc.stop()
+        if metrics_server is not None:
+            metrics_server.stop()
+        try:
+            await nc.drain()
+        except Exception as exc:  # noqa: BLE001 - the connection is going away either way
+            log.debug("draining NATS: %s", exc)
+
+
+def add_replica_arguments(parser: argparse.ArgumentParser, env_prefix: str) -> None:
+    parser.add_argument("--replica", type=int, default=None,
+                        help=f"this replica's index, 0-based (default {env_prefix}_REPLICA or 0)")
+    parser.add_argument("--replicas", type=int, default=None,
+                        help=f"how many replicas share the symbols (default {env_prefix}_REPLICAS or 1)")
+    parser.add_argument("--speed", type=float, default=None, help="session clock speed (default SYNTH_SPEED)")
+
+
+def main(service: str, tape_factory: TapeFactory, env_prefix: str, argv: Sequence[str] | None = None) -> int:
+    """``python -m options_svc`` / ``python -m equities_svc``."""
+    parser = argparse.ArgumentParser(prog=f"python -m {service}")
+    add_replica_arguments(parser, env_prefix)
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        parser.error(str(exc))
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    pair = {"OPTIONS": (settings.options_replica, settings.options_replicas),
+            "EQUITIES": (settings.equities_replica, settings.equities_replicas)}[env_prefix]
+    try:
+        replica, replicas = replica_from(args.replica, args.replicas, pair)
+    except ValueError as exc:
+        parser.error(str(exc))
+    if not partition(settings.symbols, replica, replicas):
+        parser.error(f"replica {replica} of {replicas} owns none of the {len(settings.symbols)} symbols")
+    if args.speed is not None:
+        if args.speed <= 0:
+            parser.error("--speed must be positive")
+        settings = dataclasses.replace(settings, speed=args.speed)
+    asyncio.run(run_service(service, tape_factory, settings, replica, replicas))
+    return 0
