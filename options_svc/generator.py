@@ -23,6 +23,10 @@ from synthmarket.universe import resolve_symbols
 _CACHE_LIMIT = 50_000
 _TAG_SCENARIO = 0x5343454E
 HEDGE_FAMILY = "hedge_reactive"
+EVENT_FAMILY = "event_driven"
+EVENT_BURST_MS = 60_000
+# A hedge moved to another name skips names hedged this recently (a classifier would merge them).
+HEDGE_REST_MS = 150_000
 # Scenario weights move with the regime (minutes); reading them every 30 s is plenty.
 WEIGHTS_MS = 30_000
 
@@ -100,6 +104,8 @@ class OptionsGenerator:
         self._session_cache: dict[int, Any] = {}
         self._weights_cache: dict[tuple[str, int], Any] = {}
         self._event_windows: list[tuple[str, int, int, int]] = []
+        self._last_hedge_end: dict[str, int] = {}
+        self._last_event_burst: dict[str, int] = {}
         self.boosts_applied = 0
         self.scenarios_dropped = 0
         self.fallbacks: Counter[str] = Counter()   # families picked but not hostable at that moment
@@ -313,6 +319,10 @@ class OptionsGenerator:
         self.scenario_counts[family] += 1
         ids: list[str] = []
         self._scenarios.append((ts, symbol, family, subtype, ids))
+        if family == HEDGE_FAMILY:
+            self._last_hedge_end[symbol] = max(d.ts for d in drafts)
+        elif family == EVENT_FAMILY and subtype != "earnings_vol_probe":
+            self._last_event_burst[symbol] = max(d.ts for d in drafts)
         for leg, d in enumerate(sorted(drafts, key=lambda d: d.ts)):
             if ctx.in_session(d.ts):
                 heapq.heappush(self._queue, (d.ts, idx, seq, leg, d, family, subtype, ids))
@@ -325,11 +335,14 @@ class OptionsGenerator:
             family = selection.pick(fam_w, float(g.random()))
             if family is None:
                 return None, "", "", ctx
-            host = ctx
-            if family == HEDGE_FAMILY and not selection.can_host(family, ctx):
-                host = self._hedge_host(ctx, g)
+            host: ScenarioContext | None = ctx
+            if family == HEDGE_FAMILY and (not selection.can_host(family, ctx) or self._hedging(ctx.symbol, ctx.ts)):
+                host = self._hedge_host(ctx, g) or (ctx if selection.can_host(family, ctx) else None)
             if host is not None:
                 sub_w = selection.subtype_weights(family, host)
+                if family == EVENT_FAMILY and ctx.ts - self._last_event_burst.get(ctx.symbol, -EVENT_BURST_MS) < EVENT_BURST_MS:
+                    # A directional burst is still running on this name: others buy the vol instead.
+                    sub_w["earnings_vol_probe"] *= 4.0
                 while True:
                     subtype = selection.pick(sub_w, float(g.random()))
                     if subtype is None:
@@ -341,12 +354,18 @@ class OptionsGenerator:
             self.fallbacks[family] += 1
             fam_w[family] = 0.0
 
+    def _hedging(self, symbol: str, ts: int) -> bool:
+        """Whether a hedge scenario on ``symbol`` ended within HEDGE_REST_MS (dealers spread out)."""
+        return ts - self._last_hedge_end.get(symbol, -HEDGE_REST_MS) < HEDGE_REST_MS
+
     def _hedge_host(self, ctx: ScenarioContext, g: Any) -> ScenarioContext | None:
         """Another name whose spot sits on a gamma-heavy strike: dealer hedging goes where gamma is."""
         order = [int(i) for i in g.permutation(len(self.symbols))]
         for i in order:
             sym = self.symbols[i]
             if sym == ctx.symbol or sym in ctx.session.event_symbols:
+                continue
+            if self._hedging(sym, ctx.ts):
                 continue
             other = self._context(sym, ctx.ts, int(ctx.scenario_key))
             if selection.can_host(HEDGE_FAMILY, other):
