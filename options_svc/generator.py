@@ -10,7 +10,7 @@ from typing import Any, Iterable, Mapping, Protocol
 from options_svc import arrivals, families, selection
 from options_svc.coverage import CoverageTracker, boosted_weights
 from options_svc.legs import Draft, ScenarioContext
-from synthmarket import rng
+from synthmarket import chain, rng
 from regime_svc.events import RECENT_MINUTES, UPCOMING_MINUTES
 from synthmarket.calendar import (
     MS_PER_MINUTE, SESSION_MINUTES, TradingDay, exchange_date, is_trading_date, trading_day,
@@ -365,8 +365,12 @@ class OptionsGenerator:
             sym = self.symbols[i]
             if sym == ctx.symbol or sym in ctx.session.event_symbols:
                 continue
-            if self._hedging(sym, ctx.ts):
+            if self._hedging(sym, ctx.ts) or not chain.expiries_between(sym, ctx.ts, 0, 2):
                 continue
+            spot = self._underlying(sym, ctx.ts).price
+            if min(abs(chain.gamma_strike_nearest(spot) - spot), spot - chain.gamma_strike_below(spot)) > \
+                    families.HEDGE_START_OTM * spot:
+                continue        # cheap pre-check before building a full context
             other = self._context(sym, ctx.ts, int(ctx.scenario_key))
             if selection.can_host(HEDGE_FAMILY, other):
                 return other

@@ -251,3 +251,35 @@ def required_contracts(premium_usd: float, price: float) -> int:
     if price <= 0:
         return 1 << 30
     return int(math.ceil(premium_usd / (price * chain.CONTRACT_MULTIPLIER)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Small helpers the scenario modules share
+
+# Comfortably above the classifier's $25k floor, so a scenario is worth an event.
+TARGET_EVENT_PREMIUM = 30_000.0
+
+
+def total_premium(drafts: list[Draft]) -> float:
+    return sum(d.premium for d in drafts)
+
+
+def mleg_id(ctx: ScenarioContext, n: int = 0) -> str:
+    return f"m-{ctx.symbol}-{ctx.ts}-{ctx.scenario_key}-{n}"
+
+
+def choice(rng: np.random.Generator, items: list):
+    return items[int(rng.integers(len(items)))]
+
+
+def nearest(items: list[float], target: float) -> float:
+    return min(items, key=lambda k: (abs(k - target), k))
+
+
+def keep_otm(ctx: ScenarioContext, drafts: list[Draft], lo: float, hi: float) -> list[Draft]:
+    """Drop prints whose moneyness drifted outside [lo, hi] as the underlying moved."""
+    return [d for d in drafts if lo <= chain.otm_frac(d.right, d.strike, d.underlying_price) <= hi]
+
+
+def live(ctx: ScenarioContext, times: list[int]) -> list[int]:
+    return [t for t in times if ctx.in_session(t)]
