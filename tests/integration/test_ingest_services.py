@@ -133,7 +133,7 @@ async def test_both_services_report_the_regime_servers_session_for_the_same_ts(s
 
 
 async def test_a_control_write_reaches_regime_and_both_ingest_services_within_a_second(stack):
-    regime, options, equities, control_kv, status_kv = await stack(speed=5)
+    regime, options, equities, control_kv, status_kv = await stack(speed=30)
     await regime.wait_for_control()
     await poll(lambda: options.control_ready.is_set() and equities.control_ready.is_set(), 5, "controls loaded")
     await poll(lambda: options.publishing.is_set() and equities.publishing.is_set(), 10, "both publishing")
