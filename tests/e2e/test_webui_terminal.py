@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,8 +144,8 @@ def open_terminal(page: Page, stack: Stack, admin: bool = True) -> None:
     page.goto((stack.webui if admin else stack.public_webui).url + "/")
     expect(page.locator("#link-flow")).to_have_attribute("data-state", "live")
     expect(page.locator("#link-market")).to_have_attribute("data-state", "live")
-    # The relay holds one upstream subscription per open page.
-    eventually(lambda: stack.gateway.clients.cache.subscriber_count() >= 1, 5, "the relay to subscribe")
+    # Caught up: the relay is subscribed upstream and the recent events are on the tape.
+    expect(page.locator("#flow-tape")).to_have_attribute("data-backfills", re.compile(r"[1-9]"))
 
 
 def open_drawer(page: Page) -> None:

@@ -422,24 +422,26 @@ def test_smart_money_relay_and_recent_flow(backend: Backend, gateway: GatewayUnd
     try:
         eventually(lambda: gateway.clients.cache.primed.is_set(), 10, "the gateway to follow the stream")
         ws = WsClient.connect(webui.url.replace("http", "ws") + "/ws/smart-money")
-        assert json.loads(ws.receive(timeout=5)) == {"type": "relay_ready"}
-        eventually(lambda: gateway.clients.cache.subscriber_count() == 1, 5, "the relay to subscribe upstream")
+        assert json.loads(ws.receive(timeout=10)) == {"type": "relay_ready"}
+        eventually(lambda: gateway.clients.cache.subscriber_count() == 1, 10, "the relay to subscribe upstream")
         now = int(time.time() * 1000)
         backend.publish_event(sample_event(1, now))
-        message = json.loads(ws.receive(timeout=5))
+        message = json.loads(ws.receive(timeout=10))
         assert message["event_id"] == f"ev-1-{now}" and message["premium"] == 1_250_001.0
         client = create_app(webui_settings(backend, gateway.url, admin=False)).test_client()
         recent = client.get("/api/flow/smart-money?limit=5").get_json()
         assert [e["event_id"] for e in recent["events"]] == [f"ev-1-{now}"]
         assert client.get("/api/flow/smart-money?limit=abc").status_code == 400
         ws.close()
+        # The first relay lets go of its upstream subscription (each side polls once a second).
+        eventually(lambda: gateway.clients.cache.subscriber_count() == 0, 10, "the first relay to end")
         # Filters travel to the gateway with the relay.
         ws = WsClient.connect(webui.url.replace("http", "ws") + "/ws/smart-money?profile=vol_seller")
-        assert json.loads(ws.receive(timeout=5)) == {"type": "relay_ready"}
-        eventually(lambda: gateway.clients.cache.subscriber_count() == 1, 5, "the filtered relay to subscribe")
+        assert json.loads(ws.receive(timeout=10)) == {"type": "relay_ready"}
+        eventually(lambda: gateway.clients.cache.subscriber_count() == 1, 10, "the filtered relay to subscribe")
         backend.publish_event(sample_event(2, now + 1, "retail_whale"))
         backend.publish_event(sample_event(3, now + 2, "vol_seller"))
-        assert json.loads(ws.receive(timeout=5))["event_id"] == f"ev-3-{now + 2}"
+        assert json.loads(ws.receive(timeout=10))["event_id"] == f"ev-3-{now + 2}"
     finally:
         if ws is not None:
             ws.close()

@@ -8,7 +8,8 @@ const BACKFILL = 100;
 
 export class FlowTape {
   constructor({ onState, onClock }) {
-    this.body = document.querySelector("#flow-tape tbody");
+    this.table = document.getElementById("flow-tape");
+    this.body = this.table.querySelector("tbody");
     this.count = document.getElementById("flow-count");
     this.empty = document.getElementById("flow-empty");
     this.seen = new Set();
@@ -32,6 +33,8 @@ export class FlowTape {
       const body = await res.json();
       const events = (body.events || []).slice().sort((a, b) => a.ts - b.ts);
       for (const ev of events) this.add(ev, false);
+      // Marks the tape as caught up (live from here on); tests and monitors can wait on it.
+      this.table.dataset.backfills = String(Number(this.table.dataset.backfills || 0) + 1);
     } catch (_err) {
       // The live socket still delivers; the next reconnect tries again.
     }
