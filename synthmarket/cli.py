@@ -17,6 +17,7 @@ from synthmarket.settings import SettingsError, load_settings
 COMMANDS: dict[str, str] = {
     "up": "synthmarket.stack",
     "simulate": "synthmarket.simulate",
+    "status": "synthmarket.status",
 }
 
 PROG = "synthmarket"

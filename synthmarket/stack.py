@@ -5,16 +5,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import importlib.util
 import logging
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 
 import nats
 from nats.aio.client import Client as NatsClient
@@ -27,12 +30,15 @@ from synthmarket.control_store import ensure_control_bucket, ensure_status_bucke
 from synthmarket.embedded_nats import EmbeddedNats, EmbeddedNatsError
 from synthmarket.session_clock import SessionClock
 from synthmarket.settings import Settings, SettingsError, load_settings
+from synthmarket.status import http_ok, regime_serving, status_written_probe, stream_probe
 
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_S = 5.0
 HEALTH_TIMEOUT_S = 30.0
 CONNECT_TIMEOUT_S = 15.0
+WEBUI_LABEL = "web terminal"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 # -- process supervisor ---------------------------------------------------------------------
@@ -52,6 +58,10 @@ class Child(Protocol):
 
 class ChildFailed(RuntimeError):
     """A child did not start, did not become healthy in time, or exited on its own."""
+
+
+class StartCancelled(ChildFailed):
+    """A stop signal arrived while children were starting."""
 
 
 class NatsChild:
@@ -111,6 +121,8 @@ class ProcessChild:
     """A service run as its own process (``python -m <module>``), healthy once ``ready()`` holds.
 
     ``env`` is called at start time so a child sees what earlier children resolved (NATS_URL).
+    With ``prefix_output`` its stdout and stderr are read line by line and printed as
+    ``[name] line`` so interleaved logs stay readable.
     """
 
     name: str
@@ -118,15 +130,26 @@ class ProcessChild:
     ready: Callable[[], bool]
     env: Callable[[], Mapping[str, str]] = dict
     served: Sequence[tuple[str, str]] = ()
+    prefix_output: bool = False
+    cancelled: Callable[[], bool] = lambda: False
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+    _pump: threading.Thread | None = field(default=None, init=False, repr=False)
 
     def start(self) -> None:
+        piped = subprocess.PIPE if self.prefix_output else None
         self.process = subprocess.Popen(
             list(self.argv),
-            env={**os.environ, **self.env()},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env()},
             stdin=subprocess.DEVNULL,
+            stdout=piped,
+            stderr=subprocess.STDOUT if self.prefix_output else None,
             start_new_session=True,  # Ctrl-C reaches only `up`, which stops children in order
         )
+        if self.prefix_output:
+            self._pump = threading.Thread(
+                target=_pump_lines, args=(self.process.stdout, f"[{self.name}] "), name=f"{self.name}-log", daemon=True
+            )
+            self._pump.start()
 
     def wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -136,6 +159,8 @@ class ProcessChild:
                 raise ChildFailed(f"{self.name} exited with code {code} while starting")
             if self.ready():
                 return
+            if self.cancelled():
+                raise StartCancelled(f"stopped while waiting for {self.name}")
             time.sleep(0.1)
         raise ChildFailed(f"{self.name} was not healthy within {timeout:.0f}s")
 
@@ -144,35 +169,59 @@ class ProcessChild:
 
     def stop(self, timeout: float) -> None:
         proc, self.process = self.process, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            log.warning("%s (pid %s) ignored SIGTERM; killing it", self.name, proc.pid)
-            proc.kill()
-            proc.wait(timeout=timeout)
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                log.warning("%s (pid %s) ignored SIGTERM; killing it", self.name, proc.pid)
+                proc.kill()
+                proc.wait(timeout=timeout)
+        # Its last lines are printed before `up` says it stopped.
+        if self._pump is not None:
+            self._pump.join(timeout=2)
+            self._pump = None
 
     def urls(self) -> Sequence[tuple[str, str]]:
         return self.served
 
 
+def _pump_lines(stream: Any, prefix: str) -> None:
+    for raw in iter(stream.readline, b""):
+        sys.stdout.write(prefix + raw.decode("utf-8", "replace").rstrip("\n") + "\n")
+        sys.stdout.flush()
+    stream.close()
+
+
 class Supervisor:
     """Starts children in order (each health-waited), stops them in reverse order."""
 
-    def __init__(self, children: Sequence[Child], health_timeout: float = HEALTH_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        children: Sequence[Child],
+        health_timeout: float = HEALTH_TIMEOUT_S,
+        on_up: Callable[[Child], None] | None = None,
+    ) -> None:
         self.children = list(children)
         self.health_timeout = health_timeout
+        self.on_up = on_up
         self._started: list[Child] = []
 
-    def start_all(self) -> None:
+    def start_all(self, upto: int | None = None, cancelled: Callable[[], bool] = lambda: False) -> None:
+        """Start the children not started yet (only the first ``upto`` of them when given).
+
+        ``cancelled`` is checked between children; a cancelled start unwinds like a failed one.
+        """
         try:
-            for child in self.children:
+            for child in self.children[len(self._started):upto]:
+                if cancelled():
+                    raise StartCancelled("stopped while starting")
                 self._started.append(child)
                 child.start()
                 child.wait_healthy(self.health_timeout)
                 log.info("%s is up", child.name)
+                if self.on_up is not None:
+                    self.on_up(child)
         except BaseException:
             self.stop_all()
             raise
@@ -226,12 +275,53 @@ def format_session(ts: int, state: SessionState | None, control: SyntheticContro
     )
 
 
-def build_children(settings: Settings) -> list[Child]:
-    """Everything ``up`` runs, in start order. Services join this list as they land."""
+def _module_runs(module: str) -> bool:
+    """True when ``python -m <module>`` has an entry point in this install."""
+    try:
+        return importlib.util.find_spec(f"{module}.__main__") is not None
+    except ImportError:
+        return False
+
+
+def build_children(
+    settings: Settings, speed: float | None = None, cancelled: Callable[[], bool] = lambda: False
+) -> list[Child]:
+    """Everything ``up`` runs, in start order: NATS, regime, ingest, flow, gateway, web terminal."""
     children: list[Child] = []
+    nats_child: NatsChild | None = None
     if settings.nats_url is None:
         store = str(Path(settings.data_dir) / "nats") if settings.data_dir else None
-        children.append(NatsChild("127.0.0.1", settings.nats_port, store))
+        nats_child = NatsChild("127.0.0.1", settings.nats_port, store)
+        children.append(nats_child)
+
+    def nats_url() -> str:
+        return settings.nats_url or (nats_child.url if nats_child is not None else "")
+
+    def env() -> dict[str, str]:
+        # Resolved at each child's start: the embedded server may have moved to a free port.
+        out = {"NATS_URL": nats_url(), "REGIME_GRPC_ADDR": settings.regime_grpc_addr}
+        if speed is not None:
+            out["SYNTH_SPEED"] = repr(speed)
+        return out
+
+    def python_m(name: str, ready: Callable[[], bool], served: Sequence[tuple[str, str]] = ()) -> ProcessChild:
+        return ProcessChild(name, [sys.executable, "-m", name], ready, env, served, True, cancelled)
+
+    children.append(python_m(
+        "regime_svc", lambda: regime_serving(settings.regime_grpc_addr),
+        [("regime gRPC (health, reflection)", settings.regime_grpc_addr)],
+    ))
+    children.append(python_m("options_svc", status_written_probe(nats_url, f"options_svc.{settings.options_replica}")))
+    children.append(python_m("equities_svc", status_written_probe(nats_url, f"equities_svc.{settings.equities_replica}")))
+    children.append(python_m("flow_svc", stream_probe(nats_url)))
+    gateway = f"http://{settings.gateway_host}:{settings.gateway_port}"
+    children.append(python_m(
+        "admin_gateway", lambda: http_ok(f"{gateway}/openapi.json"),
+        [("gateway HTTP", gateway), ("smart-money flow", f"{gateway}/flow/smart-money")],
+    ))
+    if _module_runs("webui"):
+        webui = f"http://{settings.webui_host}:{settings.webui_port}"
+        children.append(python_m("webui", lambda: http_ok(f"{webui}/healthz"), [(WEBUI_LABEL, webui)]))
     return children
 
 
@@ -281,29 +371,57 @@ async def _quiet(exc: Exception) -> None:
     pass  # probe failures are reported once per attempt by _connect
 
 
-async def _serve(settings: Settings, interval: float, clock: SessionClock) -> int:
+@contextmanager
+def _signals_while_blocking(
+    loop: asyncio.AbstractEventLoop, stop: asyncio.Event, interrupted: threading.Event
+) -> Iterator[None]:
+    """While the loop is blocked (children start synchronously), SIGINT/SIGTERM set ``interrupted``.
+
+    The loop's own handlers only run between loop iterations; a plain handler runs between
+    bytecodes, so a health wait notices a Ctrl-C within its poll period.
+    """
+    for sig in STOP_SIGNALS:
+        loop.remove_signal_handler(sig)
+        signal.signal(sig, lambda *_: interrupted.set())
+    try:
+        yield
+    finally:
+        for sig in STOP_SIGNALS:
+            loop.add_signal_handler(sig, stop.set)
+        if interrupted.is_set():
+            stop.set()
+
+
+def _print_up(child: Child) -> None:
+    for label, url in child.urls():
+        print(f"{label}: {url}", flush=True)
+
+
+async def _serve(settings: Settings, interval: float, clock: SessionClock, speed: float | None = None) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, stop.set)
 
-    supervisor = Supervisor(build_children(settings))
+    interrupted = threading.Event()
+    supervisor = Supervisor(build_children(settings, speed, interrupted.is_set), on_up=_print_up)
+    n_nats = sum(isinstance(c, NatsChild) for c in supervisor.children)
+    if settings.nats_url:
+        print(f"NATS (external, NATS_URL): {settings.nats_url}", flush=True)
     nc = None
     watcher: asyncio.Task[None] | None = None
     try:
         try:
             # In this thread on purpose: children die with the thread that forked them (see
-            # embedded_nats), and a pool thread may exit long before `up` does. Signals that
-            # arrive meanwhile are handled once the loop runs again.
-            supervisor.start_all()
+            # embedded_nats), and a pool thread may exit long before `up` does.
+            with _signals_while_blocking(loop, stop, interrupted):
+                supervisor.start_all(upto=n_nats, cancelled=interrupted.is_set)
+        except StartCancelled:
+            return 0
         except ChildFailed as exc:
             print(f"synthmarket up: {exc}", file=sys.stderr, flush=True)
             return 1
         nats_url = settings.nats_url or next(c.url for c in supervisor.children if isinstance(c, NatsChild))
-        if settings.nats_url:
-            print(f"NATS (external, NATS_URL): {nats_url}", flush=True)
-        for label, url in supervisor.urls():
-            print(f"{label}: {url}", flush=True)
         if stop.is_set():
             return 0
 
@@ -317,6 +435,17 @@ async def _serve(settings: Settings, interval: float, clock: SessionClock) -> in
         except Exception as exc:  # noqa: BLE001 - any failure here means NATS is not usable
             print(f"synthmarket up: cannot use NATS at {nats_url}: {exc}", file=sys.stderr, flush=True)
             return 1
+        # The services, once NATS answers: each is health-waited before the next starts.
+        try:
+            with _signals_while_blocking(loop, stop, interrupted):
+                supervisor.start_all(cancelled=interrupted.is_set)
+        except StartCancelled:
+            return 0
+        except ChildFailed as exc:
+            print(f"synthmarket up: {exc}", file=sys.stderr, flush=True)
+            return 1
+        if stop.is_set():
+            return 0
         # The watch's first item is the stored control (defaults if absent, logged once).
         updates = watch_control(kv)
         current: list[tuple[SyntheticControlState, int | None]] = [await asyncio.wait_for(anext(updates), 10)]
@@ -328,6 +457,9 @@ async def _serve(settings: Settings, interval: float, clock: SessionClock) -> in
                 current[0] = item
 
         watcher = asyncio.create_task(follow())
+        terminal = next((url for label, url in supervisor.urls() if label == WEBUI_LABEL), None)
+        if terminal:
+            print(f"open the web terminal at {terminal}", flush=True)
         print(f"ready; Ctrl-C stops everything (session clock speed {clock.speed:g}x)", flush=True)
 
         while not stop.is_set():
@@ -388,4 +520,4 @@ def run(args: argparse.Namespace) -> int:
         print("synthmarket up: --interval and --speed must be positive", file=sys.stderr)
         return 2
     clock = SessionClock(speed=args.speed if args.speed is not None else settings.speed)
-    return asyncio.run(_serve(settings, args.interval, clock))
+    return asyncio.run(_serve(settings, args.interval, clock, args.speed))
