@@ -22,6 +22,9 @@ UPSTREAM_GONE = 1011
 # Sent once the upstream subscription exists: the page fetches recent events only then, so no
 # event can fall between that fetch and the live stream (duplicates are dropped by event_id).
 READY_MESSAGE = '{"type":"relay_ready"}'
+# A quiet tape still sends this, so the page can tell silence from a dead connection.
+HEARTBEAT_MESSAGE = '{"type":"heartbeat"}'
+HEARTBEAT_S = 15.0
 
 
 def relay_smart_money(ws: Any, upstream_url: str, stopping: threading.Event) -> None:
@@ -35,13 +38,19 @@ def relay_smart_money(ws: Any, upstream_url: str, stopping: threading.Event) -> 
         return
     try:
         ws.send(READY_MESSAGE)
+        quiet_polls = 0
         while ws.connected and upstream.connected and not stopping.is_set():
             try:
                 message = upstream.receive(timeout=POLL_S)
             except ConnectionClosed:
                 break
             if message is None:
+                quiet_polls += 1
+                if quiet_polls * POLL_S >= HEARTBEAT_S:
+                    quiet_polls = 0
+                    ws.send(HEARTBEAT_MESSAGE)
                 continue
+            quiet_polls = 0
             if isinstance(message, bytes):
                 message = message.decode("utf-8", "replace")
             ws.send(message)

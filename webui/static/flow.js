@@ -19,6 +19,7 @@ export class FlowTape {
     this.socket = new ReconnectingSocket("/ws/smart-money", {
       onMessage: (data) => this.onMessage(data),
       onState,
+      staleMs: 40000,          // the relay sends a heartbeat after 15 s of silence
     });
   }
 
