@@ -248,10 +248,65 @@ def render(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+# An ingest replica whose newest message is older than this (session time) counts as stalled.
+STALE_SESSION_MS = 10 * 60_000
+
+
+def check(settings: Settings, where: Where, service: str) -> tuple[bool, str]:
+    """One service's health, for container health checks: (healthy, why)."""
+    if service == "regime_svc":
+        ok = regime_serving(where.regime_addr)
+        return ok, f"gRPC health at {where.regime_addr}: {'SERVING' if ok else 'not serving'}"
+    if service == "nats":
+        try:
+            run_async(lambda: read_reports(where.nats_url), 3.0)
+            return True, f"NATS at {where.nats_url} answers"
+        except Exception as exc:  # noqa: BLE001
+            return False, f"NATS at {where.nats_url}: {exc or type(exc).__name__}"
+    if service in INGEST_SERVICES:
+        replica = settings.options_replica if service == "options_svc" else settings.equities_replica
+        key = f"{service}.{replica}"
+        try:
+            reports = run_async(lambda: read_reports(where.nats_url), 3.0)
+        except Exception as exc:  # noqa: BLE001
+            return False, f"NATS at {where.nats_url}: {exc or type(exc).__name__}"
+        if key not in reports:
+            return False, f"no status report under {key}"
+        report = reports[key][0]
+        now = SessionClock(speed=settings.speed).ts(time.time_ns() // 1_000_000)
+        if report.last_publish_ts and now - report.last_publish_ts > STALE_SESSION_MS:
+            return False, f"{key} last published {(now - report.last_publish_ts) / 1000:.0f}s of session ago"
+        return True, f"{key} reported {report.prints_published} messages published"
+    if service == "flow_svc":
+        try:
+            state = run_async(lambda: stream_state(where.nats_url), 3.0)
+        except Exception as exc:  # noqa: BLE001
+            return False, f"NATS at {where.nats_url}: {exc or type(exc).__name__}"
+        return state is not None, f"stream {SMART_MONEY_STREAM} " + ("exists" if state else "missing")
+    if service == "admin_gateway":
+        ok = http_ok(where.gateway_url + "/openapi.json")
+        return ok, f"{where.gateway_url}/openapi.json " + ("answers" if ok else "does not answer")
+    if service == "webui":
+        ok = http_ok(where.webui_url + "/healthz")
+        return ok, f"{where.webui_url}/healthz " + ("answers" if ok else "does not answer")
+    raise ValueError(f"unknown service {service!r}")
+
+
+CHECKABLE = ("nats", "regime_svc", *INGEST_SERVICES, "flow_svc", "admin_gateway", "webui")
+
+
+def _reachable(host: str) -> str:
+    # A server bound to every interface is asked on the loopback one.
+    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--nats-url", help="NATS server (default NATS_URL, else the embedded server's port)")
     parser.add_argument("--regime-addr", help="regime gRPC address (default REGIME_GRPC_ADDR)")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of lines")
+    parser.add_argument("--check", choices=CHECKABLE, metavar="SERVICE",
+                        help=f"only check one service and exit 0 when healthy ({', '.join(CHECKABLE)}); "
+                             "for container health checks")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -263,9 +318,13 @@ def run(args: argparse.Namespace) -> int:
     where = Where(
         nats_url=args.nats_url or settings.nats_url or f"nats://127.0.0.1:{settings.nats_port}",
         regime_addr=args.regime_addr or settings.regime_grpc_addr,
-        gateway_url=f"http://{settings.gateway_host}:{settings.gateway_port}",
-        webui_url=f"http://{settings.webui_host}:{settings.webui_port}",
+        gateway_url=f"http://{_reachable(settings.gateway_host)}:{settings.gateway_port}",
+        webui_url=f"http://{_reachable(settings.webui_host)}:{settings.webui_port}",
     )
+    if args.check:
+        healthy, why = check(settings, where, args.check)
+        print(f"{args.check}: {'healthy' if healthy else 'unhealthy'} ({why})")
+        return 0 if healthy else 1
     data = collect(settings, where)
     if args.json:
         print(json.dumps(data, indent=2, sort_keys=True))
