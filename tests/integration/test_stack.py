@@ -123,3 +123,103 @@ def test_up_runs_every_service_and_sigint_stops_them_all(stack_env):
     assert not alive, f"still running after SIGINT: {alive}"
     for port in (stack_env["NATS_PORT"], stack_env["GATEWAY_PORT"], stack_env["WEBUI_PORT"]):
         assert _port_closed(int(port))
+
+
+# -- compose.yaml and the Dockerfile -------------------------------------------------------------
+# The docker CLI here has no compose plugin (and no engine), so `docker compose config` cannot run;
+# these checks read the file with PyYAML (anchors and merge keys resolved as compose does) and
+# hold it to the rules compose enforces plus our own. Where a compose binary exists it validates too.
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_SERVICES = {"nats", *SERVICES}
+
+
+def _compose() -> dict:
+    import yaml
+
+    return yaml.safe_load((ROOT / "compose.yaml").read_text())
+
+
+def _settings_variables() -> set[str]:
+    source = (ROOT / "synthmarket" / "settings.py").read_text()
+    return set(re.findall(r'"([A-Z][A-Z0-9_]+)"', source))
+
+
+def _check_service(name: str, spec: dict, services: dict) -> None:
+    import importlib.util
+
+    from synthmarket.status import CHECKABLE
+
+    assert spec["image"] == "synthmarket:latest" and spec["build"] == ".", name
+    assert spec["command"][:2] == ["python", "-m"], name
+    module = spec["command"][2]
+    assert importlib.util.find_spec(f"{module}.__main__") is not None, f"{name}: python -m {module} has no entry"
+    env = spec["environment"]
+    assert env["NATS_URL"] == "nats://nats:4222", name
+    unknown = set(env) - _settings_variables()
+    assert not unknown, f"{name}: variables no setting reads: {unknown}"
+    test = spec["healthcheck"]["test"]
+    assert test[:4] == ["CMD", "synthmarket", "status", "--check"] and test[4] in CHECKABLE, name
+    for dep, cond in spec["depends_on"].items():
+        assert dep in services, f"{name} depends on unknown {dep}"
+        assert cond["condition"] in ("service_started", "service_healthy"), name
+        if cond["condition"] == "service_healthy":
+            assert "healthcheck" in services[dep], f"{name} waits for {dep}, which has no health check"
+
+
+def test_compose_runs_nats_with_jetstream_and_every_service_from_one_image():
+    compose = _compose()
+    services = compose["services"]
+    assert set(services) == COMPOSE_SERVICES
+    nats_spec = services["nats"]
+    assert nats_spec["image"].startswith("nats:2.10") and "-js" in nats_spec["command"]
+    assert "healthcheck" in nats_spec and nats_spec["volumes"][0].split(":")[0] in compose["volumes"]
+    for name in SERVICES:
+        _check_service(name, services[name], services)
+        assert services[name]["command"][2] == name, "each container runs the service it is named for"
+    # The servers listen on every interface inside their containers and are reached by name.
+    assert services["regime_svc"]["environment"]["REGIME_GRPC_ADDR"] == "0.0.0.0:50051"
+    assert all(services[n]["environment"]["REGIME_GRPC_ADDR"] == "regime_svc:50051" for n in SERVICES[1:])
+    gateway, webui = services["admin_gateway"]["environment"], services["webui"]["environment"]
+    assert {"SYNTHETIC_CONTROL_ENABLED", "SYNTHETIC_ADMIN_TOKEN", "OPTIONS_ADAPTER", "EQUITIES_ADAPTER"} <= set(gateway)
+    assert {"NEXT_PUBLIC_SYNTHETIC_ADMIN", "NEXT_PUBLIC_API_URL", "SYNTHETIC_ADMIN_TOKEN"} <= set(webui)
+    assert services["admin_gateway"]["ports"] == ["8080:8080"] and services["webui"]["ports"] == ["3000:3000"]
+
+
+def test_the_commented_scaling_example_is_a_valid_second_options_replica():
+    import yaml
+
+    lines = (ROOT / "compose.yaml").read_text().splitlines()
+    start = lines.index("  # options_svc_1:")
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("  #") or line.strip() == "#":
+            break
+        block.append(line.replace("  # ", "  ", 1))
+    # Parsed in place of the comment, so its anchors resolve as they would for a user.
+    text = "\n".join(lines[:start] + block + lines[start + len(block):])
+    services = yaml.safe_load(text)["services"]
+    replica = services["options_svc_1"]
+    _check_service("options_svc_1", replica, services)
+    assert replica["environment"]["OPTIONS_REPLICA"] == "1" and replica["environment"]["OPTIONS_REPLICAS"] == "2"
+    assert replica["healthcheck"]["test"][-1] == "options_svc"
+
+
+def test_the_dockerfile_copies_every_package_and_compose_validates_where_a_binary_exists():
+    import shutil
+    import tomllib
+
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    packages = [p.rstrip("*") for p in tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]]
+    for package in packages:
+        assert f"COPY {package}/ {package}/" in dockerfile, package
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert ".venv" in ignored and "tests" in ignored and not set(packages) & set(ignored)
+    for argv in (["docker", "compose"], ["docker-compose"]):
+        if shutil.which(argv[0]) is None:
+            continue
+        if subprocess.run([*argv, "version"], capture_output=True, timeout=30).returncode != 0:
+            continue  # the docker CLI without its compose plugin
+        done = subprocess.run([*argv, "-f", str(ROOT / "compose.yaml"), "config", "-q"], capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
