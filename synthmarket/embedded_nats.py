@@ -68,14 +68,17 @@ def _answers_nats(host: str, port: int, timeout: float) -> bool:
         return False
 
 
-def _die_with_parent() -> None:
-    # Linux only: the child gets SIGTERM if the process that started it dies without
-    # cleaning up (SIGKILL, crash), so no orphan nats-server outlives its owner.
+def die_with_parent(sig: int = signal.SIGTERM) -> None:
+    """``preexec_fn`` for children: they get ``sig`` once the thread that started them exits.
+
+    Linux only. Covers an owner killed without cleaning up (SIGKILL, crash), so no orphan
+    outlives it; start children from a thread that lives as long as the owner (the main one).
+    """
     try:
         import ctypes
 
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        libc.prctl(1, int(sig))  # PR_SET_PDEATHSIG
     except Exception:  # noqa: BLE001 - best effort on non-glibc systems
         pass
 
@@ -194,7 +197,7 @@ class EmbeddedNats:
             # Own process group: a terminal Ctrl-C reaches only our parent, which then stops
             # the server in order instead of racing it.
             start_new_session=True,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            preexec_fn=die_with_parent if sys.platform.startswith("linux") else None,
         )
 
     def _wait_ready(self, port: int) -> None:

@@ -27,7 +27,7 @@ from regime_svc.model import SessionState
 from synthmarket.calendar import EXCHANGE_TZ
 from synthmarket.control import SyntheticControlState
 from synthmarket.control_store import ensure_control_bucket, ensure_status_bucket, watch_control
-from synthmarket.embedded_nats import EmbeddedNats, EmbeddedNatsError
+from synthmarket.embedded_nats import EmbeddedNats, EmbeddedNatsError, die_with_parent
 from synthmarket.session_clock import SessionClock
 from synthmarket.settings import Settings, SettingsError, load_settings
 from synthmarket.status import http_ok, regime_serving, status_written_probe, stream_probe
@@ -144,6 +144,9 @@ class ProcessChild:
             stdout=piped,
             stderr=subprocess.STDOUT if self.prefix_output else None,
             start_new_session=True,  # Ctrl-C reaches only `up`, which stops children in order
+            # If `up` itself is killed outright, its children go too. SIGKILL, not SIGTERM: NATS
+            # dies at the same moment, and a graceful stop may wait on it forever.
+            preexec_fn=_die_with_up if sys.platform.startswith("linux") else None,
         )
         if self.prefix_output:
             self._pump = threading.Thread(
@@ -184,6 +187,10 @@ class ProcessChild:
 
     def urls(self) -> Sequence[tuple[str, str]]:
         return self.served
+
+
+def _die_with_up() -> None:
+    die_with_parent(signal.SIGKILL)
 
 
 def _pump_lines(stream: Any, prefix: str) -> None:

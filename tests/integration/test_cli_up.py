@@ -116,7 +116,16 @@ def _port_closed(port: int) -> bool:
 @pytest.fixture
 def up_env(tmp_path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "NATS_URL"}
-    env.update(NATS_PORT=str(free_port()), SYNTH_DATA_DIR="", LOG_LEVEL="INFO", PYTHONUNBUFFERED="1")
+    # `up` starts every service: give each its own free port so parallel runs never collide.
+    env.update(
+        NATS_PORT=str(free_port()),
+        REGIME_GRPC_ADDR=f"127.0.0.1:{free_port()}",
+        GATEWAY_PORT=str(free_port()),
+        WEBUI_PORT=str(free_port()),
+        SYNTH_DATA_DIR="",
+        LOG_LEVEL="INFO",
+        PYTHONUNBUFFERED="1",
+    )
     return env
 
 
@@ -149,6 +158,42 @@ def test_up_reports_the_live_regime_follows_control_and_stops_cleanly_on_sigint(
     assert up.lines[-1] == "stopped"
     assert _pid_gone(nats_pid), "the nats-server child must not outlive `synthmarket up`"
     assert _port_closed(port)
+
+
+def _children_of(pid: int) -> set[int]:
+    """Live processes anywhere below ``pid``."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return {p for p in found if not _pid_gone(p)}
+
+
+def test_no_child_outlives_up_when_it_is_killed_outright(up_env):
+    up = Running("--interval", "5", env=up_env)
+    try:
+        up.wait_for(r"^ready;", timeout=60)
+        children = _children_of(up.proc.pid)
+        assert len(children) >= 2, "nats-server and the services run as children"
+        up.proc.kill()  # SIGKILL: no chance to clean up
+        up.proc.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not all(_pid_gone(p) for p in children):
+            time.sleep(0.1)
+        left = sorted(p for p in children if not _pid_gone(p))
+        assert not left, f"orphans after SIGKILL of up: {left}"
+    finally:
+        up.stop(signal.SIGKILL)
 
 
 def test_up_moves_to_a_free_port_when_nats_port_is_taken(up_env):
