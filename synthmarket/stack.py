@@ -387,8 +387,10 @@ def _signals_while_blocking(
     The loop's own handlers only run between loop iterations; a plain handler runs between
     bytecodes, so a health wait notices a Ctrl-C within its poll period.
     """
+    # Replace the handler in one step: removing the loop's handler first would leave a window
+    # with Python's default SIGINT handler (a KeyboardInterrupt traceback instead of a stop).
+    # The loop keeps its registration and also sets ``stop`` once it runs again.
     for sig in STOP_SIGNALS:
-        loop.remove_signal_handler(sig)
         signal.signal(sig, lambda *_: interrupted.set())
     try:
         yield
