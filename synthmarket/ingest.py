@@ -125,7 +125,9 @@ class IngestMetrics:
             stream_lag_ms=registry.gauge(
                 "stream_lag_ms", "Session time between our clock and the newest regime snapshot"
             ),
-            step_lag_ms=registry.gauge("step_lag_ms", "Session time the tape is behind the session clock"),
+            step_lag_ms=registry.gauge(
+                "step_lag_ms", "Session time the tape is behind the session clock (wall time since the last step x speed)"
+            ),
             skipped_ms=registry.counter("skipped_ms", "Session time skipped after stalls"),
             regime_connected=registry.gauge("regime_connected", "1 while the regime stream is up"),
             step_seconds=registry.histogram(
@@ -339,11 +341,16 @@ class IngestService:
         max_span = max(MIN_CATCHUP_MS, int(MAX_CATCHUP_STEPS * self.step_wall_ms * self.clock.speed))
         loop = asyncio.get_running_loop()
         next_due = loop.time()
+        last_wall = self.wall_clock()
         while True:
             next_due += period
-            now_ts = self.clock.ts(self.wall_clock())
+            wall = self.wall_clock()
+            now_ts = self.clock.ts(wall)
             if now_ts > self._cursor:
-                if now_ts - self._cursor > max_span:
+                # A stall is measured in wall time: the session clock's own jump from one close
+                # to the next open is not one (the generators cross the night cheaply).
+                stalled = (wall - last_wall) * self.clock.speed
+                if stalled > max_span and now_ts - self._cursor > max_span:
                     skipped = now_ts - max_span - self._cursor
                     self.metrics.skipped_ms.inc(skipped)
                     log.warning("%s: tape %d ms behind the session clock; skipping ahead", self.key, skipped)
@@ -351,9 +358,11 @@ class IngestService:
                 began = time.perf_counter()
                 messages = self.tape.step(self._cursor, now_ts)
                 self._cursor = now_ts
+                last_wall = wall
                 await self._publish(messages)
                 self.metrics.step_seconds.observe(time.perf_counter() - began)
-            self.metrics.step_lag_ms.set(max(0, self.clock.ts(self.wall_clock()) - self._cursor))
+            # In wall time scaled by speed, so the clock's jump over the night never reads as lag.
+            self.metrics.step_lag_ms.set(max(0, (self.wall_clock() - last_wall) * self.clock.speed))
             # A fixed cadence; when a step overruns, the next one starts at once and covers more.
             delay = next_due - loop.time()
             if delay < 0:
