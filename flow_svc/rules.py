@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Hashable
 
-from synthmarket.chain import COND_ISO, SIDE_BUY, SIDE_MID, SIDE_SELL
+from synthmarket.chain import COND_ISO, FRONT_EXPIRY_MAX_DTE, SIDE_BUY, SIDE_MID, SIDE_SELL
 from synthmarket.profiles import Direction, SmartMoneyProfileId
 
 from flow_svc import reasons as txt
@@ -47,7 +47,7 @@ class Thresholds:
     sweep_min_dte: int = 10
     event_max_dte: int = 14
     event_gap_ms: int = 60_000
-    hedge_max_dte: int = 2
+    hedge_max_dte: int = FRONT_EXPIRY_MAX_DTE
     hedge_max_otm: float = 0.0075           # |OTM| as a fraction of spot
     hedge_min_prints: int = 2
     hedge_gap_ms: int = 120_000

@@ -365,7 +365,7 @@ class OptionsGenerator:
             sym = self.symbols[i]
             if sym == ctx.symbol or sym in ctx.session.event_symbols:
                 continue
-            if self._hedging(sym, ctx.ts) or not chain.expiries_between(sym, ctx.ts, 0, 2):
+            if self._hedging(sym, ctx.ts) or not chain.expiries_between(sym, ctx.ts, 0, chain.FRONT_EXPIRY_MAX_DTE):
                 continue
             spot = self._underlying(sym, ctx.ts).price
             if min(abs(chain.gamma_strike_nearest(spot) - spot), spot - chain.gamma_strike_below(spot)) > \

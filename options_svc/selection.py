@@ -14,8 +14,8 @@ R = Regime
 
 
 def _hedge_ready(ctx: ScenarioContext) -> tuple[bool, bool]:
-    """(nearest gamma strike close enough, gamma strike below close enough) with a DTE <= 2 expiry."""
-    if not ctx.expiries(0, 2):
+    """(nearest gamma strike close enough, gamma strike below close enough) with a front expiry."""
+    if not ctx.expiries(0, chain.FRONT_EXPIRY_MAX_DTE):
         return False, False
     s = ctx.ul.price
     near = abs(chain.gamma_strike_nearest(s) - s) / s <= HEDGE_START_OTM

@@ -136,7 +136,7 @@ HEDGE_START_OTM = 0.006     # start well inside the band so a drifting spot rare
 
 
 def _hedge_expiry(ctx: ScenarioContext):
-    exps = ctx.expiries(0, 2)
+    exps = ctx.expiries(0, chain.FRONT_EXPIRY_MAX_DTE)
     return exps[0] if exps else None
 
 

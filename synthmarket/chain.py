@@ -14,6 +14,8 @@ from synthmarket.calendar import EXCHANGE_TZ, exchange_date
 
 RISK_FREE_RATE = 0.045          # continuously compounded, used for pricing and parity checks
 DIVIDEND_YIELD = 0.0
+# Dealer gamma sits in the front weekly: every name lists an expiry this close on every weekday.
+FRONT_EXPIRY_MAX_DTE = 4
 STALE_QUOTE_MS = 2_000          # a quote this old (or older) gives side "unknown"
 SIDE_BAND = 0.25                # buy within the top quarter of the spread, sell within the bottom
 CONTRACT_MULTIPLIER = 100

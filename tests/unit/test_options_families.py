@@ -81,7 +81,7 @@ def _dte_in(ps, lo, hi) -> bool:
 
 def _hedge_strike(ps) -> bool:
     return all(chain.is_gamma_strike(p.strike, p.underlying_price) and abs(_otm(p)) <= 0.0075 + EPS
-               and _dte(p) <= 2 for p in ps)
+               and _dte(p) <= chain.FRONT_EXPIRY_MAX_DTE for p in ps)
 
 
 def _structure_ok(ps) -> bool:
@@ -197,7 +197,7 @@ def footprint_violations(subtype: str, ps: list[OptionPrint]) -> list[str]:
             need({p.right for p in ps} == {"C", "P"}, "conversion: call and put")
         need(n == legs and _structure_ok(ps), "parity / box / bounds")
     elif family == "hedge_reactive":
-        need(_one_contract(ps) and _plain(ps) and _hedge_strike(ps), "gamma strike, DTE <= 2, |OTM| <= 0.75%")
+        need(_one_contract(ps) and _plain(ps) and _hedge_strike(ps), "gamma strike, front expiry, |OTM| <= 0.75%")
         if subtype == "gamma_pinch_call_hedge":
             need(3 <= n <= 8 and ps[0].right == "C" and _sizes(ps, 100, 800), "3-8 calls, 100-800")
             need(all(_at_ask(p) for p in ps) and _span(ps) <= 120_000, "at the ask within 120 s")
