@@ -27,7 +27,7 @@ class OptionPrint:
     underlying_price: float
     multi_leg_id: str | None = None
     quote_age_ms: int = 0      # how old the NBBO was at the print (stale quotes are old)
-    condition: str = ""        # sale condition, e.g. "ISO" for sweep legs, "SLFT" for multi-leg
+    condition: str = ""        # sale condition, e.g. "ISO" for sweep legs, "MLEG" for multi-leg
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _OPTION_PRINT_FIELDS}
