@@ -160,7 +160,11 @@ class FlowService:
             log.warning("stopping with %d unpublished events", self._queue.qsize())
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:
+            # Bounded: a publish stuck on a dead connection must not hold up a shutdown.
+            _, pending = await asyncio.wait(self._tasks, timeout=grace)
+            if pending:
+                log.warning("%d task(s) did not stop within %.1fs; leaving them", len(pending), grace)
         self._tasks.clear()
 
     # -- NATS input ---------------------------------------------------------------------------

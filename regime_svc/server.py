@@ -33,6 +33,7 @@ MIN_INTERVAL_MS = 50
 MAX_INTERVAL_MS = 60_000
 RETRY_INITIAL_S = 0.5
 RETRY_MAX_S = 10.0
+CANCEL_TIMEOUT_S = 3.0
 
 WallClock = Callable[[], int]
 
@@ -75,6 +76,16 @@ class LiveControl:
         except asyncio.TimeoutError:
             return False
         return True
+
+
+async def _cancel_all(tasks: tuple[asyncio.Task, ...], timeout: float = CANCEL_TIMEOUT_S) -> None:
+    """Cancel ``tasks`` and wait for them, but never forever: a NATS unsubscribe stuck on a dead
+    connection must not hold up a shutdown."""
+    for task in tasks:
+        task.cancel()
+    _, pending = await asyncio.wait(tasks, timeout=timeout)
+    if pending:
+        log.warning("%d background task(s) did not stop within %.1fs; leaving them", len(pending), timeout)
 
 
 class ControlFollower:
@@ -167,9 +178,7 @@ class ControlFollower:
                 try:
                     done, _ = await asyncio.wait({watch, rewatch}, return_when=asyncio.FIRST_COMPLETED)
                 finally:
-                    for task in (watch, rewatch):
-                        task.cancel()
-                    await asyncio.gather(watch, rewatch, return_exceptions=True)
+                    await _cancel_all((watch, rewatch))
                 if watch in done:
                     watch.result()
                 # Reconnected: a fresh watch now beats waiting for the old consumer's heartbeat
@@ -189,11 +198,7 @@ class ControlFollower:
     async def stop(self) -> None:
         self._stopping = True
         if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            await _cancel_all((self._task,))
         if self._owns_nc and self._nc is not None and not self._nc.is_closed:
             try:
                 if self._nc.is_connected:
