@@ -6,6 +6,7 @@ gives the same numbers in every process on every machine.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import struct
@@ -23,6 +24,8 @@ def _splitmix64(x: int) -> int:
     return z ^ (z >> 31)
 
 
+# The same few strings (symbols, tags) are keyed over and over: hash each once.
+@functools.lru_cache(maxsize=4096)
 def stable_str_key(text: str) -> int:
     """A 64-bit key for a string that does not depend on PYTHONHASHSEED."""
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import math
 import os
@@ -176,7 +177,14 @@ def _equity_line(record: EquityTrade | EquityQuote) -> str:
             f'"off_exchange":{"true" if record.off_exchange else "false"}}}\n')
 
 
+# Prices repeat all session long (they sit on a penny grid) and a float repr costs more than the
+# rest of a line: remember recent ones. Only positive floats use it (0.0 and -0.0 are one key).
+_price_text = functools.lru_cache(maxsize=1 << 16)(float.__repr__)
+
+
 def _num(value: float) -> str:
+    if type(value) is float and 0.0 < value < math.inf:
+        return _price_text(value)
     if not math.isfinite(value):
         raise ValueError(f"non-finite number in the tape: {value!r}")
     return float.__repr__(float(value)) if isinstance(value, float) else str(int(value))

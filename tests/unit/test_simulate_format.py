@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from hypothesis import given, settings, strategies as st
 
 from synthmarket.marketdata import EquityQuote, EquityTrade
@@ -28,3 +30,25 @@ def test_trade_lines_match_the_json_encoder(trade_id, ts, symbol, price, size, v
 def test_quote_lines_match_the_json_encoder(ts, symbol, bid, ask, bid_size, ask_size):
     quote = EquityQuote(ts, symbol, bid, ask, bid_size, ask_size)
     assert _equity_line(quote) == _dumps(quote.to_dict()) + "\n"
+
+
+# Beyond the tape's own prices: zero, negative zero, negatives and integers take the general path.
+odd_numbers = st.one_of(st.sampled_from([0.0, -0.0, 0, 5, -1.5, 5e-324, 1.7976931348623157e308]),
+                        st.floats(allow_nan=False, allow_infinity=False), st.integers(-2**60, 2**60))
+
+
+@settings(max_examples=300, derandomize=True)
+@given(st.lists(st.tuples(odd_numbers, odd_numbers), min_size=1, max_size=8))
+def test_repeated_and_unusual_prices_match_the_json_encoder(pairs):
+    # Each pair twice: the second line is written from remembered price texts.
+    for bid, ask in pairs + pairs:
+        quote = EquityQuote(1, "X", bid, ask, 1, 2)
+        assert _equity_line(quote) == _dumps(quote.to_dict()) + "\n"
+        trade = EquityTrade("t", 1, "X", bid, 3, "V", True)
+        assert _equity_line(trade) == _dumps(trade.to_dict()) + "\n"
+
+
+def test_non_finite_prices_are_refused():
+    for bad in (float("nan"), float("inf"), float("-inf")):
+        with pytest.raises(ValueError):
+            _equity_line(EquityQuote(1, "X", bad, 1.0, 1, 1))
