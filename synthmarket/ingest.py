@@ -223,15 +223,15 @@ class IngestService:
         )
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        pending = set(self._tasks)
+        while pending:
+            # Cancelled again until done: on 3.11 a cancel that lands just as an inner wait_for
+            # completes (nats-py's requests use them) is lost, and the task would carry on.
+            for task in pending:
+                task.cancel()
+            _done, pending = await asyncio.wait(pending, timeout=0.5)
         self._tasks.clear()
-        if self.nc.is_connected:
-            try:
-                await self.nc.flush(timeout=2)
-            except Exception as exc:  # noqa: BLE001 - stopping anyway
-                log.debug("final flush: %s", exc)
+        # What was published is flushed by the connection's owner (run_service drains it).
 
     def nats_reconnected(self) -> None:
         """Call from the connection's reconnected callback: re-watch at once (a restarted server
@@ -419,9 +419,12 @@ class IngestService:
         loop = asyncio.get_running_loop()
         last_time, last_count = loop.time(), 0
         while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for loses a cancel that lands as the
+            # kick fires, and this task would then outlive stop().
             try:
-                await asyncio.wait_for(self._status_kick.wait(), self.status_interval_s)
-            except asyncio.TimeoutError:
+                async with asyncio.timeout(self.status_interval_s):
+                    await self._status_kick.wait()
+            except TimeoutError:
                 pass
             self._status_kick.clear()
             now = loop.time()
