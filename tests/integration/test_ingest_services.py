@@ -243,3 +243,32 @@ async def test_replicas_split_the_symbols_and_report_under_their_own_keys(nats_u
         for r in replicas:
             await r.stop()
         await regime.stop(0.5)
+
+
+async def test_hosted_control_does_not_apply_unless_both_adapters_are_synthetic(stack, caplog):
+    with caplog.at_level(logging.WARNING, logger="synthmarket.ingest"):
+        regime, options, equities, control_kv, _ = await stack(OPTIONS_ADAPTER="live")
+        await poll(lambda: options.control_ready.is_set() and equities.control_ready.is_set(), 5, "controls set")
+    state = DEFAULT_CONTROL.with_update(preset_id=SyntheticControlPresetId.EVENT_DAY, updated_by="test")
+    revision = await write_control(control_kv, state, 0)
+    # The regime server follows the entry; the ingest services, in a mixed backend, do not.
+    await poll(lambda: regime.control.revision == revision, 2, "regime_svc saw the write")
+    await asyncio.sleep(0.3)
+    for svc in (options, equities):
+        assert svc.control == DEFAULT_CONTROL and svc.status.applied_revision == 0
+    assert any("backend mode is mixed" in r.getMessage() for r in caplog.records)
+
+
+def test_replica_arguments_are_checked_before_anything_starts():
+    import subprocess
+    import sys
+
+    for args, message in ((["--replica", "2", "--replicas", "2"], "--replica must be in 0..1"),
+                          (["--replicas", "0"], "--replicas >= 1"),
+                          (["--speed", "-1"], "--speed must be positive")):
+        done = subprocess.run([sys.executable, "-m", "options_svc", *args], capture_output=True, text=True, timeout=60,
+                              env={"PATH": "/usr/bin:/bin", "SYNTH_SYMBOLS": SYMBOLS})
+        assert done.returncode == 2 and message in done.stderr, (args, done.stderr)
+    done = subprocess.run([sys.executable, "-m", "equities_svc", "--replica", "5", "--replicas", "6"],
+                          capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin", "SYNTH_SYMBOLS": SYMBOLS})
+    assert done.returncode == 2 and "owns none of the 5 symbols" in done.stderr, done.stderr
