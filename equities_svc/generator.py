@@ -61,6 +61,9 @@ class EquitiesGenerator:
         self._states: dict[int, MinuteState] = {}
         self._blocks: dict[tuple[int, int], _Block] = {}
         self._days: dict[dt.date, TradingDay | None] = {}
+        # [start, end) of the block the last step fell in, with its key: steps are usually far
+        # shorter than a block, so most of them need no calendar arithmetic at all.
+        self._span: tuple[int, int, list[tuple[TradingDay, int]]] | None = None
 
     @property
     def symbols(self) -> tuple[str, ...]:
@@ -185,6 +188,9 @@ class EquitiesGenerator:
 
     def _blocks_between(self, t0: int, t1: int) -> list[tuple[TradingDay, int]]:
         """(trading day, block index) for every session block that overlaps [t0, t1)."""
+        span = self._span
+        if span is not None and span[0] <= t0 and t1 <= span[1]:
+            return span[2]
         out: list[tuple[TradingDay, int]] = []
         date, last = exchange_date(t0), exchange_date(t1 - 1)
         while date <= last:
@@ -196,4 +202,8 @@ class EquitiesGenerator:
                     b1 = (hi - 1 - day.open_ms) // BLOCK_MS
                     out.extend((day, b) for b in range(int(b0), int(b1) + 1))
             date += dt.timedelta(days=1)
+        if len(out) == 1:
+            day, block = out[0]
+            start = day.open_ms + block * BLOCK_MS
+            self._span = (start, min(start + BLOCK_MS, day.close_ms), out)
         return out
