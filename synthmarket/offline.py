@@ -82,9 +82,11 @@ def run_session(spec: SimulationSpec, step_ms: int = STEP_MS) -> Iterator[StepOu
 
         out.options = options.step(t0, t1)
         out.equities = equities.step(t0, t1) if equities is not None else []
-        for record in out.equities:
-            if isinstance(record, EquityTrade):
-                classifier.observe_equity(record)
+        # The classifier keeps each symbol's last trade only, and reads it after the whole step's
+        # tape: handing it just those gives it the same state for a fraction of the calls.
+        last_trades = {r.symbol: r for r in out.equities if isinstance(r, EquityTrade)}
+        for record in last_trades.values():
+            classifier.observe_equity(record)
         for option_print in out.options:
             out.events.extend(classifier.observe(option_print))
         out.events.extend(classifier.flush(t1))
