@@ -17,7 +17,7 @@ from regime_svc import engine
 from regime_svc.server import serve
 from synthmarket.control import DEFAULT_CONTROL
 from synthmarket.control_store import write_control
-from synthmarket.ingest import IngestService, connect_nats, partition
+from synthmarket.ingest import IngestService, partition
 from synthmarket.presets import SyntheticControlPresetId
 from synthmarket.profiles import FAMILY_IDS
 from synthmarket.session_clock import SessionClock
