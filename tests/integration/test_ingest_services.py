@@ -155,6 +155,15 @@ async def test_a_control_write_reaches_regime_and_both_ingest_services_within_a_
         return all(r is not None and r.applied_control_revision == revision for r in reports)
 
     await poll(reported, 2, "status KV carries the applied revision")
+    # The same figures on /metrics.
+    for svc in (options, equities):
+        name = svc.service
+        assert svc.registry.value(f"synthmarket_{name}_control_revision") == revision
+        assert svc.registry.value(f"synthmarket_{name}_messages_published_total") == svc.status.published > 0
+        assert svc.registry.value(f"synthmarket_{name}_regime_connected") == 1
+    report = options.report()  # refreshes the coverage gauge from the same hit counts
+    debt = options.registry.value("synthmarket_options_svc_coverage_debt")
+    assert debt == sum(1 for v in report.profile_hit_counts.values() if v == 0)
     # The regime stream is pushed on a control change too: both services see the new revision there.
     await poll(lambda: options.status.snapshot_revision == equities.status.snapshot_revision == revision,
                2, "regime snapshots carry the new revision")
