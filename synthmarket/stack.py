@@ -311,15 +311,26 @@ def build_children(
             out["SYNTH_SPEED"] = repr(speed)
         return out
 
-    def python_m(name: str, ready: Callable[[], bool], served: Sequence[tuple[str, str]] = ()) -> ProcessChild:
-        return ProcessChild(name, [sys.executable, "-m", name], ready, env, served, True, cancelled)
+    def python_m(name: str, ready: Callable[[], bool], served: Sequence[tuple[str, str]] = (),
+                 args: Sequence[str] = (), label: str | None = None) -> ProcessChild:
+        return ProcessChild(label or name, [sys.executable, "-m", name, *args], ready, env, served, True, cancelled)
+
+    def ingest(service: str, replicas: int) -> list[ProcessChild]:
+        # Every replica of the configured count, so the whole symbol list is published.
+        if replicas == 1:
+            return [python_m(service, status_written_probe(nats_url, f"{service}.0"), args=["--replica", "0", "--replicas", "1"])]
+        return [
+            python_m(service, status_written_probe(nats_url, f"{service}.{i}"),
+                     args=["--replica", str(i), "--replicas", str(replicas)], label=f"{service}.{i}")
+            for i in range(replicas)
+        ]
 
     children.append(python_m(
         "regime_svc", lambda: regime_serving(settings.regime_grpc_addr),
         [("regime gRPC (health, reflection)", settings.regime_grpc_addr)],
     ))
-    children.append(python_m("options_svc", status_written_probe(nats_url, f"options_svc.{settings.options_replica}")))
-    children.append(python_m("equities_svc", status_written_probe(nats_url, f"equities_svc.{settings.equities_replica}")))
+    children.extend(ingest("options_svc", settings.options_replicas))
+    children.extend(ingest("equities_svc", settings.equities_replicas))
     children.append(python_m("flow_svc", stream_probe(nats_url)))
     gateway = f"http://{settings.gateway_host}:{settings.gateway_port}"
     children.append(python_m(
