@@ -10,7 +10,7 @@ from flow_svc.classifier import SmartMoneyClassifier
 from options_svc.generator import OptionsGenerator
 from regime_svc.engine import get_session_state
 from regime_svc.model import SessionState
-from synthmarket.calendar import TradingDay
+from synthmarket.calendar import MS_PER_MINUTE, TradingDay
 from synthmarket.control import SyntheticControlState
 from synthmarket.marketdata import EquityQuote, EquityTrade, OptionPrint, SmartMoneyEvent
 
@@ -68,17 +68,23 @@ def run_session(spec: SimulationSpec, step_ms: int = STEP_MS) -> Iterator[StepOu
     classifier = SmartMoneyClassifier()
     last_key: tuple | None = None
     last_regime_ts = -REGIME_HEARTBEAT_MS
+    last_minute: int | None = None
 
     t0 = spec.start_ms
     while t0 < spec.end_ms:
         t1 = min(t0 + step_ms, spec.end_ms)
         out = StepOutput(t0, t1)
-        state = get_session_state(t0, spec.control, symbols=spec.symbols)
-        key = _regime_key(state)
-        if key != last_key or t0 - last_regime_ts >= REGIME_HEARTBEAT_MS:
-            out.regime.append(regime_record(state))
-            last_key, last_regime_ts = key, t0
-        classifier.set_event_symbols(t0, state.event_symbols)
+        # Phase, regime, focus and event symbols move on session-minute boundaries only, so
+        # within a minute the state is needed just for a heartbeat line.
+        minute = (t0 - spec.day.open_ms) // MS_PER_MINUTE
+        if minute != last_minute or t0 - last_regime_ts >= REGIME_HEARTBEAT_MS:
+            last_minute = minute
+            state = get_session_state(t0, spec.control, symbols=spec.symbols)
+            key = _regime_key(state)
+            if key != last_key or t0 - last_regime_ts >= REGIME_HEARTBEAT_MS:
+                out.regime.append(regime_record(state))
+                last_key, last_regime_ts = key, t0
+            classifier.set_event_symbols(t0, state.event_symbols)
 
         out.options = options.step(t0, t1)
         out.equities = equities.step(t0, t1) if equities is not None else []
