@@ -15,7 +15,7 @@ from typing import IO
 
 from synthmarket.calendar import CalendarError, exchange_date, is_trading_date, trading_day
 from synthmarket.control import ALLOWED_WEIGHTS, ALLOWED_WINDOWS, DEFAULT_SEED, SEED_MAX, SyntheticControlState, validate_control
-from synthmarket.marketdata import EquityQuote, EquityTrade
+from synthmarket.marketdata import EquityQuote, EquityTrade, OptionPrint
 from synthmarket.presets import SyntheticControlPresetId
 from synthmarket.profiles import PUBLIC_PROFILE_IDS
 from synthmarket.universe import DEFAULT_SYMBOLS, UNIVERSE
@@ -177,6 +177,21 @@ def _equity_line(record: EquityTrade | EquityQuote) -> str:
             f'"off_exchange":{"true" if record.off_exchange else "false"}}}\n')
 
 
+def _option_line(p: OptionPrint) -> str:
+    """An option print, byte-identical to _dumps(p.to_dict()) at half its cost."""
+    return (f'{{"id":{_str(p.id)},"ts":{p.ts},"underlying":{_str(p.underlying)},"contract":{_str(p.contract)},'
+            f'"expiry":{_str(p.expiry)},"strike":{_num(p.strike)},"right":{_str(p.right)},'
+            f'"price":{_num(p.price)},"size":{p.size},"exchange":{_str(p.exchange)},'
+            f'"bid":{_optional_num(p.bid)},"ask":{_optional_num(p.ask)},"iv":{_num(p.iv)},'
+            f'"underlying_price":{_num(p.underlying_price)},'
+            f'"multi_leg_id":{"null" if p.multi_leg_id is None else _str(p.multi_leg_id)},'
+            f'"quote_age_ms":{p.quote_age_ms},"condition":{_str(p.condition)}}}\n')
+
+
+def _optional_num(value: float | None) -> str:
+    return "null" if value is None else _num(value)
+
+
 # Prices repeat all session long (they sit on a penny grid) and a float repr costs more than the
 # rest of a line: remember recent ones. Only positive floats use it (0.0 and -0.0 are one key).
 _price_text = functools.lru_cache(maxsize=1 << 16)(float.__repr__)
@@ -230,7 +245,7 @@ def run(args: argparse.Namespace) -> int:
             if step.regime:
                 files["regime.jsonl"].write("".join(_dumps(r) + "\n" for r in step.regime))
             if step.options:
-                files["options.jsonl"].write("".join(_dumps(p.to_dict()) + "\n" for p in step.options))
+                files["options.jsonl"].write("".join(map(_option_line, step.options)))
             if step.equities:
                 files["equities.jsonl"].write("".join(map(_equity_line, step.equities)))
             if step.events:

@@ -1,15 +1,16 @@
-"""The fast equity-line formatter writes exactly what the generic JSON encoder would."""
+"""The fast equity and option line formatters write exactly what the generic JSON encoder would."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
 from hypothesis import given, settings, strategies as st
 
-from synthmarket.marketdata import EquityQuote, EquityTrade
-from synthmarket.simulate import _dumps, _equity_line
+from synthmarket.marketdata import EquityQuote, EquityTrade, OptionPrint
+from synthmarket.simulate import _dumps, _equity_line, _option_line
 
 prices = st.floats(min_value=1e-6, max_value=1e17, allow_nan=False, allow_infinity=False)
 texts = st.text(min_size=1, max_size=12)
@@ -52,3 +53,28 @@ def test_non_finite_prices_are_refused():
     for bad in (float("nan"), float("inf"), float("-inf")):
         with pytest.raises(ValueError):
             _equity_line(EquityQuote(1, "X", bad, 1.0, 1, 1))
+
+
+maybe_prices = st.one_of(st.none(), prices, st.floats(allow_nan=False, allow_infinity=False))
+
+
+option_prints = st.builds(
+    OptionPrint, texts, ints, texts, texts, texts, prices, texts, prices, ints, texts, maybe_prices, maybe_prices,
+    st.floats(allow_nan=False, allow_infinity=False), prices, st.one_of(st.none(), texts), ints, texts,
+)
+
+
+@settings(max_examples=300, derandomize=True)
+@given(option_prints)
+def test_option_lines_match_the_json_encoder(option_print):
+    line = _option_line(option_print)
+    assert line == _dumps(option_print.to_dict()) + "\n"
+    assert json.loads(line) == option_print.to_dict()
+
+
+def test_non_finite_option_fields_are_refused():
+    base = OptionPrint("o", 1, "X", "X  261218C00230000", "2026-12-18", 230.0, "C", 1.5, 1, "CBOE", 1.4, 1.6,
+                       0.3, 229.5)
+    assert _option_line(base) == _dumps(base.to_dict()) + "\n"
+    with pytest.raises(ValueError):
+        _option_line(dataclasses.replace(base, iv=float("nan")))
