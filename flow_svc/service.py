@@ -22,6 +22,7 @@ from synthmarket.metrics import MetricsRegistry
 from synthmarket.session_clock import SessionClock
 from synthmarket.settings import Settings
 from synthmarket.streams import ensure_smart_money_stream
+from synthmarket.tasks import cancel_and_wait
 from synthmarket.v1 import market_pb2, regime_pb2, regime_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -158,13 +159,8 @@ class FlowService:
                 await self._queue.join()
         except TimeoutError:
             log.warning("stopping with %d unpublished events", self._queue.qsize())
-        for task in self._tasks:
-            task.cancel()
-        if self._tasks:
-            # Bounded: a publish stuck on a dead connection must not hold up a shutdown.
-            _, pending = await asyncio.wait(self._tasks, timeout=grace)
-            if pending:
-                log.warning("%d task(s) did not stop within %.1fs; leaving them", len(pending), grace)
+        # Bounded: a publish stuck on a dead connection must not hold up a shutdown.
+        await cancel_and_wait(self._tasks, grace)
         self._tasks.clear()
 
     # -- NATS input ---------------------------------------------------------------------------

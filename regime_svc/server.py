@@ -19,6 +19,7 @@ from synthmarket.control import DEFAULT_CONTROL, SyntheticControlState
 from synthmarket.control_store import ensure_control_bucket, watch_control
 from synthmarket.grpc_errors import abort_with
 from synthmarket.session_clock import SessionClock
+from synthmarket.tasks import cancel_and_wait
 from synthmarket.settings import Settings
 from synthmarket.subjects import CONTROL_BUCKET
 from synthmarket.universe import resolve_symbols
@@ -79,13 +80,8 @@ class LiveControl:
 
 
 async def _cancel_all(tasks: tuple[asyncio.Task, ...], timeout: float = CANCEL_TIMEOUT_S) -> None:
-    """Cancel ``tasks`` and wait for them, but never forever: a NATS unsubscribe stuck on a dead
-    connection must not hold up a shutdown."""
-    for task in tasks:
-        task.cancel()
-    _, pending = await asyncio.wait(tasks, timeout=timeout)
-    if pending:
-        log.warning("%d background task(s) did not stop within %.1fs; leaving them", len(pending), timeout)
+    # Bounded: a NATS unsubscribe stuck on a dead connection must not hold up a shutdown.
+    await cancel_and_wait(tasks, timeout)
 
 
 class ControlFollower:

@@ -21,6 +21,7 @@ from synthmarket.metrics import MetricsRegistry
 from synthmarket.session_clock import SessionClock
 from synthmarket.settings import Settings
 from synthmarket.subjects import CONTROL_BUCKET, STATUS_BUCKET
+from synthmarket.tasks import cancel_and_wait
 from synthmarket.v1 import regime_pb2, regime_pb2_grpc, status_pb2
 
 log = logging.getLogger(__name__)
@@ -219,13 +220,7 @@ class IngestService:
         )
 
     async def stop(self) -> None:
-        pending = set(self._tasks)
-        while pending:
-            # Cancelled again until done: on 3.11 a cancel that lands just as an inner wait_for
-            # completes (nats-py's requests use them) is lost, and the task would carry on.
-            for task in pending:
-                task.cancel()
-            _done, pending = await asyncio.wait(pending, timeout=0.5)
+        await cancel_and_wait(self._tasks)
         self._tasks.clear()
         # What was published is flushed by the connection's owner (run_service drains it).
 
@@ -267,9 +262,7 @@ class IngestService:
                 try:
                     done, _ = await asyncio.wait({watch, rewatch}, return_when=asyncio.FIRST_COMPLETED)
                 finally:
-                    for task in (watch, rewatch):
-                        task.cancel()
-                    await asyncio.gather(watch, rewatch, return_exceptions=True)
+                    await cancel_and_wait((watch, rewatch))
                 if watch in done:
                     watch.result()
                 delay = RETRY_INITIAL_S
