@@ -311,27 +311,38 @@ def build_children(
             out["SYNTH_SPEED"] = repr(speed)
         return out
 
+    metrics_children = 0
+
     def python_m(name: str, ready: Callable[[], bool], served: Sequence[tuple[str, str]] = (),
-                 args: Sequence[str] = (), label: str | None = None) -> ProcessChild:
-        return ProcessChild(label or name, [sys.executable, "-m", name, *args], ready, env, served, True, cancelled)
+                 args: Sequence[str] = (), label: str | None = None, metrics: bool = False) -> ProcessChild:
+        nonlocal metrics_children
+        child_env = env
+        if metrics and settings.metrics_port > 0:
+            # One METRICS_PORT shared by every child would collide: each gets the next port.
+            port = settings.metrics_port + metrics_children
+            metrics_children += 1
+            child_env = lambda: {**env(), "METRICS_PORT": str(port)}  # noqa: E731
+            served = (*served, (f"{label or name} metrics", f"http://{settings.metrics_host}:{port}/metrics"))
+        return ProcessChild(label or name, [sys.executable, "-m", name, *args], ready, child_env, served, True, cancelled)
 
     def ingest(service: str, replicas: int) -> list[ProcessChild]:
         # Every replica of the configured count, so the whole symbol list is published.
         if replicas == 1:
-            return [python_m(service, status_written_probe(nats_url, f"{service}.0"), args=["--replica", "0", "--replicas", "1"])]
+            return [python_m(service, status_written_probe(nats_url, f"{service}.0"),
+                             args=["--replica", "0", "--replicas", "1"], metrics=True)]
         return [
             python_m(service, status_written_probe(nats_url, f"{service}.{i}"),
-                     args=["--replica", str(i), "--replicas", str(replicas)], label=f"{service}.{i}")
+                     args=["--replica", str(i), "--replicas", str(replicas)], label=f"{service}.{i}", metrics=True)
             for i in range(replicas)
         ]
 
     children.append(python_m(
         "regime_svc", lambda: regime_serving(settings.regime_grpc_addr),
-        [("regime gRPC (health, reflection)", settings.regime_grpc_addr)],
+        [("regime gRPC (health, reflection)", settings.regime_grpc_addr)], metrics=True,
     ))
     children.extend(ingest("options_svc", settings.options_replicas))
     children.extend(ingest("equities_svc", settings.equities_replicas))
-    children.append(python_m("flow_svc", stream_probe(nats_url)))
+    children.append(python_m("flow_svc", stream_probe(nats_url), metrics=True))
     gateway = f"http://{settings.gateway_host}:{settings.gateway_port}"
     children.append(python_m(
         "admin_gateway", lambda: http_ok(f"{gateway}/openapi.json"),
