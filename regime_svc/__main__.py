@@ -4,27 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 
 from regime_svc.server import serve
 from synthmarket.metrics import MetricsRegistry, start_metrics_server
+from synthmarket.process import stop_on_signal
 from synthmarket.settings import load_settings
 
 log = logging.getLogger("regime_svc")
 
 
-def _stop_on_signal() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    return stop
-
-
 async def main() -> None:
     settings = load_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    stop = _stop_on_signal()
+    stop = stop_on_signal()
     # serve() owns the NATS connection: it connects in the background (retrying while NATS is
     # down, serving the default control meanwhile) and drains it on stop.
     server = await serve(settings)

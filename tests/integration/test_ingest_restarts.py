@@ -18,7 +18,7 @@ from regime_svc.server import serve
 from synthmarket.control import DEFAULT_CONTROL
 from synthmarket.control_store import ensure_control_bucket, load_control, write_control
 from synthmarket.embedded_nats import find_nats_server, free_port
-from synthmarket.ingest_main import connect_nats
+from synthmarket.process import connect_nats
 from synthmarket.presets import SyntheticControlPresetId
 from synthmarket.settings import load_settings
 from synthmarket.v1 import status_pb2
