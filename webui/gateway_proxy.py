@@ -12,6 +12,7 @@ A body that does carry ``shared_seed`` is forwarded untouched.
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import urllib.error
@@ -93,13 +94,17 @@ class GatewayProxy:
                 return _unavailable("the web server has no SYNTHETIC_ADMIN_TOKEN configured")
             req.add_header("Authorization", f"Bearer {self._token}")
         try:
-            with self._opener.open(req, timeout=self.timeout) as resp:
-                return Upstream(resp.status, resp.read(), _passed(resp.headers))
-        except urllib.error.HTTPError as exc:
-            with exc:
-                return Upstream(exc.code, exc.read(), _passed(exc.headers))
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            reason = getattr(exc, "reason", exc)
+            try:
+                with self._opener.open(req, timeout=self.timeout) as resp:
+                    return Upstream(resp.status, resp.read(), _passed(resp.headers))
+            except urllib.error.HTTPError as exc:
+                # The error body is read from the socket too, so it can fail like any other read.
+                with exc:
+                    return Upstream(exc.code, exc.read(), _passed(exc.headers))
+        # http.client.HTTPException: a garbled status line or a body cut short (not an OSError).
+        except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
+            reason = getattr(exc, "reason", None) or exc
+            reason = str(reason) or type(reason).__name__
             log.warning("gateway %s %s failed: %s", method, path, reason)
             return _unavailable(f"the gateway at {self.base_url} is unreachable ({reason})")
 
