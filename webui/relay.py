@@ -25,13 +25,33 @@ READY_MESSAGE = '{"type":"relay_ready"}'
 # A quiet tape still sends this, so the page can tell silence from a dead connection.
 HEARTBEAT_MESSAGE = '{"type":"heartbeat"}'
 HEARTBEAT_S = 15.0
+# A gateway that accepts the connection but never answers the upgrade (every worker thread busy)
+# would otherwise hold this thread for good, and each browser retry would pin one more.
+HANDSHAKE_TIMEOUT_S = 5.0
+# Pinging the gateway notices a silently dead peer (no FIN, e.g. a lost host) within two intervals;
+# without it the relay would keep telling the browser the tape is merely quiet.
+UPSTREAM_PING_S = 15.0
+
+
+class UpstreamClient(Client):
+    """A websocket client whose opening handshake is bounded in time."""
+
+    def handshake(self) -> None:
+        self.sock.settimeout(HANDSHAKE_TIMEOUT_S)
+        try:
+            super().handshake()
+        except BaseException:
+            self.sock.close()
+            raise
+        # The reader thread blocks on the socket; it must not time out once connected.
+        self.sock.settimeout(None)
 
 
 def relay_smart_money(ws: Any, upstream_url: str, stopping: threading.Event) -> None:
     """Copy every text frame from the gateway's ``/ws/smart-money`` to ``ws`` until one side closes
     or ``stopping`` is set (the server is shutting down)."""
     try:
-        upstream = Client.connect(upstream_url)
+        upstream = UpstreamClient(upstream_url, ping_interval=UPSTREAM_PING_S)
     except Exception as exc:  # noqa: BLE001 - refused, 400 on bad filters, DNS: all mean "not now"
         log.warning("smart-money relay cannot open %s: %s", upstream_url, exc)
         _close(ws, UPSTREAM_GONE, "gateway stream unavailable")
