@@ -36,6 +36,10 @@ ARRIVAL_SLACK_MS = 500
 REGIME_STREAM_INTERVAL_MS = 1000
 RETRY_INITIAL_S = 0.25
 RETRY_MAX_S = 10.0
+# Events waiting for a JetStream ack. While JetStream refuses writes (say, the store is full) the
+# classifier keeps producing; past this many the oldest are dropped (and counted) so the service's
+# memory stays bounded (an event is well under a kilobyte); a normal ack backlog is a handful.
+MAX_PENDING_EVENTS = 50_000
 
 
 def wall_ms() -> int:
@@ -74,6 +78,7 @@ class FlowMetrics:
     events_published: Counter
     events_duplicate: Counter
     publish_errors: Counter
+    events_dropped: Counter
     classifier_errors: Counter
     publish_queue: Gauge
     lag_ms: Gauge
@@ -93,6 +98,9 @@ class FlowMetrics:
                 "events_duplicate", "Publishes JetStream dropped as duplicates (same event id)"
             ),
             publish_errors=registry.counter("publish_errors", "Failed publish attempts (retried)"),
+            events_dropped=registry.counter(
+                "events_dropped", "Oldest unpublished events dropped while the publish queue was full"
+            ),
             classifier_errors=registry.counter("classifier_errors", "Prints or flushes the classifier failed on"),
             publish_queue=registry.gauge("publish_queue", "Events waiting to be published"),
             lag_ms=registry.gauge("lag_ms", "Session-clock now minus the newest print's ts (ms of tape time)"),
@@ -113,6 +121,7 @@ class FlowService:
         classifier: SmartMoneyClassifier | None = None,
         metrics: MetricsRegistry | None = None,
         wall_clock: WallClock = wall_ms,
+        max_pending: int = MAX_PENDING_EVENTS,
     ) -> None:
         self.settings = settings
         self.nc = nc
@@ -124,9 +133,10 @@ class FlowService:
         self.wall_clock = wall_clock
         self.session_clock = SessionClock(speed=settings.speed)
         self.tape_clock = TapeClock(settings.speed)
-        self._queue: asyncio.Queue[SmartMoneyEvent] = asyncio.Queue()
+        self._queue: asyncio.Queue[SmartMoneyEvent] = asyncio.Queue(maxsize=max_pending)
         self._subs: list[Subscription] = []
         self._tasks: list[asyncio.Task] = []
+        self._dropped = 0
         self.regime_connected = asyncio.Event()
         self.event_symbols: tuple[str, ...] = ()
 
@@ -204,9 +214,21 @@ class FlowService:
 
     def _enqueue(self, events: list[SmartMoneyEvent]) -> None:
         for event in events:
+            if self._queue.full():
+                self._drop_oldest()
             self._queue.put_nowait(event)
         self.metrics.publish_queue.set(self._queue.qsize())
         self.metrics.open_clusters.set(self.classifier.open_clusters)
+
+    def _drop_oldest(self) -> None:
+        dropped = self._queue.get_nowait()
+        self._queue.task_done()
+        self.metrics.events_dropped.inc()
+        self._dropped += 1
+        # One line per thousand, not per event: the condition lasts as long as JetStream refuses.
+        if self._dropped % 1000 == 1:
+            log.warning("publish queue full (%d events); dropped %d so far, latest %s",
+                        self._queue.maxsize, self._dropped, dropped.event_id)
 
     # -- timers -------------------------------------------------------------------------------
 

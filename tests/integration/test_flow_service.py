@@ -22,7 +22,7 @@ from synthmarket.calendar import exchange_date, trading_day_for
 from synthmarket.chain import occ_symbol
 from synthmarket.control import DEFAULT_CONTROL
 from synthmarket.embedded_nats import free_port
-from synthmarket.marketdata import EquityTrade, OptionPrint
+from synthmarket.marketdata import EquityTrade, OptionPrint, SmartMoneyEvent
 from synthmarket.metrics import start_metrics_server
 from synthmarket.profiles import NEUTRAL_NOISE
 from synthmarket.session_clock import SessionClock
@@ -337,3 +337,21 @@ async def test_python_m_flow_svc_publishes_and_exits_cleanly_on_sigterm(nats_url
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+async def test_a_full_publish_queue_drops_the_oldest_events_and_counts_them(flow_settings, nats_client):
+    # Not started: nothing drains the queue, as when JetStream refuses every write.
+    service = FlowService(flow_settings, nats_client, regime_addr="127.0.0.1:1", max_pending=3)
+    events = [
+        SmartMoneyEvent(
+            event_id=f"q-{i}", ts=1_000 + i, profile_id="retail_whale", underlying="TSLA", direction="bullish",
+            premium=500_000.0, contracts=100, print_ids=(f"p{i}",), reason="test",
+            contract="TSLA  261218C00300000", expiry="2026-12-18", strike=300.0, right="C", spot=290.0,
+        )
+        for i in range(5)
+    ]
+    service._enqueue(events[:2])
+    service._enqueue(events[2:])
+    kept = [service._queue.get_nowait().event_id for _ in range(service._queue.qsize())]
+    assert kept == ["q-2", "q-3", "q-4"]
+    assert service.registry.value("synthmarket_flow_svc_events_dropped_total") == 2
