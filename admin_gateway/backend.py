@@ -39,6 +39,14 @@ T = TypeVar("T")
 
 RECONNECT_WAIT_S = 0.5
 REPLAY_PAGE = 500
+# The regime channel lives as long as the gateway. gRPC's default reconnect backoff grows to two
+# minutes while the regime server is down, so derived status would stay "unavailable" that long
+# after it is back; capped at a second, status recovers within about a second.
+REGIME_CHANNEL_OPTIONS = (
+    ("grpc.initial_reconnect_backoff_ms", 250),
+    ("grpc.min_reconnect_backoff_ms", 250),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+)
 
 
 class GatewayClients:
@@ -237,7 +245,7 @@ class GatewayClients:
     def _regime_stub(self) -> regime_pb2_grpc.RegimeServiceStub:
         with self._channel_lock:
             if self._channel is None:
-                self._channel = grpc.insecure_channel(self.settings.regime_grpc_addr)
+                self._channel = grpc.insecure_channel(self.settings.regime_grpc_addr, options=REGIME_CHANNEL_OPTIONS)
             return regime_pb2_grpc.RegimeServiceStub(self._channel)
 
     def session_snapshot(self) -> SessionSnapshot:

@@ -353,3 +353,28 @@ def test_fuzzed_admin_requests_never_get_a_5xx(stack, method, path, body, conten
     r = stack.client.open(path, method=method, data=data, content_type=content_type or None, headers=headers)
     assert r.status_code < 500, (r.status_code, r.get_data(as_text=True))
     assert r.is_json
+
+
+def test_derived_status_recovers_within_seconds_of_a_long_regime_outage(nats_url):
+    # After 20 s down, gRPC's default backoff (1 s growing 1.6x, +-20 % jitter) would next try
+    # 4-8 s after the server appears, and up to two minutes after a long outage.
+    addr = f"127.0.0.1:{free_port()}"
+    s = Stack(nats_url, REGIME_GRPC_ADDR=addr)
+    regime = None
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            assert s.client.get(STATUS, headers=AUTH).get_json()["derived"] is None
+            time.sleep(0.3)
+        from regime_svc.server import serve
+
+        regime = s.bridge.run(serve(load_settings({}), addr=addr, follow_control=False), 10)
+        started = time.monotonic()
+        _wait(lambda: s.client.get(STATUS, headers=AUTH).get_json()["derived"] is not None, 10, "derived status")
+        # Tolerance: the 1 s backoff cap plus a 2 s call timeout's worth of scheduling slack.
+        waited = time.monotonic() - started
+        assert waited < 2.5, f"derived status took {waited:.1f} s to recover"
+    finally:
+        if regime is not None:
+            s.bridge.run(regime.stop(0), 10)
+        s.close()
