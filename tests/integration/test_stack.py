@@ -184,6 +184,8 @@ def test_compose_runs_nats_with_jetstream_and_every_service_from_one_image():
     assert {"SYNTHETIC_CONTROL_ENABLED", "SYNTHETIC_ADMIN_TOKEN", "OPTIONS_ADAPTER", "EQUITIES_ADAPTER"} <= set(gateway)
     assert {"NEXT_PUBLIC_SYNTHETIC_ADMIN", "NEXT_PUBLIC_API_URL", "SYNTHETIC_ADMIN_TOKEN"} <= set(webui)
     assert services["admin_gateway"]["ports"] == ["8080:8080"] and services["webui"]["ports"] == ["3000:3000"]
+    # NATS has no auth: published on the host's loopback only, or anyone could write the control.
+    assert nats_spec["ports"] == ["127.0.0.1:4222:4222"]
 
 
 def test_the_commented_scaling_example_is_a_valid_second_options_replica():
