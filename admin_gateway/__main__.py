@@ -10,7 +10,7 @@ from synthmarket.settings import load_settings
 
 from admin_gateway.app import create_app
 from admin_gateway.backend import GatewayClients
-from admin_gateway.server import DEFAULT_THREADS, GatewayServer
+from admin_gateway.server import DEFAULT_THREADS, GatewayServer, stream_limit
 
 log = logging.getLogger("admin_gateway")
 
@@ -20,7 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", help="bind address (default GATEWAY_HOST)")
     parser.add_argument("--port", type=int, help="bind port (default GATEWAY_PORT)")
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
-                        help="worker threads; each open websocket holds one")
+                        help="worker threads; each open websocket or replay holds one (a few are kept "
+                             "for short requests)")
     args = parser.parse_args(argv)
     settings = load_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     def build():
         clients = GatewayClients(settings).start()
         held.append(clients)
-        return create_app(settings, clients)
+        return create_app(settings, clients, max_streams=stream_limit(args.threads))
 
     def close() -> None:
         for clients in held:

@@ -12,16 +12,20 @@ from admin_gateway.backend import GatewayClients
 from admin_gateway.errors import register_error_handlers
 from admin_gateway.openapi import init_openapi
 from admin_gateway.public import init_public
+from admin_gateway.server import DEFAULT_THREADS, stream_limit
 
 
-def create_app(settings: Settings, clients: GatewayClients) -> Flask:
-    """Build the app. ``clients`` is started by the caller and closed by the caller."""
+def create_app(settings: Settings, clients: GatewayClients, max_streams: int = stream_limit(DEFAULT_THREADS)) -> Flask:
+    """Build the app. ``clients`` is started by the caller and closed by the caller.
+
+    ``max_streams`` caps open websockets plus replays (each holds a server thread).
+    """
     app = Flask("admin_gateway", static_folder=None)
     app.json.sort_keys = False
     app.extensions["gateway.settings"] = settings
     app.extensions["gateway.clients"] = clients
     register_error_handlers(app)
     init_admin(app)
-    init_public(app, Sock(app))
+    init_public(app, Sock(app), max_streams)
     init_openapi(app)
     return app

@@ -185,7 +185,8 @@ def build_openapi() -> dict[str, Any]:
                 "200": {"description": "One SmartMoneyEvent per line (NDJSON) or per SSE event",
                         "content": {"application/x-ndjson": {"schema": _ref("SmartMoneyEvent")},
                                     "text/event-stream": {"schema": {"type": "string"}}}},
-                "400": _error("A bad query parameter"), "503": _error("NATS is unreachable"),
+                "400": _error("A bad query parameter"),
+                "503": _error("NATS is unreachable, or every stream slot (websockets and replays) is in use"),
             },
         }},
         "/ws/smart-money": {"get": {
@@ -193,7 +194,8 @@ def build_openapi() -> dict[str, Any]:
             "description": "Filters are query parameters on connect. A slow client skips ahead.",
             "parameters": FILTERS,
             "responses": {"101": {"description": "Switching to the websocket protocol"},
-                          "400": _error("A bad query parameter, or not a websocket request")},
+                          "400": _error("A bad query parameter, or not a websocket request"),
+                          "503": _error("Every stream slot (websockets and replays) is in use")},
         }},
         "/admin/synthetic/status": {"get": {
             "summary": "Operator view: mode, adapters, control and derived simulator status",

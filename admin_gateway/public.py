@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from typing import Any, Iterator
 
@@ -11,7 +12,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request, str
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
-from admin_gateway.errors import GatewayError, error_response
+from admin_gateway.errors import GatewayError, Unavailable, error_response
 from admin_gateway.events_cache import CachedEvent
 from admin_gateway.params import parse_flow, parse_history, parse_replay, parse_ws
 
@@ -22,7 +23,44 @@ WS_IDLE_POLL_S = 1.0
 # One replay pause never exceeds this, so a paced replay of a quiet stretch stays responsive.
 REPLAY_MAX_PAUSE_S = 60.0
 
+# Sent when the stream limit was reached between the pre-upgrade check and the handler.
+WS_TRY_AGAIN_LATER = 1013
+
 bp = Blueprint("public", __name__)
+
+
+class StreamSlots:
+    """A cap on long-lived responses (websockets, replays).
+
+    Each holds a worker thread for as long as it lasts; without a cap, enough of them would take
+    every thread and leave /flow, /history and the admin routes unanswered.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._used = 0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> bool:
+        with self._lock:
+            if self._used >= self.limit:
+                return False
+            self._used += 1
+            return True
+
+    def release(self) -> None:
+        with self._lock:
+            self._used -= 1
+
+    @property
+    def full(self) -> bool:
+        with self._lock:
+            return self._used >= self.limit
+
+
+def _streams_busy() -> Unavailable:
+    limit = current_app.extensions["gateway.stream_slots"].limit
+    return Unavailable(f"all {limit} stream slots (websockets and replays) are in use; retry shortly", 5)
 
 
 def _clients():
@@ -69,8 +107,15 @@ def _wants_sse() -> bool:
 def replay() -> Response:
     query = parse_replay(_args())
     sse = _wants_sse()
-    # Fetch the first page before answering so a NATS outage is a clean 503, not a cut stream.
-    events = _clients().replay(query)
+    slots: StreamSlots = current_app.extensions["gateway.stream_slots"]
+    if not slots.acquire():
+        raise _streams_busy()
+    try:
+        # Fetch the first page before answering so a NATS outage is a clean 503, not a cut stream.
+        events = _clients().replay(query)
+    except BaseException:
+        slots.release()
+        raise
 
     def generate() -> Iterator[str]:
         previous_ts: int | None = None
@@ -99,17 +144,22 @@ def replay() -> Response:
 
     mimetype = "text/event-stream" if sse else "application/x-ndjson"
     response = Response(stream_with_context(generate()), mimetype=mimetype)
+    # Runs when the server closes the body: after the last chunk, or when the client went away.
+    response.call_on_close(slots.release)
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"
     return response
 
 
 def validate_ws_request() -> Response | None:
-    """before_request for the websocket route: bad filters get a 400 before the upgrade."""
+    """before_request for the websocket route: bad filters (400) and a full house (503) are
+    answered before the upgrade."""
     if request.endpoint != WS_ENDPOINT:
         return None
     try:
         parse_ws(_args())
+        if current_app.extensions["gateway.stream_slots"].full:
+            raise _streams_busy()
     except GatewayError as exc:
         return error_response(exc)
     return None
@@ -118,6 +168,10 @@ def validate_ws_request() -> Response | None:
 def ws_smart_money(ws) -> None:
     flt = parse_ws(_args())
     clients = _clients()
+    slots: StreamSlots = current_app.extensions["gateway.stream_slots"]
+    if not slots.acquire():
+        ws.close(reason=WS_TRY_AGAIN_LATER, message="too many open streams")
+        return
     sub = clients.cache.subscribe(flt)
     try:
         while ws.connected and not sub.closed:
@@ -131,9 +185,11 @@ def ws_smart_money(ws) -> None:
         pass
     finally:
         clients.cache.unsubscribe(sub)
+        slots.release()
 
 
-def init_public(app: Flask, sock: Sock) -> None:
+def init_public(app: Flask, sock: Sock, max_streams: int) -> None:
+    app.extensions["gateway.stream_slots"] = StreamSlots(max_streams)
     app.register_blueprint(bp)
     app.before_request(validate_ws_request)
     sock.route("/ws/smart-money", endpoint=WS_ENDPOINT)(ws_smart_money)

@@ -13,6 +13,13 @@ log = logging.getLogger(__name__)
 
 # Every open websocket holds one worker thread for its lifetime, so the pool is large.
 DEFAULT_THREADS = 1024
+# Threads kept for short requests (flow, history, admin) however many streams are open.
+SHORT_REQUEST_THREADS = 64
+
+
+def stream_limit(threads: int) -> int:
+    """How many websockets and replays may be open at once with ``threads`` worker threads."""
+    return max(1, threads - min(SHORT_REQUEST_THREADS, threads // 2))
 
 
 class GatewayServer(BaseApplication):

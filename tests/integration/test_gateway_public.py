@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 import json
 import time
+import urllib.error
+import urllib.request
 import uuid
 
 import pytest
@@ -270,3 +272,47 @@ def test_fuzzed_public_queries_get_200_or_a_named_400(gateway, path, params):
     if r.status_code == 400:
         body = r.get_json()
         assert body["parameter"] in body["message"]
+
+
+def test_streams_beyond_the_limit_get_a_503_and_short_requests_still_answer(nats_url, publisher):
+    settings = load_settings({"NATS_URL": nats_url})
+    clients = GatewayClients(settings).start()
+    server = LiveServer(create_app(settings, clients, max_streams=1))
+    slot = Slot()
+    publisher.publish(slot.events(3))
+    ws = None
+    try:
+        _wait(lambda: clients.cache.primed.is_set(), what="events cache to load")
+        ws = simple_websocket.Client.connect(f"{server.ws_url}/ws/smart-money")
+        _wait(lambda: clients.cache.subscriber_count() == 1, what="the first websocket")
+        # The only slot is taken: a second websocket is refused before the upgrade, a replay too.
+        with pytest.raises(simple_websocket.ConnectionError) as refused:
+            simple_websocket.Client.connect(f"{server.ws_url}/ws/smart-money")
+        assert refused.value.status_code == 503
+        query = f"start={slot.base}&end={slot.base + 2000}"
+        with urllib.request.urlopen(f"{server.url}/flow/smart-money?limit=1", timeout=5) as r:
+            assert r.status == 200
+        with pytest.raises(urllib.error.HTTPError) as busy:
+            urllib.request.urlopen(f"{server.url}/replay/smart-money?{query}", timeout=5)
+        assert busy.value.code == 503 and busy.value.headers["Retry-After"] == "5"
+        ws.close()
+        ws = None
+        # The slot comes back when the websocket ends; a finished replay gives it back too.
+        for _ in range(2):
+            lines = _wait(lambda: _replay_lines(f"{server.url}/replay/smart-money?{query}"), what="a free slot")
+            assert event_ids(lines) == [e.event_id for e in slot.events(3)]
+    finally:
+        if ws is not None:
+            ws.close()
+        server.close()
+        clients.close()
+
+
+def _replay_lines(url: str) -> list[dict] | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return [json.loads(line) for line in r.read().decode().splitlines() if line]
+    except urllib.error.HTTPError as exc:
+        if exc.code == 503:
+            return None
+        raise
