@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-from typing import Any, Callable
+from typing import Any
 
-from gunicorn.app.base import BaseApplication
-
+from synthmarket.gunicorn_app import ThreadedGunicorn
 from synthmarket.settings import load_settings
 
 from webui.app import create_app, stop_streams
@@ -21,64 +19,12 @@ log = logging.getLogger("webui")
 DEFAULT_THREADS = 256
 
 
-class WebuiServer(BaseApplication):
-    """One gunicorn worker: the market feed's NATS connection and its browsers share one process."""
-
-    def __init__(self, app_factory, host: str, port: int, threads: int, log_level: str, on_exit,  # noqa: ANN001
-                 on_stop_signal: Callable[[], Any]) -> None:
-        # Built inside the worker: threads and sockets opened before the fork would not survive it.
-        self._app_factory = app_factory
-        self._options = {
-            "bind": f"{host}:{port}",
-            "workers": 1,
-            "worker_class": "gthread",
-            "threads": threads,
-            "worker_connections": threads * 2,
-            "keepalive": 5,
-            "graceful_timeout": 5,
-            "timeout": 60,
-            "loglevel": log_level.lower(),
-            "accesslog": None,
-            "errorlog": "-",
-            "proc_name": "synthmarket-webui",
-            # gunicorn's control socket has one fixed default path per user: another gunicorn on
-            # the host (the gateway) would fight over it, and nothing here uses it.
-            "control_socket_disable": True,
-            "worker_exit": lambda _server, _worker: on_exit(),
-            "post_worker_init": lambda _worker: _chain_stop_signals(on_stop_signal),
-        }
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self._options.items():
-            if key in self.cfg.settings and value is not None:
-                self.cfg.set(key, value)
-
-    def load(self):  # noqa: ANN201
-        return self._app_factory()
-
-
-def _chain_stop_signals(on_stop: Callable[[], Any]) -> None:
-    """Run ``on_stop`` before gunicorn's own stop handlers in the worker: open websockets would
-    otherwise hold the worker for the whole graceful timeout."""
-    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
-        previous = signal.getsignal(signum)
-
-        def handler(sig, frame, previous=previous):  # noqa: ANN001, ANN202
-            try:
-                on_stop()
-            finally:
-                if callable(previous):
-                    previous(sig, frame)
-
-        signal.signal(signum, handler)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m webui", description=__doc__)
     parser.add_argument("--host", help="bind address (default WEBUI_HOST)")
     parser.add_argument("--port", type=int, help="bind port (default WEBUI_PORT)")
-    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS)
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
+                        help="worker threads; each open websocket holds one")
     args = parser.parse_args(argv)
     settings = load_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -107,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
 
     log.info("web terminal on http://%s:%s (gateway %s, operator drawer %s)", host, port,
              settings.public_api_url, "on" if settings.public_synthetic_admin else "off")
-    WebuiServer(build, host, port, args.threads, settings.log_level, close, stop_websockets).run()
+    # One worker process: the market feed's NATS connection and its browsers share it.
+    ThreadedGunicorn(build, host, port, threads=args.threads, proc_name="synthmarket-webui", graceful_timeout=5,
+                     log_level=settings.log_level, on_exit=close, on_stop_signal=stop_websockets).run()
     return 0
 
 
