@@ -17,7 +17,8 @@ from typing import Any, Awaitable, Callable, TypeVar
 import grpc
 import nats
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from nats.js.errors import BucketNotFoundError, NoKeysError, NotFoundError
+from google.protobuf.message import DecodeError
+from nats.js.errors import BucketNotFoundError, KeyNotFoundError, NoKeysError, NotFoundError
 
 from synthmarket import wire
 from synthmarket.calendar import EXCHANGE_TZ
@@ -100,8 +101,12 @@ async def read_reports(nats_url: str, bucket: str = STATUS_BUCKET) -> dict[str, 
             return {}
         out = {}
         for key in sorted(keys):
-            entry = await kv.get(key)
-            out[key] = (status_pb2.StatusReport.FromString(entry.value or b""), int(entry.revision or 0))
+            # One unreadable or just-deleted report is skipped: it must not read as "NATS is down".
+            try:
+                entry = await kv.get(key)
+                out[key] = (status_pb2.StatusReport.FromString(entry.value or b""), int(entry.revision or 0))
+            except (KeyNotFoundError, DecodeError):
+                continue
         return out
     finally:
         await nc.close()
