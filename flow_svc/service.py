@@ -17,7 +17,7 @@ from prometheus_client import Counter, Gauge
 
 from flow_svc.classifier import SmartMoneyClassifier
 from synthmarket import subjects, wire
-from synthmarket.marketdata import SmartMoneyEvent
+from synthmarket.marketdata import EquityQuote, EquityTrade, SmartMoneyEvent
 from synthmarket.metrics import MetricsRegistry
 from synthmarket.session_clock import SessionClock
 from synthmarket.settings import Settings
@@ -200,8 +200,7 @@ class FlowService:
         except Exception as exc:  # noqa: BLE001
             log.debug("dropping undecodable equity trade: %s", exc)
             return
-        self.metrics.equity_updates.inc()
-        self.classifier.observe_equity(trade)
+        self._observe_equity(trade)
 
     async def _on_quote(self, msg: Msg) -> None:
         try:
@@ -209,8 +208,15 @@ class FlowService:
         except Exception as exc:  # noqa: BLE001
             log.debug("dropping undecodable equity quote: %s", exc)
             return
+        self._observe_equity(quote)
+
+    def _observe_equity(self, update: EquityTrade | EquityQuote) -> None:
         self.metrics.equity_updates.inc()
-        self.classifier.observe_equity(quote)
+        try:
+            self.classifier.observe_equity(update)
+        except Exception:  # noqa: BLE001 - as for prints; escaping, it would reach the NATS error callback
+            self.metrics.classifier_errors.inc()
+            log.exception("classifier failed on equity update for %s", update.symbol)
 
     def _enqueue(self, events: list[SmartMoneyEvent]) -> None:
         for event in events:

@@ -14,6 +14,7 @@ from typing import AsyncIterator, Awaitable, Callable
 
 import pytest
 
+from flow_svc.classifier import SmartMoneyClassifier
 from flow_svc.service import MSG_ID_HEADER, FlowService, TapeClock, start_flow_service
 from regime_svc import engine
 from regime_svc.server import serve
@@ -355,3 +356,36 @@ async def test_a_full_publish_queue_drops_the_oldest_events_and_counts_them(flow
     kept = [service._queue.get_nowait().event_id for _ in range(service._queue.qsize())]
     assert kept == ["q-2", "q-3", "q-4"]
     assert service.registry.value("synthmarket_flow_svc_events_dropped_total") == 2
+
+
+async def test_a_classifier_failure_on_equity_context_is_counted_and_the_tape_goes_on(start_flow, nats_client):
+    class BrokenOnEquities(SmartMoneyClassifier):
+        def observe_equity(self, update):  # noqa: ANN001
+            raise RuntimeError("boom")
+
+    nats_errors: list[Exception] = []
+    previous_cb = nats_client._error_cb
+
+    async def record(exc: Exception) -> None:
+        nats_errors.append(exc)
+        if previous_cb is not None:
+            await previous_cb(exc)
+
+    nats_client._error_cb = record
+    try:
+        service = await start_flow(regime_addr="127.0.0.1:1", classifier=BrokenOnEquities())
+        ts0 = now_session_ts()
+        for i in range(2):
+            trade = EquityTrade(id=f"eqx-{i}", ts=ts0 + i, symbol="AAPL", price=228.0, size=100, venue="NSDQ",
+                                off_exchange=False)
+            await nats_client.publish(equity_trades_subject("AAPL"), wire.equity_trade_to_proto(trade).SerializeToString())
+        await publish_prints(nats_client, sweep(ts0 + 10, f"eqx{ts0}")[:1])
+        await eventually(
+            lambda: (service.registry.value("synthmarket_flow_svc_prints_consumed_total") or 0) >= 1,
+            5, "the print after the failing equity updates",
+        )
+        assert service.registry.value("synthmarket_flow_svc_classifier_errors_total") == 2
+        # Handled in the service: nothing reaches the connection's error callback (read as an outage).
+        assert not [e for e in nats_errors if "boom" in str(e)]
+    finally:
+        nats_client._error_cb = previous_cb
