@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import threading
@@ -10,6 +11,7 @@ import uuid
 
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from nats.js.errors import NoKeysError
 
 from synthmarket.control import DEFAULT_CONTROL
 from synthmarket.control_store import ensure_status_bucket
@@ -75,7 +77,16 @@ class Stack:
     def kv_history(self) -> list[tuple[int, dict]]:
         async def go():
             kv = await self.js.key_value(self.control_bucket)
-            return [(e.revision, json.loads(e.value)) for e in await kv.history(CONTROL_KEY)]
+            # nats-py's history() reads through a fresh watcher; on a busy server that watcher can
+            # report "no more" before the first entry arrives (NoKeysError). The entries exist, so
+            # read again.
+            for attempt in range(5):
+                try:
+                    return [(e.revision, json.loads(e.value)) for e in await kv.history(CONTROL_KEY)]
+                except NoKeysError:
+                    if attempt == 4:
+                        raise
+                    await asyncio.sleep(0.2)
 
         return self.bridge.run(go(), 10)
 
