@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from synthmarket.settings import load_settings
+from synthmarket.process import settings_or_exit
 
 from admin_gateway.app import create_app
 from admin_gateway.backend import GatewayClients
@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="worker threads; each open websocket or replay holds one (a few are kept "
                              "for short requests)")
     args = parser.parse_args(argv)
-    settings = load_settings()
+    settings = settings_or_exit("python -m admin_gateway")
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     host = args.host or settings.gateway_host
     port = settings.gateway_port if args.port is None else args.port

@@ -7,14 +7,13 @@ import logging
 
 from flow_svc.service import start_flow_service
 from synthmarket.metrics import start_metrics_server
-from synthmarket.process import DEFAULT_NATS_URL, connect_unless_stopped, drain_nats, stop_on_signal
-from synthmarket.settings import load_settings
+from synthmarket.process import DEFAULT_NATS_URL, connect_unless_stopped, drain_nats, settings_or_exit, stop_on_signal
 
 log = logging.getLogger("flow_svc")
 
 
 async def main() -> None:
-    settings = load_settings()
+    settings = settings_or_exit("python -m flow_svc")
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop = stop_on_signal()
     nc = await connect_unless_stopped(settings.nats_url or DEFAULT_NATS_URL, "flow_svc", stop)

@@ -7,14 +7,13 @@ import logging
 
 from regime_svc.server import serve
 from synthmarket.metrics import MetricsRegistry, start_metrics_server
-from synthmarket.process import stop_on_signal
-from synthmarket.settings import load_settings
+from synthmarket.process import settings_or_exit, stop_on_signal
 
 log = logging.getLogger("regime_svc")
 
 
 async def main() -> None:
-    settings = load_settings()
+    settings = settings_or_exit("python -m regime_svc")
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop = stop_on_signal()
     # serve() owns the NATS connection: it connects in the background (retrying while NATS is

@@ -5,16 +5,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from typing import Callable
 
 from nats.aio.client import Client as NatsClient
 
+from synthmarket.settings import Settings, SettingsError, load_settings
 from synthmarket.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 DRAIN_TIMEOUT_S = 5.0
+
+
+def settings_or_exit(prog: str) -> Settings:
+    """Settings from the environment, or a one-line message and exit status 2 on a bad value."""
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def stop_on_signal() -> asyncio.Event:

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from synthmarket.gunicorn_app import ThreadedGunicorn
-from synthmarket.settings import load_settings
+from synthmarket.process import settings_or_exit
 
 from webui.app import create_app, stop_streams
 from webui.market_feed import MarketFeed
@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
                         help="worker threads; each open websocket holds one")
     args = parser.parse_args(argv)
-    settings = load_settings()
+    settings = settings_or_exit("python -m webui")
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     host = args.host or settings.webui_host
     port = settings.webui_port if args.port is None else args.port
