@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from flow_svc.service import start_flow_service
-from synthmarket.metrics import start_metrics_server
+from synthmarket.metrics import serve_metrics_if_configured
 from synthmarket.process import DEFAULT_NATS_URL, connect_unless_stopped, drain_nats, settings_or_exit, stop_on_signal
 
 log = logging.getLogger("flow_svc")
@@ -20,9 +20,7 @@ async def main() -> None:
     if nc is None:
         return
     service = await start_flow_service(settings, nc)
-    metrics_server = None
-    if settings.metrics_port:
-        metrics_server = start_metrics_server(service.registry, settings.metrics_port, settings.metrics_host)
+    metrics_server = serve_metrics_if_configured(service.registry, settings.metrics_port, settings.metrics_host)
     try:
         await stop.wait()
         log.info("shutting down")

@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from regime_svc.server import serve
-from synthmarket.metrics import MetricsRegistry, start_metrics_server
+from synthmarket.metrics import MetricsRegistry, serve_metrics_if_configured
 from synthmarket.process import settings_or_exit, stop_on_signal
 
 log = logging.getLogger("regime_svc")
@@ -28,7 +28,7 @@ async def main() -> None:
         metrics.gauge("control_revision", "KV revision of the control in force (0 = defaults)").set_function(
             lambda: server.control.wire_revision
         )
-        metrics_server = start_metrics_server(metrics, settings.metrics_port, settings.metrics_host)
+        metrics_server = serve_metrics_if_configured(metrics, settings.metrics_port, settings.metrics_host)
     try:
         await stop.wait()
         log.info("shutting down")

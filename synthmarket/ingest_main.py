@@ -9,7 +9,7 @@ import logging
 from typing import Sequence
 
 from synthmarket.ingest import IngestService, TapeFactory, partition
-from synthmarket.metrics import start_metrics_server
+from synthmarket.metrics import serve_metrics_if_configured
 from synthmarket.process import DEFAULT_NATS_URL, connect_unless_stopped, drain_nats, stop_on_signal
 from synthmarket.settings import Settings, SettingsError, load_settings
 
@@ -38,9 +38,7 @@ async def run_service(service: str, tape_factory: TapeFactory, settings: Setting
     svc = IngestService(service, settings, nc, tape_factory, replica=replica, replicas=replicas)
     holder.append(svc)
     await svc.start()
-    metrics_server = None
-    if settings.metrics_port:
-        metrics_server = start_metrics_server(svc.registry, settings.metrics_port, settings.metrics_host)
+    metrics_server = serve_metrics_if_configured(svc.registry, settings.metrics_port, settings.metrics_host)
     try:
         await stop.wait()
         log.info("shutting down")

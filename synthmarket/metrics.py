@@ -75,6 +75,18 @@ class MetricsServer:
         self._thread.join(timeout=5)
 
 
+def serve_metrics_if_configured(metrics: MetricsRegistry, port: int, host: str) -> MetricsServer | None:
+    """Start the metrics endpoint when a port is set; a busy port is logged, not fatal: the
+    service's tape matters more than its metrics."""
+    if not port:
+        return None
+    try:
+        return start_metrics_server(metrics, port, host)
+    except OSError as exc:
+        log.error("metrics for %s not served: cannot listen on %s:%d (%s)", metrics.service, host, port, exc)
+        return None
+
+
 def start_metrics_server(metrics: MetricsRegistry, port: int, host: str = "127.0.0.1") -> MetricsServer:
     """Serve ``metrics`` on ``host:port`` in a daemon thread; port 0 picks a free port."""
     httpd, thread = start_http_server(port, addr=host, registry=metrics.registry)
