@@ -74,6 +74,9 @@ def _parse_iso_date(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
 
 
+# A session prints the same few thousand contracts over and over: the symbol is a pure function
+# of its arguments, so it is formatted once per contract (errors are raised, never cached).
+@lru_cache(maxsize=65536)
 def occ_symbol(root: str, expiry: dt.date | str, right: str, strike: float) -> str:
     """OCC option symbol: root padded to 6, YYMMDD, C/P, strike x 1000 in 8 digits."""
     root = root.strip().upper()
