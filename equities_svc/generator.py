@@ -25,13 +25,24 @@ BLOCK_MS = BLOCK_MINUTES * MS_PER_MINUTE
 _KIND_QUOTE, _KIND_TRADE = 0, 1
 
 Record = EquityTrade | EquityQuote
+# A record's fields as a plain tuple, in the record class's field order: a quote row has 6
+# fields (ts, symbol, bid, ask, bid_size, ask_size), a trade row 7 (id, ts, symbol, price,
+# size, venue, off_exchange). Tuples cost a fraction of a frozen dataclass to build, and a
+# caller that only formats the tape (the offline simulator) never needs the objects.
+Row = tuple
+QUOTE_ROW_LEN = 6
+
+
+def row_record(row: Row) -> Record:
+    """The record a row stands for."""
+    return EquityQuote(*row) if len(row) == QUOTE_ROW_LEN else EquityTrade(*row)
 
 
 @dataclass(frozen=True)
 class _Block:
     end_ms: int
-    ts: list[int]           # ts of each record, ascending
-    records: list[Record]
+    ts: list[int]           # ts of each row, ascending
+    rows: list[Row]
 
 
 class EquitiesGenerator:
@@ -88,8 +99,12 @@ class EquitiesGenerator:
 
     def step(self, t0_ms: int, t1_ms: int) -> list[Record]:
         """Records with ts in [t0_ms, t1_ms), ts-ordered (quotes before trades in the same ms)."""
+        return list(map(row_record, self.step_rows(t0_ms, t1_ms)))
+
+    def step_rows(self, t0_ms: int, t1_ms: int) -> list[Row]:
+        """``step`` as field tuples (see ``Row``): the same records in the same order."""
         t0_ms, t1_ms = int(t0_ms), int(t1_ms)
-        out: list[Record] = []
+        out: list[Row] = []
         if t1_ms > t0_ms:
             for day, block in self._blocks_between(t0_ms, t1_ms):
                 key = (day.ordinal, block)
@@ -98,7 +113,7 @@ class EquitiesGenerator:
                     blk = self._blocks[key] = self._build_block(day, block)
                 a = bisect.bisect_left(blk.ts, t0_ms)
                 b = bisect.bisect_left(blk.ts, t1_ms)
-                out.extend(blk.records[a:b])
+                out.extend(blk.rows[a:b])
             for key in [k for k, blk in self._blocks.items() if blk.end_ms <= t1_ms]:
                 del self._blocks[key]
             self._trim_states(t1_ms)
@@ -135,18 +150,17 @@ class EquitiesGenerator:
             prev_state=self._state(starts[0] - MS_PER_MINUTE) if m0 > 0 else None,
         )
         parts = [build_symbol_block(ctx, spec) for spec in self._specs]
-        ts, records = self._records(parts)
-        return _Block(end_ms=starts[-1] + MS_PER_MINUTE, ts=ts, records=records)
+        ts, rows = self._rows(parts)
+        return _Block(end_ms=starts[-1] + MS_PER_MINUTE, ts=ts, rows=rows)
 
-    def _records(self, parts: list[SymbolBlock]) -> tuple[list[int], list[Record]]:
-        """Turn per-symbol arrays into records merged in ts order."""
-        records: list[Record] = []
+    def _rows(self, parts: list[SymbolBlock]) -> tuple[list[int], list[Row]]:
+        """Turn per-symbol arrays into record rows merged in ts order."""
+        rows: list[Row] = []
         ts_parts, sym_parts, kind_parts = [], [], []
         for sym_i, (sym, blk) in enumerate(zip(self._symbols, parts)):
             n_q = blk.q_ts.size
-            records.extend(
-                map(
-                    EquityQuote,
+            rows.extend(
+                zip(
                     blk.q_ts.tolist(),
                     repeat(sym, n_q),
                     quotes.cents_to_price(blk.q_bid_c),
@@ -158,9 +172,8 @@ class EquitiesGenerator:
             ts_list = blk.t_ts.tolist()
             n_t = len(ts_list)
             venue_idx = blk.t_venue.tolist()
-            records.extend(
-                map(
-                    EquityTrade,
+            rows.extend(
+                zip(
                     [f"e-{sym}-{t}-{n}" for t, n in zip(ts_list, blk.t_seq.tolist())],
                     ts_list,
                     repeat(sym, n_t),
@@ -173,13 +186,13 @@ class EquitiesGenerator:
             ts_parts += [blk.q_ts, blk.t_ts]
             sym_parts.append(np.full(n_q + n_t, sym_i))
             kind_parts += [np.full(n_q, _KIND_QUOTE), np.full(n_t, _KIND_TRADE)]
-        if not records:
+        if not rows:
             return [], []
         ts = np.concatenate(ts_parts)
         # ts first; within one ms, symbols in configured order and a quote before the trades it
         # priced. lexsort is stable, so each symbol's quotes and trades keep their own order.
         order = np.lexsort((np.concatenate(kind_parts), np.concatenate(sym_parts), ts))
-        return ts[order].tolist(), [records[i] for i in order.tolist()]
+        return ts[order].tolist(), [rows[i] for i in order.tolist()]
 
     def _trading_day(self, date: dt.date) -> TradingDay | None:
         if date not in self._days:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from equities_svc.generator import EquitiesGenerator
+from equities_svc.generator import QUOTE_ROW_LEN, EquitiesGenerator, Row, row_record
 from flow_svc.classifier import SmartMoneyClassifier
 from options_svc.generator import OptionsGenerator
 from regime_svc.engine import get_session_state
@@ -29,6 +29,9 @@ class SimulationSpec:
     with_labels: bool = False
     # Flow-only runs (options + classifier) skip the equities tape; used where only events matter.
     with_equities: bool = True
+    # Hand the equity tape over as field tuples in ``StepOutput.equity_rows`` instead of records
+    # in ``equities``: for callers that only format it, building the objects is wasted work.
+    equity_rows: bool = False
 
 
 @dataclass
@@ -40,6 +43,7 @@ class StepOutput:
     regime: list[dict] = field(default_factory=list)
     options: list[OptionPrint] = field(default_factory=list)
     equities: list[EquityTrade | EquityQuote] = field(default_factory=list)
+    equity_rows: list[Row] = field(default_factory=list)   # only with SimulationSpec.equity_rows
     events: list[SmartMoneyEvent] = field(default_factory=list)
     labels: list[tuple[str, str, str]] = field(default_factory=list)
 
@@ -87,12 +91,18 @@ def run_session(spec: SimulationSpec, step_ms: int = STEP_MS) -> Iterator[StepOu
             classifier.set_event_symbols(t0, state.event_symbols)
 
         out.options = options.step(t0, t1)
-        out.equities = equities.step(t0, t1) if equities is not None else []
         # The classifier keeps each symbol's last trade only, and reads it after the whole step's
         # tape: handing it just those gives it the same state for a fraction of the calls.
-        last_trades = {r.symbol: r for r in out.equities if isinstance(r, EquityTrade)}
+        if equities is None:
+            last_trades = {}
+        elif spec.equity_rows:
+            out.equity_rows = equities.step_rows(t0, t1)
+            last_trades = {r[2]: r for r in out.equity_rows if len(r) != QUOTE_ROW_LEN}
+        else:
+            out.equities = equities.step(t0, t1)
+            last_trades = {r.symbol: r for r in out.equities if isinstance(r, EquityTrade)}
         for record in last_trades.values():
-            classifier.observe_equity(record)
+            classifier.observe_equity(record if isinstance(record, EquityTrade) else row_record(record))
         for option_print in out.options:
             out.events.extend(classifier.observe(option_print))
         out.events.extend(classifier.flush(t1))

@@ -177,6 +177,18 @@ def _equity_line(record: EquityTrade | EquityQuote) -> str:
             f'"off_exchange":{"true" if record.off_exchange else "false"}}}\n')
 
 
+def _equity_row_line(row: tuple) -> str:
+    """``_equity_line`` of the record a generator row stands for, without building the record."""
+    if len(row) == 6:   # equities_svc.generator.QUOTE_ROW_LEN (imported lazily elsewhere)
+        ts, symbol, bid, ask, bid_size, ask_size = row
+        return (f'{{"type":"quote","ts":{ts},"symbol":{_str(symbol)},"bid":{_num(bid)},'
+                f'"ask":{_num(ask)},"bid_size":{bid_size},"ask_size":{ask_size}}}\n')
+    tid, ts, symbol, price, size, venue, off_exchange = row
+    return (f'{{"type":"trade","id":{_str(tid)},"ts":{ts},"symbol":{_str(symbol)},'
+            f'"price":{_num(price)},"size":{size},"venue":{_str(venue)},'
+            f'"off_exchange":{"true" if off_exchange else "false"}}}\n')
+
+
 def _option_line(p: OptionPrint) -> str:
     """An option print, byte-identical to _dumps(p.to_dict()) at half its cost."""
     return (f'{{"id":{_str(p.id)},"ts":{p.ts},"underlying":{_str(p.underlying)},"contract":{_str(p.contract)},'
@@ -223,6 +235,7 @@ def run(args: argparse.Namespace) -> int:
         end_ms=end_ms,
         symbols=args.symbols or DEFAULT_SYMBOLS,
         with_labels=args.labels,
+        equity_rows=True,
     )
 
     out_dir = Path(args.out)
@@ -246,8 +259,8 @@ def run(args: argparse.Namespace) -> int:
                 files["regime.jsonl"].write("".join(_dumps(r) + "\n" for r in step.regime))
             if step.options:
                 files["options.jsonl"].write("".join(map(_option_line, step.options)))
-            if step.equities:
-                files["equities.jsonl"].write("".join(map(_equity_line, step.equities)))
+            if step.equity_rows:
+                files["equities.jsonl"].write("".join(map(_equity_row_line, step.equity_rows)))
             if step.events:
                 files["events.jsonl"].write("".join(_dumps(e.to_dict()) + "\n" for e in step.events))
             if args.labels and step.labels:
@@ -255,7 +268,7 @@ def run(args: argparse.Namespace) -> int:
                     "".join(_dumps({"print_id": p, "family": f, "subtype": s}) + "\n" for p, f, s in step.labels)
                 )
             counts["options"] += len(step.options)
-            counts["equities"] += len(step.equities)
+            counts["equities"] += len(step.equity_rows)
             counts["events"] += len(step.events)
             progress.update(step.t1 - start_ms, counts)
     except BaseException:
