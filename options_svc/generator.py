@@ -110,6 +110,7 @@ class OptionsGenerator:
         self.scenarios_dropped = 0
         self.fallbacks: Counter[str] = Counter()   # families picked but not hostable at that moment
         self.scenario_counts: dict[str, int] = {f: 0 for f in FAMILY_IDS}
+        self._day: TradingDay | None = None     # the last session looked up (see _day_at_or_after)
 
     # ------------------------------------------------------------------------------------------
     # public API
@@ -221,7 +222,7 @@ class OptionsGenerator:
         """
         if symbol not in session.event_symbols:
             return None, 0
-        td = _session_day_at_or_after(ts)
+        td = self._day_at_or_after(ts)
         minute = (ts - td.open_ms) // MS_PER_MINUTE
         window = self._event_window(symbol, td, minute)
         if window is None:
@@ -257,6 +258,13 @@ class OptionsGenerator:
             del self._event_windows[:128]
         return first, last
 
+    def _day_at_or_after(self, ts: int) -> TradingDay:
+        """_session_day_at_or_after, remembering the last session: nearly every ts falls inside it."""
+        day = self._day
+        if day is None or not day.open_ms <= ts < day.close_ms:
+            day = self._day = _session_day_at_or_after(ts)
+        return day
+
     # ------------------------------------------------------------------------------------------
     # arrivals
 
@@ -264,7 +272,7 @@ class OptionsGenerator:
         seed = int(self._control.shared_seed)
         while self._gen_until < t1:
             start = self._gen_until
-            td = _session_day_at_or_after(start)
+            td = self._day_at_or_after(start)
             if start < td.open_ms:
                 # Overnight: nothing trades; excitation does not survive the close.
                 nxt = min(td.open_ms, t1)
@@ -291,7 +299,7 @@ class OptionsGenerator:
     def _context(self, symbol: str, ts: int, seq: int) -> ScenarioContext:
         session = self._session(ts)
         passed, gap = self._event_info(symbol, ts, session)
-        td = _session_day_at_or_after(ts)
+        td = self._day_at_or_after(ts)
         return ScenarioContext(
             symbol=symbol, ts=ts, session=session, ul=self._underlying(symbol, ts),
             ul_at=lambda t, _s=symbol: self._underlying(_s, t), close_ms=td.close_ms,

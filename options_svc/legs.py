@@ -64,10 +64,14 @@ class ScenarioContext:
     gap_sign: int = 0
     _surface: Surface | None = field(default=None, repr=False)
     _half_frac: float | None = field(default=None, repr=False)
+    _today: dt.date | None = field(default=None, repr=False, compare=False)
 
     @property
     def today(self) -> dt.date:
-        return chain.exchange_date(self.ts)
+        # Read by every expiry and strike choice; the time-zone conversion is worth doing once.
+        if self._today is None:
+            self._today = chain.exchange_date(self.ts)
+        return self._today
 
     @property
     def regime(self) -> str:
