@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from synthmarket.marketdata import EquityQuote, EquityTrade, OptionPrint
-from synthmarket.simulate import _dumps, _equity_line, _option_line
+from equities_svc.generator import row_record
+from synthmarket.simulate import _dumps, _equity_line, _equity_row_line, _option_line
 
 prices = st.floats(min_value=1e-6, max_value=1e17, allow_nan=False, allow_infinity=False)
 texts = st.text(min_size=1, max_size=12)
@@ -47,6 +48,14 @@ def test_repeated_and_unusual_prices_match_the_json_encoder(pairs):
         assert _equity_line(quote) == _dumps(quote.to_dict()) + "\n"
         trade = EquityTrade("t", 1, "X", bid, 3, "V", True)
         assert _equity_line(trade) == _dumps(trade.to_dict()) + "\n"
+
+
+@settings(max_examples=300, derandomize=True)
+@given(texts, ints, texts, prices, ints, texts, st.booleans(), prices, ints)
+def test_row_lines_match_the_record_lines(trade_id, ts, symbol, price, size, venue, off, ask, ask_size):
+    # The simulator formats the equity tape from rows; each line must equal its record's line.
+    for row in ((trade_id, ts, symbol, price, size, venue, off), (ts, symbol, price, ask, size, ask_size)):
+        assert _equity_row_line(row) == _equity_line(row_record(row))
 
 
 def test_non_finite_prices_are_refused():
