@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from dataclasses import dataclass
-from typing import Callable
 
 import grpc
 from nats.aio.client import Client as NatsClient
@@ -24,10 +22,10 @@ from synthmarket.settings import Settings
 from synthmarket.streams import ensure_smart_money_stream
 from synthmarket.tasks import cancel_and_wait
 from synthmarket.v1 import market_pb2, regime_pb2, regime_pb2_grpc
+from synthmarket.wallclock import WallClock, wall_ms
 
 log = logging.getLogger(__name__)
 
-WallClock = Callable[[], int]
 MSG_ID_HEADER = "Nats-Msg-Id"
 # Tape time is extrapolated from the last print; a print may reach us this much (wall) later than
 # the one before it and still be in order for the classifier.
@@ -41,9 +39,6 @@ RETRY_MAX_S = 10.0
 # memory stays bounded (an event is well under a kilobyte); a normal ack backlog is a handful.
 MAX_PENDING_EVENTS = 50_000
 
-
-def wall_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class TapeClock:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from dataclasses import dataclass, field
-from typing import Callable
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -24,6 +22,7 @@ from synthmarket.settings import Settings
 from synthmarket.subjects import CONTROL_BUCKET
 from synthmarket.universe import resolve_symbols
 from synthmarket.v1 import regime_pb2, regime_pb2_grpc
+from synthmarket.wallclock import WallClock, wall_ms
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +35,7 @@ RETRY_INITIAL_S = 0.5
 RETRY_MAX_S = 10.0
 CANCEL_TIMEOUT_S = 3.0
 
-WallClock = Callable[[], int]
 
-
-def wall_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class LiveControl:

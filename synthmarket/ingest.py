@@ -23,10 +23,10 @@ from synthmarket.settings import Settings
 from synthmarket.subjects import CONTROL_BUCKET, STATUS_BUCKET
 from synthmarket.tasks import cancel_and_wait
 from synthmarket.v1 import regime_pb2, regime_pb2_grpc, status_pb2
+from synthmarket.wallclock import WallClock, wall_ms
 
 log = logging.getLogger(__name__)
 
-WallClock = Callable[[], int]
 Message = tuple[str, bytes]  # (subject, payload)
 
 STEP_WALL_MS = 100
@@ -38,9 +38,6 @@ RETRY_MAX_S = 5.0
 MAX_CATCHUP_STEPS = 20
 MIN_CATCHUP_MS = 5_000
 
-
-def wall_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def partition(symbols: Sequence[str], replica: int, replicas: int) -> tuple[str, ...]:
