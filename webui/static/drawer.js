@@ -157,19 +157,29 @@ export class ControlDrawer {
 
   // --- gateway calls through the proxy ------------------------------------------------------
 
-  async loadControl() {
+  // GET through the proxy; on a failure the drawer is disabled or told why, and null comes back.
+  async getJson(url) {
     let res;
     try {
-      res = await fetch(CONTROL_URL, { headers: { Accept: "application/json" }, cache: "no-store" });
+      res = await fetch(url, { headers: { Accept: "application/json" }, cache: "no-store" });
     } catch (_err) {
       this.disable("The web server cannot be reached.");
-      return;
+      return null;
     }
     const { text, json } = await readBody(res);
     if (!res.ok) {
       this.failed(res.status, json);
+      return null;
+    }
+    return { res, text, json };
+  }
+
+  async loadControl() {
+    const got = await this.getJson(CONTROL_URL);
+    if (got === null) {
       return;
     }
+    const { res, text, json } = got;
     this.accept(json, res.headers.get("ETag"), text);
     if (this.disabledReason !== null) {
       this.disabledReason = null;
@@ -274,18 +284,11 @@ export class ControlDrawer {
   }
 
   async pollStatus() {
-    let res;
-    try {
-      res = await fetch(STATUS_URL, { headers: { Accept: "application/json" }, cache: "no-store" });
-    } catch (_err) {
-      this.disable("The web server cannot be reached.");
+    const got = await this.getJson(STATUS_URL);
+    if (got === null) {
       return;
     }
-    const { text, json } = await readBody(res);
-    if (!res.ok) {
-      this.failed(res.status, json);
-      return;
-    }
+    const { text, json } = got;
     this.renderStatus(json, text);
     if (!json.enabled) {
       this.disable(`${json.disabled_reason || "synthetic control is unavailable"} (409)`);
