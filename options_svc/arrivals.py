@@ -85,8 +85,18 @@ def _u(base: int, k: int) -> float:
 
 
 @lru_cache(maxsize=1024)
-def _symbol_base(seed: int, sym_key: int) -> int:
-    return rng.mix(seed, _TAG_ARRIVAL, sym_key)
+def _symbol_stream(seed: int, sym_key: int) -> int:
+    """``rng.mix(symbol_base)``: the state of ``rng.mix(symbol_base, bucket)`` before the bucket is folded in."""
+    return rng.mix(rng.mix(seed, _TAG_ARRIVAL, sym_key))
+
+
+def _bucket_base(seed: int, sym_key: int, bucket: int) -> int:
+    """``rng.mix(rng.mix(seed, _TAG_ARRIVAL, sym_key), bucket)``, folding in only the bucket (one
+    splitmix64 round) per call: this runs for every symbol in every bucket of the session."""
+    z = ((_symbol_stream(seed, sym_key) ^ (bucket & _MASK64)) + _GOLDEN) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
 
 
 @dataclass
@@ -111,26 +121,26 @@ def bucket_arrivals(seed: int, sym_key: int, bucket: int, start: int, end: int, 
     """
     out: list[int] = []
     state.decay_to(start)
+    excitation = state.excitation
     mu = max(rate_per_min, 0.0) * (1.0 - branching) / 60_000.0
     jump = branching / DECAY_MS
     t = float(start)
     k = 0
-    base = rng.mix(_symbol_base(seed, sym_key), bucket)
+    base = _bucket_base(seed, sym_key, bucket)
     while True:
-        lam_bar = mu + state.excitation
+        lam_bar = mu + excitation
         if lam_bar <= 1e-15:
             break
-        u1 = _u(base, k)
+        t_new = t - math.log(1.0 - _u(base, k)) / lam_bar
+        if t_new >= end:
+            break       # most buckets end here: the acceptance draw _u(base, k + 1) is not needed
         u2 = _u(base, k + 1)
         k += 2
-        t_new = t - math.log(1.0 - u1) / lam_bar
-        if t_new >= end:
-            break
-        state.excitation *= math.exp(-(t_new - t) / DECAY_MS)
+        excitation *= math.exp(-(t_new - t) / DECAY_MS)
         t = t_new
-        if u2 * lam_bar <= mu + state.excitation:
+        if u2 * lam_bar <= mu + excitation:
             out.append(int(t))
-            state.excitation += jump
-    state.excitation *= math.exp(-(end - t) / DECAY_MS)
+            excitation += jump
+    state.excitation = excitation * math.exp(-(end - t) / DECAY_MS)
     state.at_ms = end
     return out

@@ -7,6 +7,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Protocol
 
+import numpy as np
+
 from options_svc import arrivals, families, selection
 from options_svc.coverage import CoverageTracker, boosted_weights
 from options_svc.legs import Draft, ScenarioContext
@@ -62,6 +64,27 @@ class ScenarioRecord:
     print_ids: tuple[str, ...] = ()
 
 
+class _ScenarioRng:
+    """One numpy Generator re-keyed per scenario: the same draws as ``rng.generator(*parts)``.
+
+    Building a Philox bit generator costs ~20 us (it seeds itself from OS entropy before the key
+    replaces it); resetting the state of one kept instance costs a few. A re-keyed generator
+    invalidates the previous one, so each is used only within its own scenario.
+    """
+
+    def __init__(self) -> None:
+        self._bits = np.random.Philox(key=0)
+        self._gen = np.random.Generator(self._bits)
+
+    def keyed(self, *parts: int | str) -> np.random.Generator:
+        self._bits.state = {
+            "bit_generator": "Philox",
+            "state": {"counter": np.zeros(4, np.uint64), "key": np.array([rng.mix(*parts), 0], np.uint64)},
+            "buffer": np.zeros(4, np.uint64), "buffer_pos": 4, "has_uint32": 0, "uinteger": 0,
+        }
+        return self._gen
+
+
 def _session_day_at_or_after(ts: int) -> TradingDay:
     """The trading day whose session contains ts, or the next one to open after it."""
     import datetime as dt
@@ -111,6 +134,7 @@ class OptionsGenerator:
         self.fallbacks: Counter[str] = Counter()   # families picked but not hostable at that moment
         self.scenario_counts: dict[str, int] = {f: 0 for f in FAMILY_IDS}
         self._day: TradingDay | None = None     # the last session looked up (see _day_at_or_after)
+        self._scenario_rng = _ScenarioRng()
 
     # ------------------------------------------------------------------------------------------
     # public API
@@ -311,7 +335,7 @@ class OptionsGenerator:
         seq = self._arrival_seq
         self._arrival_seq += 1
         ctx = self._context(symbol, ts, seq)
-        g = rng.generator(int(self._control.shared_seed), _TAG_SCENARIO, self._sym_keys[symbol], ts, seq)
+        g = self._scenario_rng.keyed(int(self._control.shared_seed), _TAG_SCENARIO, self._sym_keys[symbol], ts, seq)
         base = self._weights(symbol, ts).weights
         weights = {f: (base.get(f, 0.0) if selection.family_allowed(f, ctx) else 0.0) for f in FAMILY_IDS}
         weights, applied = boosted_weights(weights, self._coverage.state(ts), self._control,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -177,8 +178,23 @@ def strikes_in_otm(ctx: ScenarioContext, expiry: dt.date, right: str, lo: float,
         k_lo, k_hi = s * (1.0 - hi), s * (1.0 - lo)
     first = math.ceil(k_lo / inc - 1e-9)
     last = math.floor(k_hi / inc + 1e-9)
-    out = [round(i * inc, 4) for i in range(max(first, 1), last + 1)]
-    return [k for k in out if lo - 1e-12 <= chain.otm_frac(right, k, s) <= hi + 1e-12]
+    ladder = _ladder(inc, max(first, 1), last)
+    # otm_frac is monotonic in the strike, so only the ends of the ladder can fall outside [lo, hi].
+    lo, hi = lo - 1e-12, hi + 1e-12
+    a, b = 0, len(ladder)
+    while a < b and not lo <= chain.otm_frac(right, ladder[a], s) <= hi:
+        a += 1
+    while b > a and not lo <= chain.otm_frac(right, ladder[b - 1], s) <= hi:
+        b -= 1
+    return list(ladder[a:b])
+
+
+# Spot moves slowly against the strike grid: a session asks for the same few hundred ladders
+# thousands of times, and rounding every strike of a wide wing is most of the cost.
+@lru_cache(maxsize=4096)
+def _ladder(inc: float, first: int, last: int) -> tuple[float, ...]:
+    """Strikes first x inc .. last x inc on the 4-decimal grid."""
+    return tuple(round(i * inc, 4) for i in range(first, last + 1))
 
 
 def atm_strike(ctx: ScenarioContext, expiry: dt.date) -> float:
