@@ -11,7 +11,7 @@ import numpy as np
 
 from options_svc import arrivals, families, selection
 from options_svc.coverage import CoverageTracker, boosted_weights
-from options_svc.legs import Draft, ScenarioContext
+from options_svc.legs import Draft, ScenarioContext, listed_expiries
 from synthmarket import chain, rng
 from regime_svc.events import RECENT_MINUTES, UPCOMING_MINUTES
 from synthmarket.calendar import (
@@ -31,6 +31,11 @@ EVENT_BURST_MS = 60_000
 HEDGE_REST_MS = 150_000
 # Scenario weights move with the regime (minutes); reading them every 30 s is plenty.
 WEIGHTS_MS = 30_000
+
+
+# selection.family_allowed depends only on whether the symbol is an event symbol.
+_ALLOWED_ON_EVENT_SYMBOL = frozenset(f for f in FAMILY_IDS if f not in families.NOT_ON_EVENT_SYMBOLS)
+_ALLOWED_ELSEWHERE = frozenset(f for f in FAMILY_IDS if f not in families.EVENT_ONLY)
 
 
 class Engine(Protocol):
@@ -85,6 +90,11 @@ class _ScenarioRng:
         return self._gen
 
 
+def _neutral_profiles(control: SyntheticControlState) -> bool:
+    """Whether every profile weight is 1.0, when ``arrivals.profile_rate_multiplier`` is 1.0."""
+    return all(control.profile_weights[fam] == 1.0 for fam in control.profile_weights)
+
+
 def _session_day_at_or_after(ts: int) -> TradingDay:
     """The trading day whose session contains ts, or the next one to open after it."""
     import datetime as dt
@@ -135,6 +145,7 @@ class OptionsGenerator:
         self.scenario_counts: dict[str, int] = {f: 0 for f in FAMILY_IDS}
         self._day: TradingDay | None = None     # the last session looked up (see _day_at_or_after)
         self._scenario_rng = _ScenarioRng()
+        self._neutral_profiles = _neutral_profiles(control)
 
     # ------------------------------------------------------------------------------------------
     # public API
@@ -204,6 +215,7 @@ class OptionsGenerator:
     def _apply_control(self, control: SyntheticControlState) -> None:
         self._control = control
         self._coverage.set_window(control.coverage_window_minutes)
+        self._neutral_profiles = _neutral_profiles(control)
         self._session_cache.clear()
         self._weights_cache.clear()
         self._event_windows.clear()
@@ -228,7 +240,10 @@ class OptionsGenerator:
                 self._weights_cache.clear()
             w = self._engine.get_scenario_weights(symbol, bucket, self._control, self._session(bucket),
                                                   self.symbols)
-            hit = (w, arrivals.profile_rate_multiplier(w.weights, self._control.profile_weights))
+            # Neutral profile weights never lift the rate (the usual case): skip the sums.
+            lift = 1.0 if self._neutral_profiles else \
+                arrivals.profile_rate_multiplier(w.weights, self._control.profile_weights)
+            hit = (w, lift)
             self._weights_cache[key] = hit
         return hit
 
@@ -337,7 +352,8 @@ class OptionsGenerator:
         ctx = self._context(symbol, ts, seq)
         g = self._scenario_rng.keyed(int(self._control.shared_seed), _TAG_SCENARIO, self._sym_keys[symbol], ts, seq)
         base = self._weights(symbol, ts).weights
-        weights = {f: (base.get(f, 0.0) if selection.family_allowed(f, ctx) else 0.0) for f in FAMILY_IDS}
+        allowed = _ALLOWED_ON_EVENT_SYMBOL if ctx.is_event_symbol else _ALLOWED_ELSEWHERE
+        weights = {f: (base.get(f, 0.0) if f in allowed else 0.0) for f in FAMILY_IDS}
         weights, applied = boosted_weights(weights, self._coverage.state(ts), self._control,
                                            self._engine.get_coverage_boost)
         self.boosts_applied += applied
@@ -397,7 +413,7 @@ class OptionsGenerator:
             sym = self.symbols[i]
             if sym == ctx.symbol or sym in ctx.session.event_symbols:
                 continue
-            if self._hedging(sym, ctx.ts) or not chain.expiries_between(sym, ctx.ts, 0, chain.FRONT_EXPIRY_MAX_DTE):
+            if self._hedging(sym, ctx.ts) or not listed_expiries(sym, ctx.today, 0, chain.FRONT_EXPIRY_MAX_DTE):
                 continue
             spot = self._underlying(sym, ctx.ts).price
             if min(abs(chain.gamma_strike_nearest(spot) - spot), spot - chain.gamma_strike_below(spot)) > \

@@ -109,8 +109,8 @@ class ScenarioContext:
         return self.ul_at(ts)
 
     def expiries(self, lo: int, hi: int) -> list[dt.date]:
-        today = self.today
-        return [e for e in chain.expiries(self.symbol, today) if lo <= (e - today).days <= hi]
+        # A fresh list: callers may shuffle it.
+        return list(listed_expiries(self.symbol, self.today, lo, hi))
 
     def in_session(self, ts: int) -> bool:
         return self.close_ms is None or ts < self.close_ms
@@ -161,6 +161,13 @@ class ScenarioContext:
             exchange=exchange, bid=q.bid, ask=q.ask, iv=round(q.iv, 4), underlying_price=round(s, 4),
             multi_leg_id=multi_leg_id, quote_age_ms=self.fresh_age(rng), condition=condition,
         )
+
+
+# A pure function of (symbol, date, DTE range) that every scenario asks for, often several times.
+@lru_cache(maxsize=1024)
+def listed_expiries(symbol: str, today: dt.date, lo: int, hi: int) -> tuple[dt.date, ...]:
+    """Expiries of ``symbol`` listed on ``today`` with DTE in [lo, hi]."""
+    return tuple(e for e in chain.expiries(symbol, today) if lo <= (e - today).days <= hi)
 
 
 # ---------------------------------------------------------------------------------------------

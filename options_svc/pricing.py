@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from regime_svc.model import SessionPhase, SessionState, UnderlyingState
 from synthmarket.chain import RISK_FREE_RATE
@@ -115,8 +116,10 @@ def surface_for(ul: UnderlyingState, session: SessionState, pending_event: bool 
     )
 
 
-@dataclass(frozen=True)
-class Quote:
+class Quote(NamedTuple):
+    """An option NBBO. A named tuple: one is built for every priced print, at a quarter of the
+    cost of a frozen dataclass."""
+
     bid: float
     ask: float
     iv: float               # the vol the quote is centred on
@@ -153,7 +156,7 @@ def make_quote(right: str, spot: float, strike: float, t_years: float, sigma: fl
     ask = round(centre + half_ticks * TICK, 2)
     if bid <= 0.0:
         bid, ask = 0.0, round(ask, 2)
-    return Quote(bid=bid, ask=ask, iv=sigma, theo=theo)
+    return Quote(bid, ask, sigma, theo)
 
 
 def intrinsic_bounds(right: str, spot: float, strike: float, t_years: float) -> tuple[float, float]:

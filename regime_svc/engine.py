@@ -98,8 +98,18 @@ def _universe(symbols: Iterable[str] | None) -> tuple[str, ...]:
     return _resolve(tuple(symbols))
 
 
+# Members and their values both find the member (a str-enum member hashes by its name); looked up
+# on every engine call, where the enum constructor costs several times a dict lookup.
+_PRESET_IDS: dict[str, SyntheticControlPresetId] = {
+    **{p: p for p in SyntheticControlPresetId}, **{p.value: p for p in SyntheticControlPresetId},
+}
+
+
 def _key(control: SyntheticControlState) -> tuple[int, SyntheticControlPresetId]:
-    return int(control.shared_seed), SyntheticControlPresetId(control.preset_id)
+    preset = _PRESET_IDS.get(control.preset_id)
+    if preset is None:
+        preset = SyntheticControlPresetId(control.preset_id)   # raises for an unknown id
+    return int(control.shared_seed), preset
 
 
 def _check_symbol(symbol: str) -> None:
