@@ -35,6 +35,7 @@ class SmartMoneyClassifier:
         event_symbol_source: EventSymbolSource | None = None,
     ) -> None:
         self.thresholds = thresholds
+        self._min_contracts = thresholds.min_contracts
         self.context = MarketContext(event_symbols, event_symbol_source)
         self._book = ClusterBook(thresholds.window_specs())
         self._seq = 0
@@ -75,19 +76,22 @@ class SmartMoneyClassifier:
     # -- internals ----------------------------------------------------------------------------
 
     def _view(self, p: OptionPrint) -> PrintView | None:
-        if p.size < self.thresholds.min_contracts:
+        size = p.size
+        if size < self._min_contracts:
             return None
-        side = side_of(p.price, p.bid, p.ask, p.quote_age_ms)
+        price = p.price
+        side = side_of(price, p.bid, p.ask, p.quote_age_ms)
         if side == SIDE_UNKNOWN:
             return None
+        ts = p.ts
         self._seq += 1
         return PrintView(
             p,
             side,
-            self._dte(p.ts, p.expiry),
+            self._dte(ts, p.expiry),
             otm_frac(p.right, p.strike, p.underlying_price),
-            p.price * p.size * CONTRACT_MULTIPLIER,
-            p.underlying in self.context.event_symbols(p.ts),
+            price * size * CONTRACT_MULTIPLIER,
+            p.underlying in self.context.event_symbols(ts),
             self._seq,
         )
 
@@ -107,6 +111,8 @@ class SmartMoneyClassifier:
         return day - today
 
     def _close_due(self, now_ts: int) -> list[SmartMoneyEvent]:
+        if not self._book.has_due(now_ts):
+            return []       # the usual answer, asked on every print and every flush
         events: list[SmartMoneyEvent] = []
         while True:
             due = self._book.pop_due(now_ts)

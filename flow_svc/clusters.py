@@ -103,5 +103,10 @@ class ClusterBook:
             due.append(cluster)
         return due
 
+    def has_due(self, now_ts: int) -> bool:
+        """Whether pop_due(now_ts) may return anything (cheap: the earliest heap entry only)."""
+        heap = self._heap
+        return bool(heap) and heap[0][0] <= now_ts
+
     def next_deadline(self) -> int | None:
         return self._heap[0][0] if self._heap else None

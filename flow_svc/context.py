@@ -42,7 +42,8 @@ class MarketContext:
         return self._events
 
     def observe_equity(self, item: EquityTrade | EquityQuote) -> None:
-        if isinstance(item, EquityTrade):
+        # Exact-type check first: called for every traded name in every step of a session.
+        if type(item) is EquityTrade or isinstance(item, EquityTrade):
             self.last_trade[item.symbol] = item
         elif isinstance(item, EquityQuote):
             self.last_quote[item.symbol] = item
