@@ -128,6 +128,12 @@ class OptionsGenerator:
         self._gen_until = int(start_ts)
         self._now = int(start_ts)
         self._hawkes = {s: arrivals.HawkesState(at_ms=int(start_ts)) for s in self.symbols}
+        # Per symbol index, for the arrival loop: keys, Hawkes states and (weights, lift) of the
+        # current weights bucket.
+        self._arrival_keys = [self._sym_keys[s] for s in self.symbols]
+        self._arrival_states = [self._hawkes[s] for s in self.symbols]
+        self._rates: list[tuple[Any, float]] = []
+        self._rates_bucket: int | None = None
         self._arrivals: list[tuple[int, int]] = []            # (ts, symbol index) heap
         self._queue: list[tuple[int, int, int, int, Draft, str, str, list[str]]] = []
         self._coverage = CoverageTracker(control.coverage_window_minutes)
@@ -218,6 +224,7 @@ class OptionsGenerator:
         self._neutral_profiles = _neutral_profiles(control)
         self._session_cache.clear()
         self._weights_cache.clear()
+        self._rates_bucket = None
         self._event_windows.clear()
 
     def _session(self, ts: int) -> Any:
@@ -324,12 +331,17 @@ class OptionsGenerator:
             session = self._session(start)
             regime = session.regime.value if hasattr(session.regime, "value") else str(session.regime)
             eta = arrivals.branching_ratio(regime)
-            for idx, sym in enumerate(self.symbols):
-                sk = self._sym_keys[sym]
-                sw, lift = self._weights_and_lift(sym, start)
+            # Weights move every WEIGHTS_MS: look the whole symbol set up once per weights bucket.
+            weights_bucket = start - start % WEIGHTS_MS
+            if weights_bucket != self._rates_bucket:
+                self._rates = [self._weights_and_lift(sym, start) for sym in self.symbols]
+                self._rates_bucket = weights_bucket
+            heap = self._arrivals
+            for idx, (sk, hawkes, (sw, lift)) in enumerate(zip(self._arrival_keys, self._arrival_states,
+                                                               self._rates)):
                 rate = sw.intensity * arrivals.mood(seed, sk, start) * lift
-                for ts in arrivals.bucket_arrivals(seed, sk, bucket, start, end, rate, eta, self._hawkes[sym]):
-                    heapq.heappush(self._arrivals, (ts, idx))
+                for ts in arrivals.bucket_arrivals(seed, sk, bucket, start, end, rate, eta, hawkes):
+                    heapq.heappush(heap, (ts, idx))
             self._gen_until = end
 
     # ------------------------------------------------------------------------------------------

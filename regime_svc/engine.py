@@ -22,7 +22,7 @@ import datetime as dt
 import math
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import numpy as np
 
@@ -36,7 +36,7 @@ from synthmarket.calendar import (
     is_trading_date,
     trading_day,
 )
-from synthmarket.control import SyntheticControlState
+from synthmarket.control import SyntheticControlState, SyntheticProfileWeightMap
 from synthmarket.presets import SyntheticControlPresetId, preset_spec
 from synthmarket.universe import DEFAULT_SYMBOLS, UNIVERSE, UnknownSymbolError, resolve_symbols
 
@@ -45,7 +45,7 @@ from regime_svc.focus import universe_day
 from regime_svc.market import PHASES, market_day
 from regime_svc.model import CoverageState, ScenarioWeights, SessionState, UnderlyingState
 from regime_svc.paths import SPREAD_Z_SCALE, SymbolPath, symbol_path
-from regime_svc.weights import arrival_intensity, family_weights
+from regime_svc.weights import arrival_intensity, labeled_weights, with_noise
 
 __all__ = [
     "OutsideSessionError",
@@ -166,25 +166,67 @@ def _quote(price: float, spread_bps: float) -> tuple[float, float]:
     return bid_ticks / 100.0, ask_ticks / 100.0
 
 
+class _Scalars:
+    """One SymbolPath's arrays as Python lists, for scalar reads.
+
+    get_underlying_state reads about a dozen values per call and runs for every option print:
+    indexing a list is several times cheaper than ``ndarray.item`` and gives the same floats.
+    """
+
+    __slots__ = ("path", "price", "spread", "volatility", "drift", "iv_shock", "atm_iv", "skew",
+                 "is_focus", "is_event")
+
+    def __init__(self, path: SymbolPath) -> None:
+        self.path = path
+        self.price = path.price_sec.tolist()
+        self.spread = path.spread_sec.tolist()
+        self.volatility = path.volatility.tolist()
+        self.drift = path.drift_bps.tolist()
+        self.iv_shock = path.iv_shock.tolist()
+        self.atm_iv = path.atm_iv.tolist()
+        self.skew = path.skew.tolist()
+        self.is_focus = path.is_focus.tolist()
+        self.is_event = path.is_event.tolist()
+
+
+# (symbol, day ordinal, seed, preset, symbols as passed) -> _Scalars; a session needs one per
+# name and day, so a small bound is plenty.
+_SCALARS: dict[tuple, _Scalars] = {}
+_SCALARS_LIMIT = 256
+
+
+def _scalars(symbol: str, td: TradingDay, control: SyntheticControlState,
+             symbols: Iterable[str] | None) -> _Scalars:
+    seed, preset = _key(control)
+    universe = symbols if symbols is None or type(symbols) is tuple else tuple(symbols)
+    key = (symbol, td.ordinal, seed, preset, universe)
+    hit = _SCALARS.get(key)
+    if hit is None:
+        if len(_SCALARS) >= _SCALARS_LIMIT:
+            _SCALARS.clear()
+        hit = _SCALARS[key] = _Scalars(_path(symbol, td, control, symbols))
+    return hit
+
+
 def get_underlying_state(symbol: str, ts: int, control: SyntheticControlState,
                          session_state: SessionState | None = None,
                          symbols: tuple[str, ...] | None = None) -> UnderlyingState:
     """One symbol at ``ts``. Pass the ``symbols`` used for the session state when not the default."""
     ts = int(ts)
     td = _session_day(ts)
-    path = _path(symbol, td, control, symbols)
+    sc = _scalars(symbol, td, control, symbols)
     off = ts - td.open_ms
     k = off // 1000
     frac = (off % 1000) / 1000.0
-    ps = path.price_sec
-    p0 = ps.item(k)
-    price = p0 + (ps.item(k + 1) - p0) * frac
+    ps = sc.price
+    p0 = ps[k]
+    price = p0 + (ps[k + 1] - p0) * frac
     prev_off = off - MS_PER_MINUTE if off > MS_PER_MINUTE else 0
     kp = prev_off // 1000
     fp = (prev_off % 1000) / 1000.0
-    q0 = ps.item(kp)
-    prev = q0 + (ps.item(kp + 1) - q0) * fp
-    spread = path.spread_sec.item(k)
+    q0 = ps[kp]
+    prev = q0 + (ps[kp + 1] - q0) * fp
+    spread = sc.spread[k]
     bid, ask = _quote(price, spread)
     mark = off // MS_PER_MINUTE
     m = mark if mark < LAST_MINUTE else LAST_MINUTE
@@ -192,9 +234,9 @@ def get_underlying_state(symbol: str, ts: int, control: SyntheticControlState,
         is_focus = symbol in session_state.focus_symbols
         is_event = symbol in session_state.event_symbols
     else:
-        is_focus = bool(path.is_focus.item(m))
-        is_event = bool(path.is_event.item(m))
-    typical = path.typical_spread_bps
+        is_focus = bool(sc.is_focus[m])
+        is_event = bool(sc.is_event[m])
+    typical = sc.path.typical_spread_bps
     return UnderlyingState(
         symbol=symbol,
         ts=ts,
@@ -202,16 +244,36 @@ def get_underlying_state(symbol: str, ts: int, control: SyntheticControlState,
         bid=bid,
         ask=ask,
         spread_bps=spread,
-        volatility=path.volatility.item(m),
-        drift_bps_per_min=path.drift_bps.item(m),
+        volatility=sc.volatility[m],
+        drift_bps_per_min=sc.drift[m],
         underlying_move_bps=(price - prev) / prev * 1e4,
         nbbo_spread_z=(spread - typical) / (SPREAD_Z_SCALE * typical),
-        execution_iv_shock=path.iv_shock.item(m),
-        atm_iv=path.atm_iv.item(m),
-        skew=path.skew.item(m),
+        execution_iv_shock=sc.iv_shock[m],
+        atm_iv=sc.atm_iv[m],
+        skew=sc.skew[m],
         is_focus=is_focus,
         is_event=is_event,
     )
+
+
+# Scenario weights are read for every symbol every 30 s of a session; their labeled part is a
+# function of a few discrete values (family_weights = with_noise(labeled_weights(...))), so it is
+# memoised here, where the preset spec always comes from the registry.
+_LABELED: dict[tuple, dict[str, float]] = {}
+_PRESET_SPECS = {p: preset_spec(p) for p in SyntheticControlPresetId}
+_LABELED_LIMIT = 4096
+# The profile-weight map of the last call and its key: one map serves a whole session, and an
+# immutable SyntheticProfileWeightMap can be recognised by identity instead of re-hashed.
+_last_profiles: list = [None, ()]
+
+
+def _profile_key(weights: Mapping[str, float]) -> tuple:
+    if weights is _last_profiles[0]:
+        return _last_profiles[1]
+    key = tuple(sorted(weights.items()))
+    if isinstance(weights, SyntheticProfileWeightMap):
+        _last_profiles[:] = [weights, key]
+    return key
 
 
 def get_scenario_weights(symbol: str, ts: int, control: SyntheticControlState,
@@ -220,8 +282,16 @@ def get_scenario_weights(symbol: str, ts: int, control: SyntheticControlState,
     """Weights over the seven scenario families for ``symbol`` at ``ts`` (summing to 1)."""
     _check_symbol(symbol)
     state = session_state if session_state is not None else get_session_state(ts, control, symbols=symbols)
-    spec = preset_spec(control.preset_id)
-    weights = family_weights(symbol, state, spec, control.profile_weights)
+    _, preset = _key(control)
+    spec = _PRESET_SPECS[preset]
+    labeled_key = (preset, _profile_key(control.profile_weights), state.regime, state.session_phase,
+                   symbol in state.event_symbols, symbol in state.focus_symbols)
+    labeled = _LABELED.get(labeled_key)
+    if labeled is None:
+        if len(_LABELED) >= _LABELED_LIMIT:
+            _LABELED.clear()
+        labeled = _LABELED[labeled_key] = labeled_weights(*labeled_key[2:], spec, control.profile_weights)
+    weights = with_noise(labeled, state.quote_cleanliness)
     return ScenarioWeights(
         symbol=symbol,
         ts=int(ts),
@@ -299,3 +369,6 @@ def clear_caches() -> None:
     """Drop every memoised day and path (results do not change; only the cost of the next call)."""
     for cached in (_trading_day_of_utc_day, _resolve, market_day, universe_day, symbol_path):
         cached.cache_clear()
+    _LABELED.clear()
+    _last_profiles[:] = [None, ()]
+    _SCALARS.clear()

@@ -55,11 +55,20 @@ BASE_ARRIVALS_PER_MIN = 0.5
 def family_weights(symbol: str, state: SessionState, spec: PresetSpec,
                    profile_weights: Mapping[str, float]) -> dict[str, float]:
     """Normalised weights over FAMILY_IDS (sum 1)."""
-    mix = REGIME_MIX[state.regime]
-    tilt = PHASE_TILT[state.session_phase]
-    is_event = symbol in state.event_symbols
-    is_focus = symbol in state.focus_symbols
-    headline = HEADLINE[state.regime]
+    labeled = labeled_weights(state.regime, state.session_phase, symbol in state.event_symbols,
+                              symbol in state.focus_symbols, spec, profile_weights)
+    return with_noise(labeled, state.quote_cleanliness)
+
+
+def labeled_weights(regime: Regime, phase: SessionPhase, is_event: bool, is_focus: bool, spec: PresetSpec,
+                    profile_weights: Mapping[str, float]) -> dict[str, float]:
+    """Raw (unnormalised) weights of the six labeled families, in PUBLIC_PROFILE_IDS order.
+
+    A pure function of discrete state (no cleanliness, no time): callers may memoise it.
+    """
+    mix = REGIME_MIX[regime]
+    tilt = PHASE_TILT[phase]
+    headline = HEADLINE[regime]
     raw: dict[str, float] = {}
     for fam in PUBLIC_PROFILE_IDS:
         w = mix[fam] * tilt.get(fam, 1.0) * spec.family_bias.get(fam, 1.0) * spec.labeled_intensity
@@ -74,8 +83,14 @@ def family_weights(symbol: str, state: SessionState, spec: PresetSpec,
         elif fam == EVENT_ONLY:
             w = 0.0
         raw[fam] = w
+    return raw
+
+
+def with_noise(labeled: Mapping[str, float], quote_cleanliness: float) -> dict[str, float]:
+    """Add the neutral-noise weight to ``labeled_weights`` and normalise over FAMILY_IDS."""
+    raw = dict(labeled)
     # Dirty quotes mean more stale-quote noise on the tape.
-    raw[NEUTRAL_NOISE] = NEUTRAL_BASE * (1.0 + 0.3 * (1.0 - state.quote_cleanliness))
+    raw[NEUTRAL_NOISE] = NEUTRAL_BASE * (1.0 + 0.3 * (1.0 - quote_cleanliness))
     total = sum(raw.values())
     return {fam: raw[fam] / total for fam in FAMILY_IDS}
 
