@@ -258,7 +258,15 @@ class OptionsGenerator:
         return self._weights_and_lift(symbol, ts)[0]
 
     def _underlying(self, symbol: str, ts: int) -> Any:
-        return self._engine.get_underlying_state(symbol, ts, self._control, self._session(ts), self.symbols)
+        # The engine reads only focus and event membership off the session state, and those move
+        # on session-minute boundaries: the state at the minute's start serves every ts in it,
+        # which saves a session read for most prints (each print has its own second).
+        day = self._day
+        if day is not None and day.open_ms <= ts < day.close_ms:
+            session = self._session(ts - (ts - day.open_ms) % MS_PER_MINUTE)
+        else:
+            session = self._session(ts)
+        return self._engine.get_underlying_state(symbol, ts, self._control, session, self.symbols)
 
     def _event_info(self, symbol: str, ts: int, session: Any) -> tuple[bool | None, int]:
         """(has the symbol's event happened, gap sign), read off the public event calendar.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 from regime_svc.model import SessionPhase, SessionState, UnderlyingState
@@ -152,11 +153,20 @@ def make_quote(right: str, spot: float, strike: float, t_years: float, sigma: fl
     centre = max(round(theo, 2), TICK)
     half_ticks = max(1, int(round((theo * half_frac + 0.004) / TICK)))
     half_ticks = min(half_ticks, max(1, int(centre / TICK) - 1)) if centre > 2 * TICK else 1
+    bid, ask = _penny_book(centre, half_ticks)
+    return Quote(bid, ask, sigma, theo)
+
+
+# Centres sit on the penny grid and half-widths are a few ticks, so the same pairs come back all
+# session long; each saves two decimal roundings (the bulk of a quote's cost after the model).
+@lru_cache(maxsize=8192)
+def _penny_book(centre: float, half_ticks: int) -> tuple[float, float]:
+    """(bid, ask) half_ticks either side of centre, on the penny grid; bid floored at 0."""
     bid = round(centre - half_ticks * TICK, 2)
     ask = round(centre + half_ticks * TICK, 2)
     if bid <= 0.0:
         bid, ask = 0.0, round(ask, 2)
-    return Quote(bid, ask, sigma, theo)
+    return bid, ask
 
 
 def intrinsic_bounds(right: str, spot: float, strike: float, t_years: float) -> tuple[float, float]:
