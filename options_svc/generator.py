@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Iterable, Mapping, Protocol
 
 import numpy as np
@@ -88,6 +88,25 @@ class _ScenarioRng:
             "buffer": np.zeros(4, np.uint64), "buffer_pos": 4, "has_uint32": 0, "uinteger": 0,
         }
         return self._gen
+
+
+# A Draft is an OptionPrint without its id, field for field, and an OptionPrint does no work in
+# __init__ beyond storing its fields: what _option_print relies on, checked at import.
+assert [f.name for f in fields(OptionPrint)] == ["id", *(f.name for f in fields(Draft))]
+assert not hasattr(OptionPrint, "__post_init__") and not hasattr(OptionPrint, "__slots__")
+
+
+def _option_print(pid: str, draft: Draft) -> OptionPrint:
+    """``OptionPrint(id=pid, **draft.__dict__)``, filled in directly.
+
+    The frozen dataclass __init__ stores each of the 17 fields through object.__setattr__, most
+    of the cost of emitting a print; the record built here holds the same fields in the same order.
+    """
+    record = object.__new__(OptionPrint)
+    values = record.__dict__
+    values["id"] = pid
+    values.update(draft.__dict__)
+    return record
 
 
 def _neutral_profiles(control: SyntheticControlState) -> bool:
@@ -187,7 +206,7 @@ class OptionsGenerator:
             n = n + 1 if key == last_key else 0
             last_key = key
             pid = f"o-{draft.underlying}-{ts}-{n}"
-            out.append(OptionPrint(id=pid, **draft.__dict__))
+            out.append(_option_print(pid, draft))
             self._labels[pid] = (family, subtype)
             ids.append(pid)
         self._now = max(self._now, t1)
