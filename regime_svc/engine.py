@@ -117,6 +117,26 @@ def _check_symbol(symbol: str) -> None:
         raise UnknownSymbolError(symbol)
 
 
+def _record(cls: type, values: dict):
+    """``cls(**values)`` for a frozen dataclass whose __init__ only stores its fields.
+
+    The frozen __init__ stores each field through object.__setattr__, which is most of the cost
+    of a state; session and underlying states are built for nearly every option print. ``values``
+    lists every field in declaration order, so the object is the same one __init__ would build.
+    """
+    record = object.__new__(cls)
+    record.__dict__.update(values)
+    return record
+
+
+def _check_record_type(cls: type) -> None:
+    assert not hasattr(cls, "__post_init__") and not hasattr(cls, "__slots__"), cls
+
+
+_check_record_type(SessionState)
+_check_record_type(UnderlyingState)
+
+
 def get_session_state(ts: int, control: SyntheticControlState,
                       symbols: tuple[str, ...] | None = None) -> SessionState:
     """Market-wide state at ``ts``; focus and event symbols are drawn from ``symbols`` (default universe)."""
@@ -136,20 +156,20 @@ def get_session_state(ts: int, control: SyntheticControlState,
         a = arr.item(mark)
         return a + (arr.item(nxt) - a) * frac
 
-    return SessionState(
-        ts=ts,
-        session_phase=PHASES[day.phase.item(m)],
-        regime=run.regime,
-        volatility_level=level(day.vol_level),
-        liquidity_level=level(day.liquidity),
-        quote_cleanliness=level(day.cleanliness),
-        focus_symbols=uday.focus_by_run[run.index],
-        event_symbols=uday.event_by_minute[m],
-        seed_bucket=ts // MS_PER_MINUTE,
-        regime_started_ms=td.open_ms + run.start * MS_PER_MINUTE,
-        regime_ends_ms=td.open_ms + run.end * MS_PER_MINUTE,
-        minute_of_session=off / MS_PER_MINUTE,
-    )
+    return _record(SessionState, {
+        "ts": ts,
+        "session_phase": PHASES[day.phase.item(m)],
+        "regime": run.regime,
+        "volatility_level": level(day.vol_level),
+        "liquidity_level": level(day.liquidity),
+        "quote_cleanliness": level(day.cleanliness),
+        "focus_symbols": uday.focus_by_run[run.index],
+        "event_symbols": uday.event_by_minute[m],
+        "seed_bucket": ts // MS_PER_MINUTE,
+        "regime_started_ms": td.open_ms + run.start * MS_PER_MINUTE,
+        "regime_ends_ms": td.open_ms + run.end * MS_PER_MINUTE,
+        "minute_of_session": off / MS_PER_MINUTE,
+    })
 
 
 def _path(symbol: str, td: TradingDay, control: SyntheticControlState,
@@ -237,23 +257,23 @@ def get_underlying_state(symbol: str, ts: int, control: SyntheticControlState,
         is_focus = bool(sc.is_focus[m])
         is_event = bool(sc.is_event[m])
     typical = sc.path.typical_spread_bps
-    return UnderlyingState(
-        symbol=symbol,
-        ts=ts,
-        price=price,
-        bid=bid,
-        ask=ask,
-        spread_bps=spread,
-        volatility=sc.volatility[m],
-        drift_bps_per_min=sc.drift[m],
-        underlying_move_bps=(price - prev) / prev * 1e4,
-        nbbo_spread_z=(spread - typical) / (SPREAD_Z_SCALE * typical),
-        execution_iv_shock=sc.iv_shock[m],
-        atm_iv=sc.atm_iv[m],
-        skew=sc.skew[m],
-        is_focus=is_focus,
-        is_event=is_event,
-    )
+    return _record(UnderlyingState, {
+        "symbol": symbol,
+        "ts": ts,
+        "price": price,
+        "bid": bid,
+        "ask": ask,
+        "spread_bps": spread,
+        "volatility": sc.volatility[m],
+        "drift_bps_per_min": sc.drift[m],
+        "underlying_move_bps": (price - prev) / prev * 1e4,
+        "nbbo_spread_z": (spread - typical) / (SPREAD_Z_SCALE * typical),
+        "execution_iv_shock": sc.iv_shock[m],
+        "atm_iv": sc.atm_iv[m],
+        "skew": sc.skew[m],
+        "is_focus": is_focus,
+        "is_event": is_event,
+    })
 
 
 # Scenario weights are read for every symbol every 30 s of a session; their labeled part is a
