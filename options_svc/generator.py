@@ -12,6 +12,7 @@ import numpy as np
 from options_svc import arrivals, families, selection
 from options_svc.coverage import CoverageTracker, boosted_weights
 from options_svc.legs import Draft, ScenarioContext, listed_expiries
+from options_svc.pricing import regime_name
 from synthmarket import chain, rng
 from regime_svc.events import RECENT_MINUTES, UPCOMING_MINUTES
 from synthmarket.calendar import (
@@ -356,7 +357,7 @@ class OptionsGenerator:
             bucket = start // arrivals.BUCKET_MS
             end = min((bucket + 1) * arrivals.BUCKET_MS, td.close_ms)
             session = self._session(start)
-            regime = session.regime.value if hasattr(session.regime, "value") else str(session.regime)
+            regime = regime_name(session.regime)
             eta = arrivals.branching_ratio(regime)
             # Weights move every WEIGHTS_MS: look the whole symbol set up once per weights bucket.
             weights_bucket = start - start % WEIGHTS_MS

@@ -10,7 +10,7 @@ from typing import Callable
 
 import numpy as np
 
-from options_svc.pricing import Quote, Surface, make_quote, spread_fraction, surface_for
+from options_svc.pricing import Quote, Surface, make_quote, regime_name, spread_fraction, surface_for
 from regime_svc.model import SessionPhase, SessionState, UnderlyingState
 from synthmarket import chain
 
@@ -76,8 +76,7 @@ class ScenarioContext:
 
     @property
     def regime(self) -> str:
-        r = self.session.regime
-        return r.value if hasattr(r, "value") else str(r)
+        return regime_name(self.session.regime)
 
     @property
     def is_event_symbol(self) -> bool:

@@ -38,6 +38,19 @@ _FRONT_LIFT: dict[str, float] = {
 }
 
 
+# Regime ids by member (or by value): ``.value`` on an enum member is a Python-level descriptor,
+# and the regime's name is read for every quote surface and scenario choice.
+_REGIME_NAMES: dict = {r: r.value for r in Regime}
+
+
+def regime_name(regime: Regime | str) -> str:
+    """The regime's id string, for a Regime member or anything with a ``value`` (else ``str``)."""
+    name = _REGIME_NAMES.get(regime)
+    if name is None:
+        name = regime.value if hasattr(regime, "value") else str(regime)
+    return name
+
+
 def norm_cdf(x: float) -> float:
     return 0.5 * (1.0 + math.erf(x / _SQRT2))
 
@@ -99,7 +112,7 @@ def surface_for(ul: UnderlyingState, session: SessionState, pending_event: bool 
     symbol outside the after_event phase does.
     """
     spec = symbol_spec(ul.symbol)
-    regime = session.regime.value if hasattr(session.regime, "value") else str(session.regime)
+    regime = regime_name(session.regime)
     if pending_event is None:
         pending_event = ul.symbol in session.event_symbols and session.session_phase != SessionPhase.AFTER_EVENT
     # An earnings-like move is worth a few daily standard deviations; after the event it is gone.

@@ -10,7 +10,11 @@ from synthmarket import chain
 from synthmarket.presets import Regime
 from synthmarket.profiles import NEUTRAL_NOISE
 
-R = Regime
+# Regime ids as plain strings: read on every subtype choice, where enum ``.value`` lookups add up.
+TREND_UP, TREND_DOWN, MEAN_REVERT, RETAIL_CHASE, EVENT_RAMP, DEALER_GAMMA, ARB_CALM = (
+    Regime.TREND_UP.value, Regime.TREND_DOWN.value, Regime.MEAN_REVERT.value, Regime.RETAIL_CHASE.value,
+    Regime.EVENT_RAMP.value, Regime.DEALER_GAMMA.value, Regime.ARB_CALM.value,
+)
 
 
 def _hedge_ready(ctx: ScenarioContext) -> tuple[bool, bool]:
@@ -27,7 +31,7 @@ def subtype_weights(family: str, ctx: ScenarioContext) -> dict[str, float]:
     """Relative weight of each subtype of ``family`` now; 0 where the market cannot host it."""
     regime = ctx.regime
     if family == "institutional_directional":
-        up, down = regime == R.TREND_UP.value, regime == R.TREND_DOWN.value
+        up, down = regime == TREND_UP, regime == TREND_DOWN
         return {
             "call_sweep": 2.0 if up else 0.6 if down else 1.0,
             "put_sweep": 2.0 if down else 0.5 if up else 0.8,
@@ -35,23 +39,23 @@ def subtype_weights(family: str, ctx: ScenarioContext) -> dict[str, float]:
             "far_dated_conviction": 0.7,
         }
     if family == "retail_whale":
-        chase = regime in (R.RETAIL_CHASE.value, R.TREND_UP.value)
+        chase = regime in (RETAIL_CHASE, TREND_UP)
         return {
             "0dte_call_chase": 2.0 if chase else 1.0,
-            "short_dated_put_panic": 1.5 if regime == R.TREND_DOWN.value else 0.6,
-            "attention_contract_spike": 1.0 if regime == R.RETAIL_CHASE.value else 0.7,
+            "short_dated_put_panic": 1.5 if regime == TREND_DOWN else 0.6,
+            "attention_contract_spike": 1.0 if regime == RETAIL_CHASE else 0.7,
         }
     if family == "event_driven":
         if ctx.after_event:
             return {"earnings_vol_probe": 0.0, "pre_event_directional_ramp": 0.0, "post_gap_followthrough": 1.0}
-        calm = regime in (R.ARB_CALM.value, R.MEAN_REVERT.value)
+        calm = regime in (ARB_CALM, MEAN_REVERT)
         return {
             "earnings_vol_probe": 1.5 if calm else 1.0,
-            "pre_event_directional_ramp": 1.5 if regime == R.EVENT_RAMP.value else 1.0,
+            "pre_event_directional_ramp": 1.5 if regime == EVENT_RAMP else 1.0,
             "post_gap_followthrough": 0.0,
         }
     if family == "vol_seller":
-        calm = regime in (R.ARB_CALM.value, R.MEAN_REVERT.value)
+        calm = regime in (ARB_CALM, MEAN_REVERT)
         return {"covered_call_overwrite": 1.0, "cash_secured_put_write": 1.0,
                 "short_straddle_harvest": 2.0 if calm else 0.8}
     if family == "arbitrage":
@@ -62,7 +66,7 @@ def subtype_weights(family: str, ctx: ScenarioContext) -> dict[str, float]:
         return {
             "gamma_pinch_call_hedge": 1.0 if near else 0.0,
             "reactive_put_wall": 2.0 if below and dropping else 0.0,
-            "dealer_unwind": (1.5 if regime == R.DEALER_GAMMA.value else 0.8) if near else 0.0,
+            "dealer_unwind": (1.5 if regime == DEALER_GAMMA else 0.8) if near else 0.0,
         }
     if family == NEUTRAL_NOISE:
         # Dirty quote regimes leave more stale or missing quotes on the noise tape.
