@@ -32,6 +32,7 @@ EVENT_BURST_MS = 60_000
 HEDGE_REST_MS = 150_000
 # Scenario weights move with the regime (minutes); reading them every 30 s is plenty.
 WEIGHTS_MS = 30_000
+assert arrivals.MOOD_MS % WEIGHTS_MS == 0   # a weights bucket never spans two mood periods
 
 
 # selection.family_allowed depends only on whether the symbol is an event symbol.
@@ -148,11 +149,11 @@ class OptionsGenerator:
         self._gen_until = int(start_ts)
         self._now = int(start_ts)
         self._hawkes = {s: arrivals.HawkesState(at_ms=int(start_ts)) for s in self.symbols}
-        # Per symbol index, for the arrival loop: keys, Hawkes states and (weights, lift) of the
+        # Per symbol index, for the arrival loop: keys, Hawkes states and arrival rates of the
         # current weights bucket.
         self._arrival_keys = [self._sym_keys[s] for s in self.symbols]
         self._arrival_states = [self._hawkes[s] for s in self.symbols]
-        self._rates: list[tuple[Any, float]] = []
+        self._rates: list[float] = []
         self._rates_bucket: int | None = None
         self._arrivals: list[tuple[int, int]] = []            # (ts, symbol index) heap
         self._queue: list[tuple[int, int, int, int, Draft, str, str, list[str]]] = []
@@ -359,15 +360,17 @@ class OptionsGenerator:
             session = self._session(start)
             regime = regime_name(session.regime)
             eta = arrivals.branching_ratio(regime)
-            # Weights move every WEIGHTS_MS: look the whole symbol set up once per weights bucket.
+            # Weights and mood hold for a whole weights bucket (the mood period is a multiple of
+            # it): work out every symbol's rate once per weights bucket.
             weights_bucket = start - start % WEIGHTS_MS
             if weights_bucket != self._rates_bucket:
-                self._rates = [self._weights_and_lift(sym, start) for sym in self.symbols]
+                self._rates = []
+                for sym, sk in zip(self.symbols, self._arrival_keys):
+                    sw, lift = self._weights_and_lift(sym, start)
+                    self._rates.append(sw.intensity * arrivals.mood(seed, sk, start) * lift)
                 self._rates_bucket = weights_bucket
             heap = self._arrivals
-            for idx, (sk, hawkes, (sw, lift)) in enumerate(zip(self._arrival_keys, self._arrival_states,
-                                                               self._rates)):
-                rate = sw.intensity * arrivals.mood(seed, sk, start) * lift
+            for idx, (sk, hawkes, rate) in enumerate(zip(self._arrival_keys, self._arrival_states, self._rates)):
                 for ts in arrivals.bucket_arrivals(seed, sk, bucket, start, end, rate, eta, hawkes):
                     heapq.heappush(heap, (ts, idx))
             self._gen_until = end

@@ -240,7 +240,7 @@ def split_total(rng: np.random.Generator, total: int, n: int, lo: int, hi: int) 
     if not n * lo <= total <= n * hi:
         return None
     w = rng.dirichlet(np.full(n, 2.0))
-    parts = [lo + int(x) for x in np.floor(w * (total - n * lo))]
+    parts = [lo + int(x) for x in np.floor(w * (total - n * lo)).tolist()]
     rest = total - sum(parts)
     i = 0
     while rest != 0:
@@ -269,7 +269,7 @@ def within_span(rng: np.random.Generator, start: int, n: int, span_lo_ms: int, s
     span = int(rng.integers(span_lo_ms, span_hi_ms + 1))
     if n == 1:
         return [start]
-    inner = sorted(int(x) for x in rng.integers(1, max(span, 2), size=n - 2))
+    inner = sorted(rng.integers(1, max(span, 2), size=n - 2).tolist())
     return [start] + [start + x for x in inner] + [start + span]
 
 
