@@ -224,7 +224,7 @@ def _scalars(symbol: str, td: TradingDay, control: SyntheticControlState,
     if hit is None:
         if len(_SCALARS) >= _SCALARS_LIMIT:
             _SCALARS.clear()
-        hit = _SCALARS[key] = _Scalars(_path(symbol, td, control, symbols))
+        hit = _SCALARS[key] = _Scalars(_path(symbol, td, control, universe))
     return hit
 
 
