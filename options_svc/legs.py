@@ -66,6 +66,7 @@ class ScenarioContext:
     _surface: Surface | None = field(default=None, repr=False)
     _half_frac: float | None = field(default=None, repr=False)
     _today: dt.date | None = field(default=None, repr=False, compare=False)
+    _fresh_mean: float | None = field(default=None, repr=False, compare=False)
 
     @property
     def today(self) -> dt.date:
@@ -125,7 +126,9 @@ class ScenarioContext:
         return make_quote(right, spot, strike, t, max(sigma, 0.02), self.half_frac)
 
     def fresh_age(self, rng: np.random.Generator) -> int:
-        mean = 60.0 + 500.0 * (1.0 - min(max(self.session.quote_cleanliness, 0.0), 1.0))
+        mean = self._fresh_mean
+        if mean is None:
+            mean = self._fresh_mean = 60.0 + 500.0 * (1.0 - min(max(self.session.quote_cleanliness, 0.0), 1.0))
         return int(min(rng.exponential(mean), FRESH_QUOTE_MAX_MS))
 
     def fill(self, rng: np.random.Generator, ts: int, expiry: dt.date, strike: float, right: str,
@@ -133,7 +136,8 @@ class ScenarioContext:
              multi_leg_id: str | None = None, spot: float | None = None,
              ul: UnderlyingState | None = None) -> Draft:
         """Price one print against the NBBO of the moment, placed as asked."""
-        ul = ul or self.underlying(ts)
+        if ul is None:
+            ul = self.underlying(ts)
         s = ul.price if spot is None else spot
         # Aggressive buyers pay up in vol; aggressive sellers give a little; mid prints do neither.
         if placement in (PLACE_ASK, PLACE_ABOVE_ASK):
@@ -154,12 +158,16 @@ class ScenarioContext:
             price = below if below >= 0.01 else q.bid
         else:
             price = q.mid
-        return Draft(
-            ts=ts, underlying=self.symbol, contract=chain.occ_symbol(self.symbol, expiry, right, strike),
-            expiry=expiry.isoformat(), strike=strike, right=right, price=price, size=int(size),
-            exchange=exchange, bid=q.bid, ask=q.ask, iv=round(q.iv, 4), underlying_price=round(s, 4),
-            multi_leg_id=multi_leg_id, quote_age_ms=self.fresh_age(rng), condition=condition,
-        )
+        contract, expiry_text = _contract_fields(self.symbol, expiry, right, strike)
+        bid, ask, iv, _theo = q
+        return Draft(ts, self.symbol, contract, expiry_text, strike, right, price, int(size), exchange,
+                     bid, ask, round(iv, 4), round(s, 4), multi_leg_id, self.fresh_age(rng), condition)
+
+
+# A session prints a few thousand contracts over and over: their OCC symbol and expiry text once.
+@lru_cache(maxsize=16384)
+def _contract_fields(symbol: str, expiry: dt.date, right: str, strike: float) -> tuple[str, str]:
+    return chain.occ_symbol(symbol, expiry, right, strike), expiry.isoformat()
 
 
 # A pure function of (symbol, date, DTE range) that every scenario asks for, often several times.
