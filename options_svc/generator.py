@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Protocol
-
-import numpy as np
 
 from options_svc import arrivals, families, selection
 from options_svc.coverage import CoverageTracker, boosted_weights
 from options_svc.legs import Draft, ScenarioContext, listed_expiries
 from options_svc.pricing import regime_name
+from options_svc.scenario_rng import ScenarioRng
 from synthmarket import chain, rng
 from regime_svc.events import RECENT_MINUTES, UPCOMING_MINUTES
 from synthmarket.calendar import (
@@ -33,11 +32,6 @@ HEDGE_REST_MS = 150_000
 # Scenario weights move with the regime (minutes); reading them every 30 s is plenty.
 WEIGHTS_MS = 30_000
 assert arrivals.MOOD_MS % WEIGHTS_MS == 0   # a weights bucket never spans two mood periods
-
-
-# selection.family_allowed depends only on whether the symbol is an event symbol.
-_ALLOWED_ON_EVENT_SYMBOL = frozenset(f for f in FAMILY_IDS if f not in families.NOT_ON_EVENT_SYMBOLS)
-_ALLOWED_ELSEWHERE = frozenset(f for f in FAMILY_IDS if f not in families.EVENT_ONLY)
 
 
 class Engine(Protocol):
@@ -69,46 +63,6 @@ class ScenarioRecord:
     family: str
     subtype: str
     print_ids: tuple[str, ...] = ()
-
-
-class _ScenarioRng:
-    """One numpy Generator re-keyed per scenario: the same draws as ``rng.generator(*parts)``.
-
-    Building a Philox bit generator costs ~20 us (it seeds itself from OS entropy before the key
-    replaces it); resetting the state of one kept instance costs a few. A re-keyed generator
-    invalidates the previous one, so each is used only within its own scenario.
-    """
-
-    def __init__(self) -> None:
-        self._bits = np.random.Philox(key=0)
-        self._gen = np.random.Generator(self._bits)
-
-    def keyed(self, *parts: int | str) -> np.random.Generator:
-        self._bits.state = {
-            "bit_generator": "Philox",
-            "state": {"counter": np.zeros(4, np.uint64), "key": np.array([rng.mix(*parts), 0], np.uint64)},
-            "buffer": np.zeros(4, np.uint64), "buffer_pos": 4, "has_uint32": 0, "uinteger": 0,
-        }
-        return self._gen
-
-
-# A Draft is an OptionPrint without its id, field for field, and an OptionPrint does no work in
-# __init__ beyond storing its fields: what _option_print relies on, checked at import.
-assert [f.name for f in fields(OptionPrint)] == ["id", *(f.name for f in fields(Draft))]
-assert not hasattr(OptionPrint, "__post_init__") and not hasattr(OptionPrint, "__slots__")
-
-
-def _option_print(pid: str, draft: Draft) -> OptionPrint:
-    """``OptionPrint(id=pid, **draft.__dict__)``, filled in directly.
-
-    The frozen dataclass __init__ stores each of the 17 fields through object.__setattr__, most
-    of the cost of emitting a print; the record built here holds the same fields in the same order.
-    """
-    record = object.__new__(OptionPrint)
-    values = record.__dict__
-    values["id"] = pid
-    values.update(draft.__dict__)
-    return record
 
 
 def _neutral_profiles(control: SyntheticControlState) -> bool:
@@ -171,7 +125,7 @@ class OptionsGenerator:
         self.fallbacks: Counter[str] = Counter()   # families picked but not hostable at that moment
         self.scenario_counts: dict[str, int] = {f: 0 for f in FAMILY_IDS}
         self._day: TradingDay | None = None     # the last session looked up (see _day_at_or_after)
-        self._scenario_rng = _ScenarioRng()
+        self._scenario_rng = ScenarioRng()
         self._neutral_profiles = _neutral_profiles(control)
 
     # ------------------------------------------------------------------------------------------
@@ -208,7 +162,7 @@ class OptionsGenerator:
             n = n + 1 if key == last_key else 0
             last_key = key
             pid = f"o-{draft.underlying}-{ts}-{n}"
-            out.append(_option_print(pid, draft))
+            out.append(draft.to_print(pid))
             self._labels[pid] = (family, subtype)
             ids.append(pid)
         self._now = max(self._now, t1)
@@ -395,7 +349,7 @@ class OptionsGenerator:
         ctx = self._context(symbol, ts, seq)
         g = self._scenario_rng.keyed(int(self._control.shared_seed), _TAG_SCENARIO, self._sym_keys[symbol], ts, seq)
         base = self._weights(symbol, ts).weights
-        allowed = _ALLOWED_ON_EVENT_SYMBOL if ctx.is_event_symbol else _ALLOWED_ELSEWHERE
+        allowed = selection.allowed_families(ctx.is_event_symbol)
         weights = {f: (base.get(f, 0.0) if f in allowed else 0.0) for f in FAMILY_IDS}
         weights, applied = boosted_weights(weights, self._coverage.state(ts), self._control,
                                            self._engine.get_coverage_boost)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Callable
 
@@ -13,6 +13,7 @@ import numpy as np
 from options_svc.pricing import Quote, Surface, make_quote, regime_name, spread_fraction, surface_for
 from regime_svc.model import SessionPhase, SessionState, UnderlyingState
 from synthmarket import chain
+from synthmarket.marketdata import OptionPrint
 
 PLACE_ASK = "ask"
 PLACE_ABOVE_ASK = "above_ask"
@@ -47,6 +48,25 @@ class Draft:
     @property
     def premium(self) -> float:
         return chain.premium(self.price, self.size)
+
+    def to_print(self, pid: str) -> OptionPrint:
+        """``OptionPrint(id=pid, **self.__dict__)``, filled in directly.
+
+        The frozen dataclass __init__ stores each of the 17 fields through object.__setattr__,
+        most of the cost of emitting a print; the record built here holds the same fields in the
+        same order (see the checks below the class).
+        """
+        record = object.__new__(OptionPrint)
+        values = record.__dict__
+        values["id"] = pid
+        values.update(self.__dict__)
+        return record
+
+
+# What Draft.to_print relies on: a Draft is an OptionPrint without its id, field for field, and an
+# OptionPrint does no work in __init__ beyond storing its fields.
+assert [f.name for f in fields(OptionPrint)] == ["id", *(f.name for f in fields(Draft))]
+assert not hasattr(OptionPrint, "__post_init__") and not hasattr(OptionPrint, "__slots__")
 
 
 @dataclass

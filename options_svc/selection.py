@@ -8,7 +8,7 @@ from options_svc.families import EVENT_ONLY, HEDGE_START_OTM, NOT_ON_EVENT_SYMBO
 from options_svc.legs import ScenarioContext
 from synthmarket import chain
 from synthmarket.presets import Regime
-from synthmarket.profiles import NEUTRAL_NOISE
+from synthmarket.profiles import FAMILY_IDS, NEUTRAL_NOISE
 
 # Regime ids as plain strings: read on every subtype choice, where enum ``.value`` lookups add up.
 TREND_UP, TREND_DOWN, MEAN_REVERT, RETAIL_CHASE, EVENT_RAMP, DEALER_GAMMA, ARB_CALM = (
@@ -75,6 +75,16 @@ def subtype_weights(family: str, ctx: ScenarioContext) -> dict[str, float]:
         return {"single_print_mid": (1.0 - stale) * 0.6, "two_sided_scalp": (1.0 - stale) * 0.4,
                 "stale_quote_noise": stale}
     raise KeyError(family)
+
+
+# family_allowed depends only on whether the symbol is an event symbol: both answers as sets.
+_ALLOWED_ON_EVENT_SYMBOL = frozenset(f for f in FAMILY_IDS if f not in NOT_ON_EVENT_SYMBOLS)
+_ALLOWED_ELSEWHERE = frozenset(f for f in FAMILY_IDS if f not in EVENT_ONLY)
+
+
+def allowed_families(is_event_symbol: bool) -> frozenset[str]:
+    """The families ``family_allowed`` admits on an event symbol (or on any other symbol)."""
+    return _ALLOWED_ON_EVENT_SYMBOL if is_event_symbol else _ALLOWED_ELSEWHERE
 
 
 def family_allowed(family: str, ctx: ScenarioContext) -> bool:
