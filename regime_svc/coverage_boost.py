@@ -26,6 +26,8 @@ def coverage_boost(profile_id: str, coverage: CoverageState, control: SyntheticC
     else:
         missing = float(max(0, coverage.now_ms - last))
     x = (missing / window_ms - GRACE_FRACTION) / (1.0 - GRACE_FRACTION)
-    x = min(1.0, max(0.0, x))
+    if not x > 0.0:
+        return 1.0      # within the grace period, as most profiles are most of the time
+    x = min(1.0, x)
     boost = 1.0 + (MAX_COVERAGE_BOOST - 1.0) * x**CURVE_POWER / (1.0 + hits)
     return min(MAX_COVERAGE_BOOST, max(1.0, boost))

@@ -121,8 +121,9 @@ def _record(cls: type, values: dict):
     """``cls(**values)`` for a frozen dataclass whose __init__ only stores its fields.
 
     The frozen __init__ stores each field through object.__setattr__, which is most of the cost
-    of a state; session and underlying states are built for nearly every option print. ``values``
-    lists every field in declaration order, so the object is the same one __init__ would build.
+    of a state; session and underlying states are built for nearly every option print, scenario
+    weights for every symbol every 30 s. ``values`` lists every field in declaration order, so
+    the object is the same one __init__ would build.
     """
     record = object.__new__(cls)
     record.__dict__.update(values)
@@ -135,6 +136,7 @@ def _check_record_type(cls: type) -> None:
 
 _check_record_type(SessionState)
 _check_record_type(UnderlyingState)
+_check_record_type(ScenarioWeights)
 
 
 def get_session_state(ts: int, control: SyntheticControlState,
@@ -312,12 +314,12 @@ def get_scenario_weights(symbol: str, ts: int, control: SyntheticControlState,
             _LABELED.clear()
         labeled = _LABELED[labeled_key] = labeled_weights(*labeled_key[2:], spec, control.profile_weights)
     weights = with_noise(labeled, state.quote_cleanliness)
-    return ScenarioWeights(
-        symbol=symbol,
-        ts=int(ts),
-        weights=MappingProxyType(weights),
-        intensity=arrival_intensity(UNIVERSE[symbol], state, spec),
-    )
+    return _record(ScenarioWeights, {
+        "symbol": symbol,
+        "ts": int(ts),
+        "weights": MappingProxyType(weights),
+        "intensity": arrival_intensity(UNIVERSE[symbol], state, spec),
+    })
 
 
 def get_coverage_boost(profile_id: str, coverage_state: CoverageState,
