@@ -160,36 +160,3 @@ def quote_rate_per_minute(
     # A dirty quote environment updates less often: quotes go stale rather than flicker.
     rate *= 0.55 + 0.45 * min(1.0, max(0.0, cleanliness))
     return rate
-
-
-def hawkes_minute(
-    gen: np.random.Generator, rate: float, branching: float, *, decay_ms: float = 1500.0
-) -> tuple[np.ndarray, np.ndarray]:
-    """Self-exciting arrivals inside one minute: (offsets in ms, parent index or -1).
-
-    Immigrants arrive at rate ``rate * (1 - branching)``; each trade triggers Poisson(branching)
-    followers after exponential delays, so the mean count stays ~``rate`` while arrivals cluster.
-    Followers that would land past the minute are dropped.
-    """
-    n0 = int(gen.poisson(max(0.0, rate) * (1.0 - branching)))
-    times = [gen.random(n0) * MS_PER_MINUTE]
-    parents = [np.full(n0, -1, dtype=np.int64)]
-    last_t, offset, total = times[0], 0, n0
-    for _ in range(12):
-        if last_t.size == 0 or total >= MAX_TRADES_PER_MINUTE:
-            break
-        kids = gen.poisson(branching, last_t.size)
-        k = int(kids.sum())
-        if k == 0:
-            break
-        src = np.repeat(np.arange(last_t.size), kids)
-        child_t = last_t[src] + gen.exponential(decay_ms, k)
-        keep = child_t < MS_PER_MINUTE
-        times.append(child_t[keep])
-        parents.append(src[keep] + offset)
-        offset += last_t.size
-        last_t = child_t[keep]
-        total += int(keep.sum())
-    t = np.concatenate(times)[:MAX_TRADES_PER_MINUTE]
-    p = np.concatenate(parents)[:MAX_TRADES_PER_MINUTE]
-    return np.floor(t).astype(np.int64), p

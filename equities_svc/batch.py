@@ -1,8 +1,9 @@
 """One symbol's quotes and trades over a block of session minutes, as arrays, from the engine's path.
 
-Every random draw comes from a generator keyed by (seed, day, symbol, minute), in a fixed order
-per minute: quote times, quote sizes, trade arrivals, per-trade uniforms. A minute therefore
-looks the same whichever block or step it is built in.
+Every random draw is counter-based, keyed by (seed, day, symbol, minute), a stream tag and the
+draw's position inside the minute (quote times, quote sizes, trade arrivals, per-trade uniforms).
+A minute therefore looks the same whichever block or step it is built in, and a block of any
+length costs a few array operations per stream rather than a generator per minute.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any, Protocol, Sequence
 
 import numpy as np
 
-from equities_svc import activity, quotes, sizes, trades, venues
+from equities_svc import activity, arrivals, quotes, sizes, trades, venues
 from synthmarket import rng
 from synthmarket.calendar import MS_PER_MINUTE, TradingDay
 from synthmarket.control import SyntheticControlState
@@ -23,6 +24,9 @@ from synthmarket.universe import SymbolSpec
 # Uniform draws per trade: side, side inheritance, size kind, size choice, tail size, tail
 # rounding, off-exchange, venue, then four for the price (kind, inside tick, improvement, exception).
 N_TRADE_UNIFORMS = 12
+# Stream tags inside a minute's key (see equities_svc.arrivals; quotes.py holds the quote times').
+STREAM_QUOTE_SIZES = 20
+STREAM_TRADE_UNIFORMS = 21
 # Retail-led tape prints more odd lots.
 RETAIL_ODD_LOT_BONUS = 0.08
 
@@ -90,8 +94,9 @@ class BlockContext:
     prev_state: MinuteState | None   # state of the minute before the block (None at the open)
 
 
-def minute_generator(seed: int, day: TradingDay, symbol: str, minute: int) -> np.random.Generator:
-    return rng.generator(seed, day.ordinal, "equities", symbol, minute)
+def minute_keys(seed: int, day: TradingDay, symbol: str, minutes: Sequence[int]) -> np.ndarray:
+    """The key of each session minute of ``symbol``: every draw of that minute hangs off it."""
+    return rng.fold(rng.mix(seed, day.ordinal, "equities", symbol), np.asarray(minutes, dtype=np.int64))
 
 
 def quote_rate(spec: SymbolSpec, minute: int, st: MinuteState) -> float:
@@ -109,24 +114,20 @@ def spread_mult(st: MinuteState | None, symbol: str) -> float:
 
 def build_symbol_block(ctx: BlockContext, spec: SymbolSpec) -> SymbolBlock:
     sym = spec.symbol
-    seed = ctx.control.shared_seed
-    gens = [minute_generator(seed, ctx.day, sym, m) for m in ctx.minutes]
-    q_offsets = [
-        quotes.quote_offsets(g, quote_rate(spec, m, st), session_open=(m == 0))
-        for g, m, st in zip(gens, ctx.minutes, ctx.states)
-    ]
-    # The NBBO in force when the block opens: the last change of the previous minute, rebuilt
-    # from that minute's first draws alone.
-    carry: list[int] = []
-    if ctx.prev_state is not None:
-        pm = ctx.minutes[0] - 1
-        prev = quotes.quote_offsets(
-            minute_generator(seed, ctx.day, sym, pm), quote_rate(spec, pm, ctx.prev_state), session_open=(pm == 0)
-        )
-        carry = [ctx.starts[0] - MS_PER_MINUTE + int(prev[-1])]
-    q_counts = np.array([o.size for o in q_offsets])
-    q_own_ts = np.repeat(np.asarray(ctx.starts, dtype=np.int64), q_counts) + np.concatenate(q_offsets)
-    q_ts = np.concatenate([np.asarray(carry, dtype=np.int64), q_own_ts])
+    # The minute before the block rides along: its last NBBO change is the quote in force when the
+    # block opens, and it depends on nothing but that minute.
+    carry = ctx.prev_state is not None
+    own = int(carry)   # entries before this are the previous minute's
+    minutes = ([ctx.minutes[0] - 1] if carry else []) + list(ctx.minutes)
+    states = ([ctx.prev_state] if carry else []) + list(ctx.states)
+    keys = minute_keys(ctx.control.shared_seed, ctx.day, sym, minutes)
+    q_rates = np.array([quote_rate(spec, m, st) for m, st in zip(minutes, states)])
+    q_rows, q_off = quotes.quote_times(keys, q_rates, np.asarray(minutes) == 0)
+    starts = np.asarray(([ctx.starts[0] - MS_PER_MINUTE] if carry else []) + list(ctx.starts), dtype=np.int64)
+    if carry:
+        last_prev = np.searchsorted(q_rows, 1) - 1
+        q_rows, q_off = q_rows[last_prev:], q_off[last_prev:]
+    q_ts = starts[q_rows] + q_off
     edges = np.asarray(list(ctx.starts) + [ctx.starts[-1] + MS_PER_MINUTE], dtype=np.int64)
 
     grid, inverse = np.unique(np.concatenate([q_ts, edges]), return_inverse=True)
@@ -136,23 +137,23 @@ def build_symbol_block(ctx: BlockContext, spec: SymbolSpec) -> SymbolBlock:
     vol = np.asarray(path["volatility"], dtype=float)[inverse]
     nq = q_ts.size
 
-    widen = np.repeat([spread_mult(st, sym) for st in ctx.states], q_counts)
-    if carry:
-        widen = np.r_[spread_mult(ctx.prev_state, sym), widen]
+    widen = np.array([spread_mult(st, sym) for st in states])[q_rows]
     bid_c, ask_c = quotes.nbbo_cents(px[:nq], spr[:nq] * widen)
 
     etf_depth = 3.0 if spec.sector == "index_etf" else 1.0
-    depth = np.repeat([etf_depth * (0.5 + st.liquidity) for st in ctx.states], q_counts)
-    u_qsize = np.concatenate([g.random((2, o.size)) for g, o in zip(gens, q_offsets)], axis=1)
-
-    tr = _block_trades(ctx, gens, spec, px[nq:], vol[nq:])
+    depth = np.array([etf_depth * (0.5 + st.liquidity) for st in states])[q_rows]
+    tr = _block_trades(ctx, keys[own:], spec, px[nq:], vol[nq:])
+    # A trade before the block's first NBBO change is priced against the carried quote.
     idx = np.maximum(np.searchsorted(q_ts, tr.ts, side="right") - 1, 0)
     micros = trades.trade_prices_micros(tr.u_price, bid_c[idx], ask_c[idx], tr.sides, tr.off, tr.size)
-    own = len(carry)
+
+    q_rows, q_ts, bid_c, ask_c, depth = q_rows[own:], q_ts[own:], bid_c[own:], ask_c[own:], depth[own:]
+    q_rank = arrivals.rank_in_row(q_rows)
+    u_qsize = rng.counter_uniforms(rng.fold(keys, STREAM_QUOTE_SIZES)[q_rows], 2 * q_rank + np.array([[0], [1]]))
     return SymbolBlock(
-        q_ts=q_own_ts,
-        q_bid_c=bid_c[own:],
-        q_ask_c=ask_c[own:],
+        q_ts=q_ts,
+        q_bid_c=bid_c,
+        q_ask_c=ask_c,
         q_bid_size=sizes.quote_sizes(u_qsize[0], depth),
         q_ask_size=sizes.quote_sizes(u_qsize[1], depth),
         t_ts=tr.ts,
@@ -174,20 +175,18 @@ class _Trades:
 
 
 def _block_trades(
-    ctx: BlockContext, gens: Sequence[np.random.Generator], spec: SymbolSpec, edge_px: np.ndarray, edge_vol: np.ndarray
+    ctx: BlockContext, keys: np.ndarray, spec: SymbolSpec, edge_px: np.ndarray, edge_vol: np.ndarray
 ) -> _Trades:
     """Arrival times, sides, sizes and venues of one symbol's trades over a block, sorted by ts."""
     seed = ctx.control.shared_seed
-    offsets, parents, uniforms = [], [], []
-    p_buy, persist, odd_share, off_shift, event = [], [], [], [], []
+    rates, branching, p_buy, persist, odd_share, off_shift, event = [], [], [], [], [], [], []
     cox = activity.cox_factors(seed, ctx.day.ordinal, spec.symbol, ctx.minutes)
-    base = 0
-    for i, (g, m, st) in enumerate(zip(gens, ctx.minutes, ctx.states)):
+    for i, (m, st) in enumerate(zip(ctx.minutes, ctx.states)):
         act = activity.regime_activity(st.regime)
         vol_now = max(float(edge_vol[i]), 1e-4)
         sigma = activity.minute_sigma(vol_now)
         move = math.log(max(edge_px[i + 1], 1e-9) / max(edge_px[i], 1e-9))
-        rate = activity.trade_rate_per_minute(
+        rates.append(activity.trade_rate_per_minute(
             spec,
             m,
             st.regime,
@@ -197,25 +196,23 @@ def _block_trades(
             vol_ratio=vol_now / spec.annual_vol,
             move_z=abs(move) / sigma,
             cox=cox[i],
-        )
-        off_m, par_m = activity.hawkes_minute(g, rate, act.branching)
-        offsets.append(ctx.starts[i] + off_m)
-        parents.append(np.where(par_m >= 0, par_m + base, -1))
-        base += off_m.size
-        uniforms.append(g.random((N_TRADE_UNIFORMS, off_m.size)))
+        ))
+        branching.append(act.branching)
         # Aggressors lean with the minute's move: buyers lift offers into a rally.
         p_buy.append(min(0.85, max(0.15, 0.5 + 0.3 * math.tanh(move / sigma))))
         persist.append(act.sign_persistence)
         odd_share.append(sizes.ODD_LOT_SHARE + (RETAIL_ODD_LOT_BONUS if st.regime == Regime.RETAIL_CHASE else 0.0))
         off_shift.append(act.off_exchange_shift)
         event.append(spec.symbol in st.events)
-    counts = [o.size for o in offsets]
-    ts = np.concatenate(offsets)
-    par = np.concatenate(parents)
-    u = np.concatenate(uniforms, axis=1)
+    rows, times, par = arrivals.hawkes_rows(keys, np.array(rates), np.array(branching),
+                                            cap=activity.MAX_TRADES_PER_MINUTE)
+    ts = np.asarray(ctx.starts, dtype=np.int64)[rows] + np.floor(times).astype(np.int64)
+    rank = arrivals.rank_in_row(rows)
+    u = rng.counter_uniforms(rng.fold(keys, STREAM_TRADE_UNIFORMS)[rows],
+                             N_TRADE_UNIFORMS * rank[None, :] + np.arange(N_TRADE_UNIFORMS)[:, None])
 
     def per_trade(values: list) -> np.ndarray:
-        return np.repeat(np.asarray(values), counts)
+        return np.asarray(values)[rows]
 
     sides = trades.trade_sides(u[0], u[1], par, per_trade(p_buy), per_trade(persist))
     size = sizes.trade_sizes(u[2], u[3], u[4], u[5], sizes.size_scale(spec), per_trade(odd_share))

@@ -19,9 +19,9 @@ from synthmarket.marketdata import EquityQuote, EquityTrade
 from synthmarket.universe import SymbolSpec, resolve_symbols, symbol_spec
 
 # Minutes built together against the engine's vectorised path. Randomness is keyed per minute,
-# so this changes speed and memory, never output.
+# so the block length changes speed, memory and the latency of a control change, never output:
+# the live service keeps blocks short, a whole-session replay builds long ones.
 BLOCK_MINUTES = 5
-BLOCK_MS = BLOCK_MINUTES * MS_PER_MINUTE
 _KIND_QUOTE, _KIND_TRADE = 0, 1
 
 Record = EquityTrade | EquityQuote
@@ -61,6 +61,7 @@ class EquitiesGenerator:
         *,
         start_ts: int,
         engine: Engine | None = None,
+        block_minutes: int = BLOCK_MINUTES,
     ) -> None:
         self._control = control
         self._symbols: tuple[str, ...] = resolve_symbols(symbols)
@@ -68,6 +69,10 @@ class EquitiesGenerator:
             raise ValueError("symbols must name at least one symbol")
         self._specs: tuple[SymbolSpec, ...] = tuple(symbol_spec(s) for s in self._symbols)
         self._engine: Engine = engine if engine is not None else regime_engine  # type: ignore[assignment]
+        if block_minutes < 1:
+            raise ValueError("block_minutes must be at least 1")
+        self._block_minutes = int(block_minutes)
+        self._block_ms = self._block_minutes * MS_PER_MINUTE
         self._cursor = int(start_ts)
         self._states: dict[int, MinuteState] = {}
         self._blocks: dict[tuple[int, int], _Block] = {}
@@ -131,13 +136,13 @@ class EquitiesGenerator:
 
     def _trim_states(self, t1: int) -> None:
         if len(self._states) > 2 * SESSION_MINUTES:
-            keep_from = t1 - 2 * BLOCK_MS
+            keep_from = t1 - 2 * self._block_ms
             for ts in [ts for ts in self._states if ts < keep_from]:
                 del self._states[ts]
 
     def _build_block(self, day: TradingDay, block: int) -> _Block:
-        m0 = block * BLOCK_MINUTES
-        minutes = list(range(m0, min(m0 + BLOCK_MINUTES, SESSION_MINUTES)))
+        m0 = block * self._block_minutes
+        minutes = list(range(m0, min(m0 + self._block_minutes, SESSION_MINUTES)))
         starts = [day.open_ms + m * MS_PER_MINUTE for m in minutes]
         ctx = BlockContext(
             engine=self._engine,
@@ -211,12 +216,12 @@ class EquitiesGenerator:
             if day is not None:
                 lo, hi = max(t0, day.open_ms), min(t1, day.close_ms)
                 if hi > lo:
-                    b0 = (lo - day.open_ms) // BLOCK_MS
-                    b1 = (hi - 1 - day.open_ms) // BLOCK_MS
+                    b0 = (lo - day.open_ms) // self._block_ms
+                    b1 = (hi - 1 - day.open_ms) // self._block_ms
                     out.extend((day, b) for b in range(int(b0), int(b1) + 1))
             date += dt.timedelta(days=1)
         if len(out) == 1:
             day, block = out[0]
-            start = day.open_ms + block * BLOCK_MS
-            self._span = (start, min(start + BLOCK_MS, day.close_ms), out)
+            start = day.open_ms + block * self._block_ms
+            self._span = (start, min(start + self._block_ms, day.close_ms), out)
         return out

@@ -17,6 +17,9 @@ from synthmarket.marketdata import EquityQuote, EquityTrade, OptionPrint, SmartM
 STEP_MS = 1_000
 # A regime line is written when the state changes and at least this often.
 REGIME_HEARTBEAT_MS = 60_000
+# A replay builds the equity tape half an hour at a time: the same records as the live service's
+# short blocks (draws are keyed per minute) for far fewer array passes, in bounded memory.
+EQUITY_BLOCK_MINUTES = 30
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,10 @@ def _regime_key(state: SessionState) -> tuple:
 def run_session(spec: SimulationSpec, step_ms: int = STEP_MS) -> Iterator[StepOutput]:
     """Yield the session step by step; the same spec always yields the same records."""
     options = OptionsGenerator(spec.control, spec.symbols, start_ts=spec.start_ms)
-    equities = EquitiesGenerator(spec.control, spec.symbols, start_ts=spec.start_ms) if spec.with_equities else None
+    equities = (
+        EquitiesGenerator(spec.control, spec.symbols, start_ts=spec.start_ms, block_minutes=EQUITY_BLOCK_MINUTES)
+        if spec.with_equities else None
+    )
     classifier = SmartMoneyClassifier()
     last_key: tuple | None = None
     last_regime_ts = -REGIME_HEARTBEAT_MS

@@ -61,3 +61,42 @@ def generator(*parts: int | str) -> np.random.Generator:
 def float_bits(value: float) -> int:
     """Stable integer identity of a float, for use inside a key."""
     return struct.unpack("<Q", struct.pack("<d", value))[0]
+
+
+# Vectorised counter-based draws: the n-th number of the stream keyed ``k`` is
+# ``_splitmix64(k + n * GAMMA)``, the SplitMix64 sequence started at ``k``. Any draw is computable
+# on its own, so a batch covering many keys (minutes, symbols) costs a few array operations
+# instead of one generator per key, and gives the same numbers however the batch is cut.
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_MUL1 = np.uint64(0xBF58476D1CE4E5B9)
+_MUL2 = np.uint64(0x94D049BB133111EB)
+_SHIFTS = (np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11))
+_UNIT = 1.0 / (1 << 53)
+
+
+def splitmix64_array(x: np.ndarray) -> np.ndarray:
+    """``_splitmix64`` element-wise over uint64 values (wrapping arithmetic, like the scalar one)."""
+    s30, s27, s31, _ = _SHIFTS
+    z = np.asarray(x, dtype=np.uint64) + _GAMMA
+    z = (z ^ (z >> s30)) * _MUL1
+    z = (z ^ (z >> s27)) * _MUL2
+    return z ^ (z >> s31)
+
+
+def fold(keys: int | np.ndarray, values: int | np.ndarray) -> np.ndarray:
+    """``mix(*parts, v)`` for each ``v`` of ``values``, given ``keys == mix(*parts)`` (broadcasting)."""
+    k = np.atleast_1d(np.asarray(keys, dtype=np.uint64))
+    v = np.atleast_1d(np.asarray(values, dtype=np.int64)).astype(np.uint64)
+    return splitmix64_array(k ^ v)
+
+
+def counter_uniforms(keys: np.ndarray, counters: np.ndarray) -> np.ndarray:
+    """Uniform draws in the open interval (0, 1): draw number ``counters`` of the stream ``keys``.
+
+    Broadcasts ``keys`` against ``counters``; never exactly 0 or 1, so ``log(u)`` and
+    ``log1p(-u)`` are always finite.
+    """
+    k = np.atleast_1d(np.asarray(keys, dtype=np.uint64))
+    n = np.atleast_1d(np.asarray(counters, dtype=np.int64)).astype(np.uint64)
+    z = splitmix64_array(k + n * _GAMMA)
+    return ((z >> _SHIFTS[3]).astype(np.float64) + 0.5) * _UNIT

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from equities_svc import tapestats
-from equities_svc.generator import BLOCK_MS, EquitiesGenerator
+from equities_svc.generator import BLOCK_MINUTES, EquitiesGenerator
 from regime_svc import engine
 from synthmarket.calendar import MS_PER_MINUTE, trading_day
 from synthmarket.control import SyntheticControlState
@@ -73,6 +73,9 @@ def test_output_does_not_depend_on_step_size(opening_tape: list, step) -> None:
     assert run(gen, DAY.open_ms, DAY.open_ms + 12 * MS_PER_MINUTE, step) == opening_tape
 
 
+BLOCK_MS = BLOCK_MINUTES * MS_PER_MINUTE
+
+
 def test_random_access_mid_session_matches_replay_from_open() -> None:
     start = DAY.at("11:02") + 17_345
     end = start + 3 * BLOCK_MS
@@ -81,6 +84,18 @@ def test_random_access_mid_session_matches_replay_from_open() -> None:
     warm.step(start - BLOCK_MS, start)
     assert len(fresh) > 100
     assert run(warm, start, end, 2_500) == fresh
+
+
+@pytest.mark.parametrize("block_minutes", [1, 7, 60])
+def test_output_does_not_depend_on_block_length(opening_tape: list, block_minutes: int) -> None:
+    # Draws are keyed per minute, so how many minutes are built together changes nothing.
+    gen = EquitiesGenerator(CONTROL, SYMBOLS, start_ts=DAY.open_ms, block_minutes=block_minutes)
+    assert run(gen, DAY.open_ms, DAY.open_ms + 12 * MS_PER_MINUTE, 60_000) == opening_tape
+
+
+def test_block_length_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="block_minutes"):
+        EquitiesGenerator(CONTROL, SYMBOLS, start_ts=DAY.open_ms, block_minutes=0)
 
 
 def test_trade_ids_unique_and_deterministic(opening_tape: list) -> None:

@@ -8,13 +8,13 @@ import pathlib
 import numpy as np
 import pytest
 
-from equities_svc import activity, quotes, sizes, trades, venues
+from equities_svc import activity, arrivals, quotes, sizes, trades, venues
 from equities_svc.batch import seq_within_ms
 from synthmarket import rng
 from synthmarket.universe import symbol_spec
 
 EQ_DIR = pathlib.Path(__file__).resolve().parents[2] / "equities_svc"
-PURE_MODULES = ("activity", "batch", "generator", "quotes", "sizes", "tapestats", "trades", "venues")
+PURE_MODULES = ("activity", "arrivals", "batch", "generator", "quotes", "sizes", "tapestats", "trades", "venues")
 FORBIDDEN = {"os", "time", "random", "grpc", "nats", "flask", "socket", "asyncio"}
 
 
@@ -50,16 +50,45 @@ def test_nbbo_on_penny_grid_with_ask_above_bid() -> None:
     assert [repr(p) for p in quotes.cents_to_price(np.array([22812, 5, 100000]))] == ["228.12", "0.05", "1000.0"]
 
 
-def test_quote_offsets_sorted_in_minute_and_open_at_zero() -> None:
-    for minute in range(50):
-        g = rng.generator(3, "q", minute)
-        off = quotes.quote_offsets(g, 40.0, session_open=(minute == 0))
-        assert off.size >= 1 and np.all(np.diff(off) >= 0)
-        assert off.min() >= 0 and off.max() < activity.MS_PER_MINUTE
-        if minute == 0:
-            assert off[0] == 0
+def test_quote_times_sorted_in_minute_and_open_at_zero() -> None:
+    keys = rng.fold(rng.mix(3, "q"), np.arange(50))
+    rows, off = quotes.quote_times(keys, np.full(50, 40.0), np.arange(50) == 0)
+    assert np.array_equal(np.unique(rows), np.arange(50)), "every minute has a change"
+    assert np.all(np.diff(rows) >= 0)
+    for r in range(50):
+        mine = off[rows == r]
+        assert np.all(np.diff(mine) >= 0) and mine.min() >= 0 and mine.max() < activity.MS_PER_MINUTE
+    assert off[rows == 0][0] == 0
+    # Poisson counts: mean 40 per minute (tolerance: 4 standard errors of the mean of 50 minutes).
+    assert abs(np.bincount(rows).mean() - 40.0) < 4 * np.sqrt(40.0 / 50)
     # At least one NBBO change even when the rate is nil, so the in-force quote is always defined.
-    assert quotes.quote_offsets(rng.generator(1), 0.0, session_open=False).size == 1
+    rows, off = quotes.quote_times(keys[:3], np.zeros(3), np.zeros(3, bool))
+    assert rows.tolist() == [0, 1, 2] and np.all(off < activity.MS_PER_MINUTE)
+
+
+def test_a_minute_does_not_depend_on_its_batch() -> None:
+    keys = rng.fold(rng.mix(8, "batch"), np.arange(20))
+    rates = np.linspace(5.0, 300.0, 20)
+    branching = np.linspace(0.3, 0.6, 20)
+    rows, t, par = arrivals.hawkes_rows(keys, rates, branching, cap=activity.MAX_TRADES_PER_MINUTE)
+    r1, t1, p1 = arrivals.hawkes_rows(keys[7:8], rates[7:8], branching[7:8], cap=activity.MAX_TRADES_PER_MINUTE)
+    mine = rows == 7
+    first = int(np.argmax(mine))
+    assert np.array_equal(t[mine], t1)
+    assert np.array_equal(np.where(par[mine] >= 0, par[mine] - first, -1), p1)
+    q_rows, q_off = quotes.quote_times(keys, rates, np.zeros(20, bool))
+    assert np.array_equal(q_off[q_rows == 7], quotes.quote_times(keys[7:8], rates[7:8], np.zeros(1, bool))[1])
+
+
+def test_poisson_rows_counts_match_their_rates() -> None:
+    # 400 minutes at each of three rates; mean within 4 standard errors, variance ratio near 1.
+    for rate in (0.5, 12.0, 250.0):
+        keys = rng.fold(rng.mix(11, "pp", int(rate * 10)), np.arange(400))
+        rows, t = arrivals.poisson_rows(keys, np.full(400, rate))
+        counts = np.bincount(rows, minlength=400)
+        assert abs(counts.mean() - rate) < 4 * np.sqrt(rate / 400), (rate, counts.mean())
+        assert 0.75 < counts.var() / rate < 1.3, (rate, counts.var())
+        assert np.all((t >= 0) & (t < activity.MS_PER_MINUTE))
 
 
 def _price_case(n: int = 200_000, seed: int = 7):
@@ -144,19 +173,27 @@ def test_off_exchange_probability_by_size_and_regime() -> None:
     assert np.all(venues.venue_indices(np.full(5, 0.3), np.ones(5, bool), "index_etf") == venues.OFF_EXCHANGE_INDEX)
 
 
-def test_hawkes_minute_mean_count_and_clustering() -> None:
-    counts, gaps = [], []
-    for minute in range(3000):
-        t, parents = activity.hawkes_minute(rng.generator(5, "hk", minute), 30.0, 0.5)
-        assert np.all(parents < np.arange(t.size)), "a trigger always precedes what it triggers"
-        counts.append(t.size)
-        gaps.append(np.diff(np.sort(t)))
-    g = np.concatenate(gaps).astype(float)
+def test_hawkes_mean_count_and_clustering() -> None:
+    keys = rng.fold(rng.mix(5, "hk"), np.arange(3000))
+    rows, t, parents = arrivals.hawkes_rows(keys, np.full(3000, 30.0), np.full(3000, 0.5),
+                                            cap=activity.MAX_TRADES_PER_MINUTE)
+    assert np.all(parents < np.arange(t.size)), "a trigger always precedes what it triggers"
+    assert np.all(rows[parents[parents >= 0]] == rows[parents >= 0]), "a trigger sits in its follower's minute"
+    assert np.all(t[parents[parents >= 0]] <= t[parents >= 0])
+    counts = np.bincount(rows, minlength=3000)
+    gaps = np.concatenate([np.diff(np.sort(t[rows == r])) for r in range(300)])
     # Followers past the minute are dropped, so the mean is a little under the nominal rate.
     assert 26.0 < np.mean(counts) < 30.5, np.mean(counts)
     # Counts over-dispersed and inter-arrival CV > 1: clustered, not Poisson (tolerance 10%).
     assert np.var(counts) > 1.5 * np.mean(counts)
-    assert np.std(g) / np.mean(g) > 1.1
+    assert np.std(gaps) / np.mean(gaps) > 1.1
+
+
+def test_hawkes_cap_keeps_the_earliest_generations() -> None:
+    keys = rng.fold(rng.mix(6, "cap"), np.arange(4))
+    rows, t, parents = arrivals.hawkes_rows(keys, np.full(4, 400.0), np.full(4, 0.6), cap=100)
+    assert np.bincount(rows).tolist() == [100] * 4
+    assert np.all(parents < np.arange(t.size)) and np.all(parents >= -1)
 
 
 def test_trade_sides_inherit_and_lean() -> None:
