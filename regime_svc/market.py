@@ -59,6 +59,15 @@ REGIME_KAPPA = _by_regime({
     Regime.TREND_UP: 0.0, Regime.TREND_DOWN: 0.0, Regime.MEAN_REVERT: 0.08, Regime.RETAIL_CHASE: 0.0,
     Regime.EVENT_RAMP: 0.0, Regime.DEALER_GAMMA: 0.12, Regime.ARB_CALM: 0.03,
 })
+# Share of the previous minute's shock given back this minute (an MA(1) term). Dealers long gamma
+# sell what just rallied and buy what just fell, so consecutive 1-minute returns change sign more
+# often; in trends and chases short gamma and momentum traders push the other way and part of the
+# shock carries on (negative values). Over a session the two roughly cancel, so 1-minute returns
+# stay close to unpredictable on average while the regimes feel different.
+REGIME_REVERSAL = _by_regime({
+    Regime.TREND_UP: -0.12, Regime.TREND_DOWN: -0.12, Regime.MEAN_REVERT: 0.0, Regime.RETAIL_CHASE: -0.05,
+    Regime.EVENT_RAMP: 0.0, Regime.DEALER_GAMMA: 0.2, Regime.ARB_CALM: 0.0,
+})
 # Market drift in units of the market's per-minute sigma.
 TREND_DRIFT_SIGMA = 0.09
 
@@ -112,6 +121,7 @@ class MarketDay:
     liquidity: np.ndarray        # float[391]
     cleanliness: np.ndarray      # float[391]
     kappa: np.ndarray            # float[390]
+    reversal: np.ndarray         # float[390], share of the previous minute's shock given back
     market_sigma: np.ndarray     # float[390]: per-minute sigma of the market factor (log units)
     market_drift: np.ndarray     # float[390]
     market_log: np.ndarray       # float[391]: cumulative market factor, 0 at the open
@@ -128,11 +138,12 @@ def _phases(open_len: int, slots: tuple[EventSlot, ...]) -> np.ndarray:
 
 
 def _market_factor(seed: int, ordinal: int, runs: tuple[RegimeRun, ...], sigma: np.ndarray,
-                   kappa: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                   kappa: np.ndarray, reversal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-minute drift and the cumulative market factor (log, 0 at the open).
 
     Student-t innovations scaled by the session volatility, drift in trends (and a mild lift in
-    chases), and a pull towards the run's starting level in dealer_gamma / mean_revert.
+    chases), a pull towards the run's starting level in dealer_gamma / mean_revert, and part of
+    the previous minute's shock given back where dealers hedge against the move.
     """
     drift = np.zeros(SESSION_MINUTES)
     for run in runs:
@@ -144,11 +155,13 @@ def _market_factor(seed: int, ordinal: int, runs: tuple[RegimeRun, ...], sigma: 
     z = student_t(rng.generator(seed, ordinal, "market-returns"), SESSION_MINUTES)
     levels = [0.0]
     run_starts = {run.start for run in runs}
-    acc = anchor = 0.0
-    for m, (d, s, e, k) in enumerate(zip(drift.tolist(), sigma.tolist(), z.tolist(), kappa.tolist())):
+    acc = anchor = shock = 0.0
+    for m, (d, s, e, k, rev) in enumerate(zip(drift.tolist(), sigma.tolist(), z.tolist(), kappa.tolist(),
+                                              reversal.tolist())):
         if m in run_starts:
             anchor = acc
-        acc = acc + d + s * e - k * (acc - anchor)
+        acc = acc + d + s * e - k * (acc - anchor) - rev * shock
+        shock = s * e
         levels.append(acc)
     return drift, np.array(levels)
 
@@ -183,10 +196,11 @@ def market_day(ordinal: int, seed: int, preset_id: SyntheticControlPresetId) -> 
 
     sigma = MARKET_ANNUAL_VOL / math.sqrt(MINUTES_PER_YEAR) * vol_level[:SESSION_MINUTES]
     kappa = REGIME_KAPPA[reg]
-    drift, mlog = _market_factor(seed, ordinal, runs, sigma, kappa)
+    reversal = REGIME_REVERSAL[reg]
+    drift, mlog = _market_factor(seed, ordinal, runs, sigma, kappa, reversal)
     return MarketDay(
         ordinal=ordinal, seed=seed, spec=spec, open_minutes=open_len, slots=slots, runs=runs,
         regime_idx=reg, run_of=run_of, phase=phase, vol_level=vol_level, liquidity=liquidity,
-        cleanliness=clean, kappa=kappa, market_sigma=sigma, market_drift=drift, market_log=mlog,
+        cleanliness=clean, kappa=kappa, reversal=reversal, market_sigma=sigma, market_drift=drift, market_log=mlog,
         regime_vol=regime_vol[:SESSION_MINUTES],
     )

@@ -89,7 +89,8 @@ def _sigmas(day: MarketDay, spec: SymbolSpec, slots: tuple[EventSlot, ...],
     for slot in slots:
         since = minutes - slot.minute
         event_vol *= np.where((since >= 0) & (since < 45), 1.0 + 0.6 * np.exp(-np.maximum(since, 0) / 10.0), 1.0)
-        event_vol *= np.where((since >= -30) & (since < 0), 1.2, 1.0)
+        # Positioning and leaks before the number: the name already trades nervously.
+        event_vol *= np.where((since >= -30) & (since < 0), 1.6, 1.0)
     idio_sig = (idio_annual / math.sqrt(MINUTES_PER_YEAR)) * day.vol_level[:SESSION_MINUTES] \
         * np.exp(g - 0.5 * IDIO_LOGVOL_SD**2) * event_vol
     return idio_sig, np.sqrt(market_sig**2 + idio_sig**2)
@@ -111,18 +112,21 @@ def _idio_drift(day: MarketDay, is_focus: np.ndarray, slots: tuple[EventSlot, ..
 
 def _minute_levels(day: MarketDay, spec: SymbolSpec, log_open: float, idio_drift: np.ndarray,
                    idio_sig: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Log mid at each minute mark: beta x market factor + idiosyncratic part pulled to its run anchor."""
+    """Log mid at each minute mark: beta x market factor + idiosyncratic part pulled to its run anchor
+    (and giving back part of the previous minute's shock, as the market factor does)."""
     levels = [log_open]
     run_starts = {run.start for run in day.runs}
-    idio = anchor = 0.0
+    idio = anchor = shock = 0.0
     level = log_open
     beta = spec.beta
     market_ret = np.diff(day.market_log)
-    for m, (d, sg, e, k, mk) in enumerate(zip(idio_drift.tolist(), idio_sig.tolist(), z.tolist(),
-                                                day.kappa.tolist(), market_ret.tolist())):
+    for m, (d, sg, e, k, rev, mk) in enumerate(zip(idio_drift.tolist(), idio_sig.tolist(), z.tolist(),
+                                                     day.kappa.tolist(), day.reversal.tolist(),
+                                                     market_ret.tolist())):
         if m in run_starts:
             anchor = idio
-        step = d + sg * e - k * (idio - anchor)
+        step = d + sg * e - k * (idio - anchor) - rev * shock
+        shock = sg * e
         idio += step
         level = level + beta * mk + step
         levels.append(level)
