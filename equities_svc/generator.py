@@ -13,6 +13,7 @@ import numpy as np
 from equities_svc import quotes, trades, venues
 from equities_svc.batch import BlockContext, Engine, MinuteState, SymbolBlock, build_symbol_block
 from regime_svc import engine as regime_engine
+from synthmarket import tape_lines
 from synthmarket.calendar import MS_PER_MINUTE, SESSION_MINUTES, TradingDay, exchange_date, is_trading_date, trading_day
 from synthmarket.control import SyntheticControlState
 from synthmarket.marketdata import EquityQuote, EquityTrade
@@ -23,6 +24,7 @@ from synthmarket.universe import SymbolSpec, resolve_symbols, symbol_spec
 # the live service keeps blocks short, a whole-session replay builds long ones.
 BLOCK_MINUTES = 5
 _KIND_QUOTE, _KIND_TRADE = 0, 1
+_VENUES = np.array(venues.VENUES, dtype=object)
 
 Record = EquityTrade | EquityQuote
 # A record's fields as a plain tuple, in the record class's field order: a quote row has 6
@@ -43,6 +45,7 @@ class _Block:
     end_ms: int
     ts: list[int]           # ts of each row, ascending
     rows: list[Row]
+    lines: list[str] | None   # each row's JSON line (see ``with_lines``)
 
 
 class EquitiesGenerator:
@@ -62,6 +65,7 @@ class EquitiesGenerator:
         start_ts: int,
         engine: Engine | None = None,
         block_minutes: int = BLOCK_MINUTES,
+        with_lines: bool = False,
     ) -> None:
         self._control = control
         self._symbols: tuple[str, ...] = resolve_symbols(symbols)
@@ -72,6 +76,12 @@ class EquitiesGenerator:
         if block_minutes < 1:
             raise ValueError("block_minutes must be at least 1")
         self._block_minutes = int(block_minutes)
+        # Also format every record as a JSON line while its block is still in columns (for
+        # callers that write the tape out): far cheaper than formatting the records afterwards.
+        self._with_lines = with_lines
+        if with_lines:
+            for name in (*self._symbols, *venues.VENUES):
+                tape_lines.plain(name)
         self._block_ms = self._block_minutes * MS_PER_MINUTE
         self._cursor = int(start_ts)
         self._states: dict[int, MinuteState] = {}
@@ -108,6 +118,19 @@ class EquitiesGenerator:
 
     def step_rows(self, t0_ms: int, t1_ms: int) -> list[Row]:
         """``step`` as field tuples (see ``Row``): the same records in the same order."""
+        return self._step(t0_ms, t1_ms, None)
+
+    def step_lines(self, t0_ms: int, t1_ms: int) -> tuple[list[Row], list[str]]:
+        """``step_rows`` and, for each row, the JSON line of its record (needs ``with_lines=True``).
+
+        A line is exactly ``json.dumps(record.to_dict(), separators=(",", ":")) + "\\n"``.
+        """
+        if not self._with_lines:
+            raise ValueError("step_lines needs an EquitiesGenerator built with with_lines=True")
+        lines: list[str] = []
+        return self._step(t0_ms, t1_ms, lines), lines
+
+    def _step(self, t0_ms: int, t1_ms: int, lines: list[str] | None) -> list[Row]:
         t0_ms, t1_ms = int(t0_ms), int(t1_ms)
         out: list[Row] = []
         if t1_ms > t0_ms:
@@ -119,6 +142,8 @@ class EquitiesGenerator:
                 a = bisect.bisect_left(blk.ts, t0_ms)
                 b = bisect.bisect_left(blk.ts, t1_ms)
                 out.extend(blk.rows[a:b])
+                if lines is not None:
+                    lines.extend(blk.lines[a:b])
             for key in [k for k, blk in self._blocks.items() if blk.end_ms <= t1_ms]:
                 del self._blocks[key]
             self._trim_states(t1_ms)
@@ -155,49 +180,45 @@ class EquitiesGenerator:
             prev_state=self._state(starts[0] - MS_PER_MINUTE) if m0 > 0 else None,
         )
         parts = [build_symbol_block(ctx, spec) for spec in self._specs]
-        ts, rows = self._rows(parts)
-        return _Block(end_ms=starts[-1] + MS_PER_MINUTE, ts=ts, rows=rows)
+        return self._merge(starts[-1] + MS_PER_MINUTE, parts)
 
-    def _rows(self, parts: list[SymbolBlock]) -> tuple[list[int], list[Row]]:
-        """Turn per-symbol arrays into record rows merged in ts order."""
+    def _merge(self, end_ms: int, parts: list[SymbolBlock]) -> _Block:
+        """Turn per-symbol arrays into record rows (and lines) merged in ts order."""
         rows: list[Row] = []
+        lines: list[str] | None = [] if self._with_lines else None
         ts_parts, sym_parts, kind_parts = [], [], []
         for sym_i, (sym, blk) in enumerate(zip(self._symbols, parts)):
             n_q = blk.q_ts.size
-            rows.extend(
-                zip(
-                    blk.q_ts.tolist(),
-                    repeat(sym, n_q),
-                    quotes.cents_to_price(blk.q_bid_c),
-                    quotes.cents_to_price(blk.q_ask_c),
-                    blk.q_bid_size.tolist(),
-                    blk.q_ask_size.tolist(),
-                )
-            )
-            ts_list = blk.t_ts.tolist()
-            n_t = len(ts_list)
-            venue_idx = blk.t_venue.tolist()
-            rows.extend(
-                zip(
-                    [f"e-{sym}-{t}-{n}" for t, n in zip(ts_list, blk.t_seq.tolist())],
-                    ts_list,
-                    repeat(sym, n_t),
-                    trades.micros_to_price(blk.t_micros),
-                    blk.t_size.tolist(),
-                    [venues.VENUES[v] for v in venue_idx],
-                    [v == venues.OFF_EXCHANGE_INDEX for v in venue_idx],
-                )
-            )
+            q_ts = blk.q_ts.tolist()
+            bid, ask = blk.q_bid_c / quotes.CENTS, blk.q_ask_c / quotes.CENTS
+            bid_size, ask_size = blk.q_bid_size.tolist(), blk.q_ask_size.tolist()
+            rows.extend(zip(q_ts, repeat(sym, n_q), bid.tolist(), ask.tolist(), bid_size, ask_size))
+            t_ts = blk.t_ts.tolist()
+            n_t = len(t_ts)
+            ids = [f"e-{sym}-{t}-{n}" for t, n in zip(t_ts, blk.t_seq.tolist())]
+            price = blk.t_micros / trades.MICROS_PER_DOLLAR
+            size = blk.t_size.tolist()
+            venue = _VENUES[blk.t_venue].tolist()
+            off = blk.t_venue == venues.OFF_EXCHANGE_INDEX
+            rows.extend(zip(ids, t_ts, repeat(sym, n_t), price.tolist(), size, venue, off.tolist()))
+            if lines is not None:
+                lines += tape_lines.quote_lines(sym, q_ts, bid, ask, bid_size, ask_size)
+                lines += tape_lines.trade_lines(sym, ids, t_ts, price, size, venue, off)
             ts_parts += [blk.q_ts, blk.t_ts]
             sym_parts.append(np.full(n_q + n_t, sym_i))
             kind_parts += [np.full(n_q, _KIND_QUOTE), np.full(n_t, _KIND_TRADE)]
         if not rows:
-            return [], []
+            return _Block(end_ms, [], [], [] if lines is not None else None)
         ts = np.concatenate(ts_parts)
         # ts first; within one ms, symbols in configured order and a quote before the trades it
         # priced. lexsort is stable, so each symbol's quotes and trades keep their own order.
-        order = np.lexsort((np.concatenate(kind_parts), np.concatenate(sym_parts), ts))
-        return ts[order].tolist(), [rows[i] for i in order.tolist()]
+        order = np.lexsort((np.concatenate(kind_parts), np.concatenate(sym_parts), ts)).tolist()
+        return _Block(
+            end_ms,
+            ts[order].tolist(),
+            [rows[i] for i in order],
+            [lines[i] for i in order] if lines is not None else None,
+        )
 
     def _trading_day(self, date: dt.date) -> TradingDay | None:
         if date not in self._days:

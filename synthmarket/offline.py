@@ -35,6 +35,8 @@ class SimulationSpec:
     # Hand the equity tape over as field tuples in ``StepOutput.equity_rows`` instead of records
     # in ``equities``: for callers that only format it, building the objects is wasted work.
     equity_rows: bool = False
+    # Also hand over each row's JSON line in ``StepOutput.equity_lines`` (implies equity_rows).
+    equity_lines: bool = False
 
 
 @dataclass
@@ -47,6 +49,7 @@ class StepOutput:
     options: list[OptionPrint] = field(default_factory=list)
     equities: list[EquityTrade | EquityQuote] = field(default_factory=list)
     equity_rows: list[Row] = field(default_factory=list)   # only with SimulationSpec.equity_rows
+    equity_lines: list[str] = field(default_factory=list)  # only with SimulationSpec.equity_lines
     events: list[SmartMoneyEvent] = field(default_factory=list)
     labels: list[tuple[str, str, str]] = field(default_factory=list)
 
@@ -72,7 +75,8 @@ def run_session(spec: SimulationSpec, step_ms: int = STEP_MS) -> Iterator[StepOu
     """Yield the session step by step; the same spec always yields the same records."""
     options = OptionsGenerator(spec.control, spec.symbols, start_ts=spec.start_ms)
     equities = (
-        EquitiesGenerator(spec.control, spec.symbols, start_ts=spec.start_ms, block_minutes=EQUITY_BLOCK_MINUTES)
+        EquitiesGenerator(spec.control, spec.symbols, start_ts=spec.start_ms, block_minutes=EQUITY_BLOCK_MINUTES,
+                          with_lines=spec.equity_lines)
         if spec.with_equities else None
     )
     classifier = SmartMoneyClassifier()
@@ -101,8 +105,11 @@ def run_session(spec: SimulationSpec, step_ms: int = STEP_MS) -> Iterator[StepOu
         # tape: handing it just those gives it the same state for a fraction of the calls.
         if equities is None:
             last_trades = {}
-        elif spec.equity_rows:
-            out.equity_rows = equities.step_rows(t0, t1)
+        elif spec.equity_rows or spec.equity_lines:
+            if spec.equity_lines:
+                out.equity_rows, out.equity_lines = equities.step_lines(t0, t1)
+            else:
+                out.equity_rows = equities.step_rows(t0, t1)
             last_trades = {r[2]: r for r in out.equity_rows if len(r) != QUOTE_ROW_LEN}
         else:
             out.equities = equities.step(t0, t1)

@@ -15,7 +15,7 @@ from typing import IO
 
 from synthmarket.calendar import CalendarError, exchange_date, is_trading_date, trading_day
 from synthmarket.control import ALLOWED_WEIGHTS, ALLOWED_WINDOWS, DEFAULT_SEED, SEED_MAX, SyntheticControlState, validate_control
-from synthmarket.marketdata import EquityQuote, EquityTrade, OptionPrint
+from synthmarket.marketdata import OptionPrint
 from synthmarket.presets import SyntheticControlPresetId
 from synthmarket.profiles import PUBLIC_PROFILE_IDS
 from synthmarket.universe import DEFAULT_SYMBOLS, UNIVERSE
@@ -167,28 +167,6 @@ _dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 _str = json.encoder.encode_basestring_ascii
 
 
-def _equity_line(record: EquityTrade | EquityQuote) -> str:
-    """The equity tape is most of a session's records: format them directly, byte-identical to _dumps."""
-    if isinstance(record, EquityQuote):
-        return (f'{{"type":"quote","ts":{record.ts},"symbol":{_str(record.symbol)},"bid":{_num(record.bid)},'
-                f'"ask":{_num(record.ask)},"bid_size":{record.bid_size},"ask_size":{record.ask_size}}}\n')
-    return (f'{{"type":"trade","id":{_str(record.id)},"ts":{record.ts},"symbol":{_str(record.symbol)},'
-            f'"price":{_num(record.price)},"size":{record.size},"venue":{_str(record.venue)},'
-            f'"off_exchange":{"true" if record.off_exchange else "false"}}}\n')
-
-
-def _equity_row_line(row: tuple) -> str:
-    """``_equity_line`` of the record a generator row stands for, without building the record."""
-    if len(row) == 6:   # equities_svc.generator.QUOTE_ROW_LEN (imported lazily elsewhere)
-        ts, symbol, bid, ask, bid_size, ask_size = row
-        return (f'{{"type":"quote","ts":{ts},"symbol":{_str(symbol)},"bid":{_num(bid)},'
-                f'"ask":{_num(ask)},"bid_size":{bid_size},"ask_size":{ask_size}}}\n')
-    tid, ts, symbol, price, size, venue, off_exchange = row
-    return (f'{{"type":"trade","id":{_str(tid)},"ts":{ts},"symbol":{_str(symbol)},'
-            f'"price":{_num(price)},"size":{size},"venue":{_str(venue)},'
-            f'"off_exchange":{"true" if off_exchange else "false"}}}\n')
-
-
 def _option_line(p: OptionPrint) -> str:
     """An option print, byte-identical to _dumps(p.to_dict()) at half its cost."""
     return (f'{{"id":{_str(p.id)},"ts":{p.ts},"underlying":{_str(p.underlying)},"contract":{_str(p.contract)},'
@@ -235,7 +213,7 @@ def run(args: argparse.Namespace) -> int:
         end_ms=end_ms,
         symbols=args.symbols or DEFAULT_SYMBOLS,
         with_labels=args.labels,
-        equity_rows=True,
+        equity_lines=True,
     )
 
     out_dir = Path(args.out)
@@ -259,8 +237,8 @@ def run(args: argparse.Namespace) -> int:
                 files["regime.jsonl"].write("".join(_dumps(r) + "\n" for r in step.regime))
             if step.options:
                 files["options.jsonl"].write("".join(map(_option_line, step.options)))
-            if step.equity_rows:
-                files["equities.jsonl"].write("".join(map(_equity_row_line, step.equity_rows)))
+            if step.equity_lines:
+                files["equities.jsonl"].write("".join(step.equity_lines))
             if step.events:
                 files["events.jsonl"].write("".join(_dumps(e.to_dict()) + "\n" for e in step.events))
             if args.labels and step.labels:
@@ -268,7 +246,7 @@ def run(args: argparse.Namespace) -> int:
                     "".join(_dumps({"print_id": p, "family": f, "subtype": s}) + "\n" for p, f, s in step.labels)
                 )
             counts["options"] += len(step.options)
-            counts["equities"] += len(step.equity_rows)
+            counts["equities"] += len(step.equity_lines)
             counts["events"] += len(step.events)
             progress.update(step.t1 - start_ms, counts)
     except BaseException:

@@ -3,65 +3,78 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 
 import pytest
 
 from hypothesis import given, settings, strategies as st
 
+import numpy as np
+
+from equities_svc.generator import EquitiesGenerator, row_record
+from synthmarket import tape_lines
+from synthmarket.calendar import trading_day
+from synthmarket.control import DEFAULT_CONTROL
 from synthmarket.marketdata import EquityQuote, EquityTrade, OptionPrint
-from equities_svc.generator import row_record
-from synthmarket.simulate import _dumps, _equity_line, _equity_row_line, _option_line
+from synthmarket.simulate import _dumps, _option_line
 
 prices = st.floats(min_value=1e-6, max_value=1e17, allow_nan=False, allow_infinity=False)
 texts = st.text(min_size=1, max_size=12)
 ints = st.integers(min_value=0, max_value=2**53)
 
 
-@settings(max_examples=300, derandomize=True)
-@given(texts, ints, texts, prices, ints, texts, st.booleans())
-def test_trade_lines_match_the_json_encoder(trade_id, ts, symbol, price, size, venue, off):
-    trade = EquityTrade(trade_id, ts, symbol, price, size, venue, off)
-    line = _equity_line(trade)
-    assert line == _dumps(trade.to_dict()) + "\n"
-    assert json.loads(line) == trade.to_dict()
+plain = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcxyz0123456789_.-", min_size=1, max_size=12)
+column = st.lists(st.tuples(ints, prices, prices, ints, ints, plain, st.booleans()), min_size=0, max_size=30)
 
 
 @settings(max_examples=300, derandomize=True)
-@given(ints, texts, prices, prices, ints, ints)
-def test_quote_lines_match_the_json_encoder(ts, symbol, bid, ask, bid_size, ask_size):
-    quote = EquityQuote(ts, symbol, bid, ask, bid_size, ask_size)
-    assert _equity_line(quote) == _dumps(quote.to_dict()) + "\n"
-
-
-# Beyond the tape's own prices: zero, negative zero, negatives and integers take the general path.
-odd_numbers = st.one_of(st.sampled_from([0.0, -0.0, 0, 5, -1.5, 5e-324, 1.7976931348623157e308]),
-                        st.floats(allow_nan=False, allow_infinity=False), st.integers(-2**60, 2**60))
-
-
-@settings(max_examples=300, derandomize=True)
-@given(st.lists(st.tuples(odd_numbers, odd_numbers), min_size=1, max_size=8))
-def test_repeated_and_unusual_prices_match_the_json_encoder(pairs):
-    # Each pair twice: the second line is written from remembered price texts.
-    for bid, ask in pairs + pairs:
-        quote = EquityQuote(1, "X", bid, ask, 1, 2)
-        assert _equity_line(quote) == _dumps(quote.to_dict()) + "\n"
-        trade = EquityTrade("t", 1, "X", bid, 3, "V", True)
-        assert _equity_line(trade) == _dumps(trade.to_dict()) + "\n"
+@given(plain, column)
+def test_column_quote_lines_match_the_json_encoder(symbol, cols):
+    ts, bid, ask, bid_size, ask_size = ([c[i] for c in cols] for i in range(5))
+    lines = tape_lines.quote_lines(symbol, ts, np.array(bid, dtype=float), np.array(ask, dtype=float),
+                                   bid_size, ask_size)
+    want = [_dumps(EquityQuote(*fields).to_dict()) + "\n" for fields in zip(ts, [symbol] * len(ts), bid, ask,
+                                                                              bid_size, ask_size)]
+    assert lines == want
 
 
 @settings(max_examples=300, derandomize=True)
-@given(texts, ints, texts, prices, ints, texts, st.booleans(), prices, ints)
-def test_row_lines_match_the_record_lines(trade_id, ts, symbol, price, size, venue, off, ask, ask_size):
-    # The simulator formats the equity tape from rows; each line must equal its record's line.
-    for row in ((trade_id, ts, symbol, price, size, venue, off), (ts, symbol, price, ask, size, ask_size)):
-        assert _equity_row_line(row) == _equity_line(row_record(row))
+@given(plain, column)
+def test_column_trade_lines_match_the_json_encoder(symbol, cols):
+    ts, price, size, venue, off = ([c[i] for c in cols] for i in (0, 1, 3, 5, 6))
+    ids = [f"e-{symbol}-{t}-{n}" for n, t in enumerate(ts)]
+    lines = tape_lines.trade_lines(symbol, ids, ts, np.array(price, dtype=float), size, venue, np.array(off, bool))
+    records = [EquityTrade(*fields) for fields in zip(ids, ts, [symbol] * len(ts), price, size, venue, off)]
+    assert lines == [_dumps(r.to_dict()) + "\n" for r in records]
+    assert [json.loads(line) for line in lines] == [r.to_dict() for r in records]
+
+
+def test_repeated_prices_are_written_alike():
+    bid = np.array([228.12, 0.05, 1000.0, 228.12, 0.1 + 0.2])
+    assert tape_lines.price_texts(bid) == ["228.12", "0.05", "1000.0", "228.12", "0.30000000000000004"]
+
+
+def test_text_that_would_need_escaping_is_refused():
+    for bad in ('A"B', "A\\B", "A B", "É"):
+        with pytest.raises(ValueError):
+            tape_lines.quote_lines(bad, [1], np.array([1.0]), np.array([2.0]), [1], [1])
 
 
 def test_non_finite_prices_are_refused():
     for bad in (float("nan"), float("inf"), float("-inf")):
         with pytest.raises(ValueError):
-            _equity_line(EquityQuote(1, "X", bad, 1.0, 1, 1))
+            tape_lines.price_texts(np.array([1.0, bad]))
+
+
+def test_generator_lines_are_the_records_lines():
+    day = trading_day(dt.date(2026, 11, 24))
+    gen = EquitiesGenerator(DEFAULT_CONTROL, ("SPY", "BAC"), start_ts=day.open_ms, with_lines=True)
+    rows, lines = gen.step_lines(day.open_ms, day.open_ms + 90_000)
+    assert len(rows) == len(lines) > 100
+    assert lines == [_dumps(row_record(r).to_dict()) + "\n" for r in rows]
+    with pytest.raises(ValueError, match="with_lines"):
+        EquitiesGenerator(DEFAULT_CONTROL, ("SPY",), start_ts=day.open_ms).step_lines(day.open_ms, day.open_ms + 1)
 
 
 maybe_prices = st.one_of(st.none(), prices, st.floats(allow_nan=False, allow_infinity=False))
