@@ -6,6 +6,7 @@ import bisect
 import datetime as dt
 from dataclasses import dataclass
 from itertools import repeat
+from operator import itemgetter
 from typing import Iterable
 
 import numpy as np
@@ -212,12 +213,13 @@ class EquitiesGenerator:
         ts = np.concatenate(ts_parts)
         # ts first; within one ms, symbols in configured order and a quote before the trades it
         # priced. lexsort is stable, so each symbol's quotes and trades keep their own order.
-        order = np.lexsort((np.concatenate(kind_parts), np.concatenate(sym_parts), ts)).tolist()
+        order = np.lexsort((np.concatenate(kind_parts), np.concatenate(sym_parts), ts))
+        pick = itemgetter(*order.tolist())   # one C-level pass per list (itemgetter of one index returns the item, not a tuple)
         return _Block(
             end_ms,
             ts[order].tolist(),
-            [rows[i] for i in order],
-            [lines[i] for i in order] if lines is not None else None,
+            list(pick(rows)) if len(rows) > 1 else rows,
+            (list(pick(lines)) if len(lines) > 1 else lines) if lines is not None else None,
         )
 
     def _trading_day(self, date: dt.date) -> TradingDay | None:
