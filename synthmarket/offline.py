@@ -17,9 +17,9 @@ from synthmarket.marketdata import EquityQuote, EquityTrade, OptionPrint, SmartM
 STEP_MS = 1_000
 # A regime line is written when the state changes and at least this often.
 REGIME_HEARTBEAT_MS = 60_000
-# A replay builds the equity tape half an hour at a time: the same records as the live service's
+# A replay builds the equity tape a quarter of an hour at a time: the same records as the live service's
 # short blocks (draws are keyed per minute) for far fewer array passes, in bounded memory.
-EQUITY_BLOCK_MINUTES = 30
+EQUITY_BLOCK_MINUTES = 15
 
 
 @dataclass(frozen=True)
