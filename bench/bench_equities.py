@@ -13,22 +13,23 @@ import datetime as dt
 import sys
 import time
 
-from equities_svc.generator import EquitiesGenerator
+from equities_svc.generator import BLOCK_MINUTES, EquitiesGenerator
 from regime_svc import engine
 from synthmarket.calendar import SESSION_MINUTES, trading_day
 from synthmarket.control import SyntheticControlState
 from synthmarket.marketdata import EquityTrade
+from synthmarket.offline import EQUITY_BLOCK_MINUTES
 from synthmarket.universe import DEFAULT_SYMBOLS
 
 DAY = trading_day(dt.date(2026, 11, 24))
 TARGET_S = 8.0
 
 
-def session(control: SyntheticControlState, step_ms: int | None) -> tuple[float, float, int, int]:
+def session(control: SyntheticControlState, step_ms: int | None, block_minutes: int) -> tuple[float, float, int, int]:
     """(cpu s, wall s, trades, quotes) for a cold full session, in one step or in ``step_ms`` steps."""
     engine.clear_caches()
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    gen = EquitiesGenerator(control, DEFAULT_SYMBOLS, start_ts=DAY.open_ms)
+    gen = EquitiesGenerator(control, DEFAULT_SYMBOLS, start_ts=DAY.open_ms, block_minutes=block_minutes)
     records = []
     if step_ms is None:
         records = gen.step(DAY.open_ms, DAY.close_ms)
@@ -46,11 +47,15 @@ def main() -> int:
     seconds = SESSION_MINUTES * 60
     n = len(DEFAULT_SYMBOLS)
     ok = True
-    for label, step in (("one step", None), ("1 s steps", 1_000)):
-        elapsed, wall, trades, quotes = session(control, step)
+    # Live service blocks, then the offline replay's (the records are the same).
+    runs = (("one step", None, BLOCK_MINUTES), ("1 s steps", 1_000, BLOCK_MINUTES),
+            ("1 s steps", 1_000, EQUITY_BLOCK_MINUTES))
+    for label, step, block in runs:
+        elapsed, wall, trades, quotes = session(control, step, block)
+        label = f"{label}, {block:2d}-min blocks"
         per_sym = trades / seconds / n
         print(
-            f"{label:10} cpu {elapsed:5.2f} s (wall {wall:5.2f} s)  trades {trades:7d} ({per_sym:.2f}/s/symbol)  "
+            f"{label:24} cpu {elapsed:5.2f} s (wall {wall:5.2f} s)  trades {trades:7d} ({per_sym:.2f}/s/symbol)  "
             f"quotes {quotes:7d} ({quotes / seconds / n:.2f}/s/symbol)  target <= {TARGET_S:.0f} s"
         )
         ok &= elapsed <= TARGET_S and 0.3 <= per_sym <= 1.0
