@@ -183,7 +183,8 @@ def test_dealer_gamma_reverses_more_than_trends(sessions: list[Session]) -> None
     dealer = float(np.mean(flips["dealer_gamma"]))
     trend = float(np.mean(flips["trend_up"] + flips["trend_down"]))
     # Measure: share of consecutive 1-minute returns (same regime run) that change sign.
-    # The reversals come from the engine's dealer_gamma pull on the path; at these seeds
+    # The reversals come from the engine's dealer_gamma path (pull to the run's level, part of each
+    # minute's shock given back the next); at these seeds
     # dealer_gamma flips ~0.58 against ~0.49 for trends (standard error ~0.02). Bound: a gap
     # of at least 0.02.
     assert dealer > trend + 0.02, (dealer, trend)
