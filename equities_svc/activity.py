@@ -72,6 +72,10 @@ def intraday_curve(minute: np.ndarray | float) -> np.ndarray | float:
     return 0.7 + 1.3 * np.exp(-m / 20.0) + 1.8 * np.exp(-(SESSION_MINUTES - 1 - m) / 20.0)
 
 
+# The curve at each session minute, read once per symbol-minute by the rate functions below.
+_CURVE: tuple[float, ...] = tuple(intraday_curve(np.arange(SESSION_MINUTES)).tolist())
+
+
 def liquidity_weight(spec: SymbolSpec) -> float:
     """Tighter-spread names trade more often (SPY prints far more than BAC per second)."""
     return min(1.8, max(0.6, (1.0 / spec.typical_spread_bps) ** 0.4))
@@ -127,7 +131,7 @@ def trade_rate_per_minute(
     markets print more (the volume-volatility relation).
     """
     act = regime_activity(regime)
-    rate = BASE_TRADE_RATE * 60.0 * liquidity_weight(spec) * float(intraday_curve(minute))
+    rate = BASE_TRADE_RATE * 60.0 * liquidity_weight(spec) * _CURVE[minute]
     rate *= act.trade_mult * PHASE_TRADE_MULT.get(phase, 1.0)
     if is_event:
         rate *= EVENT_TRADE_MULT
@@ -153,7 +157,7 @@ def quote_rate_per_minute(
     of any minute can be rebuilt from the previous minute alone.
     """
     act = regime_activity(regime)
-    rate = BASE_QUOTE_RATE * 60.0 * liquidity_weight(spec) * float(intraday_curve(minute)) ** 0.5
+    rate = BASE_QUOTE_RATE * 60.0 * liquidity_weight(spec) * _CURVE[minute] ** 0.5
     rate *= act.quote_mult * PHASE_QUOTE_MULT.get(phase, 1.0)
     if is_focus:
         rate *= FOCUS_QUOTE_MULT
