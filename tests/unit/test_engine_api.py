@@ -211,3 +211,19 @@ def test_state_objects_are_frozen():
     s = get_session_state(at(10), CONTROL)
     with pytest.raises(dataclasses.FrozenInstanceError):
         s.regime = Regime.ARB_CALM  # type: ignore[misc]
+
+
+def test_state_objects_are_the_ones_their_constructors_build():
+    # The engine fills its states without calling the dataclass __init__ (it is the hot path):
+    # each must still hold exactly its declared fields, in order, and equal a normal construction.
+    session = get_session_state(at(42.5), CONTROL)
+    states = [
+        session,
+        get_underlying_state("NVDA", at(42.5), CONTROL),
+        get_scenario_weights("NVDA", at(42.5), CONTROL, session),
+    ]
+    for state in states:
+        names = [f.name for f in dataclasses.fields(state)]
+        assert list(vars(state)) == names, type(state).__name__
+        rebuilt = type(state)(**{n: getattr(state, n) for n in names})
+        assert rebuilt == state and repr(rebuilt) == repr(state)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import statistics
@@ -15,6 +16,7 @@ from regime_svc import engine
 from synthmarket import chain
 from synthmarket.calendar import trading_day
 from synthmarket.control import DEFAULT_CONTROL, SyntheticProfileWeightMap
+from synthmarket.marketdata import OptionPrint
 from synthmarket.profiles import NEUTRAL_NOISE, PUBLIC_PROFILE_IDS
 from tests.unit.test_options_families import footprint_violations
 
@@ -58,6 +60,16 @@ def test_ids_unique_and_well_formed(tape):
     assert all(re.fullmatch(rf"o-{p.underlying}-{p.ts}-\d+", p.id) for p in prints)
     assert set(labels) == {p.id for p in prints}, "every print has a test-only label"
     assert all(chain.parse_occ(p.contract).symbol == p.contract for p in prints[:2000])
+
+
+def test_prints_are_the_records_their_constructor_builds(tape):
+    # Prints are filled in without the dataclass __init__ (the hot path): each must hold exactly
+    # the declared fields, in order, and equal a normal construction.
+    _, prints, _, _ = tape
+    names = [f.name for f in dataclasses.fields(OptionPrint)]
+    for p in prints[:500]:
+        assert list(vars(p)) == names
+        assert OptionPrint(**vars(p)) == p
 
 
 def test_every_emitted_scenario_stays_inside_its_footprint_and_placement(tape):
