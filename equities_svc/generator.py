@@ -119,7 +119,7 @@ class EquitiesGenerator:
 
     def step_rows(self, t0_ms: int, t1_ms: int) -> list[Row]:
         """``step`` as field tuples (see ``Row``): the same records in the same order."""
-        return self._step(t0_ms, t1_ms, None)
+        return self._step(t0_ms, t1_ms, False)[0]
 
     def step_lines(self, t0_ms: int, t1_ms: int) -> tuple[list[Row], list[str]]:
         """``step_rows`` and, for each row, the JSON line of its record (needs ``with_lines=True``).
@@ -128,12 +128,12 @@ class EquitiesGenerator:
         """
         if not self._with_lines:
             raise ValueError("step_lines needs an EquitiesGenerator built with with_lines=True")
-        lines: list[str] = []
-        return self._step(t0_ms, t1_ms, lines), lines
+        return self._step(t0_ms, t1_ms, True)
 
-    def _step(self, t0_ms: int, t1_ms: int, lines: list[str] | None) -> list[Row]:
+    def _step(self, t0_ms: int, t1_ms: int, with_lines: bool) -> tuple[list[Row], list[str]]:
         t0_ms, t1_ms = int(t0_ms), int(t1_ms)
-        out: list[Row] = []
+        rows: list[Row] = []
+        lines: list[str] = []
         if t1_ms > t0_ms:
             for day, block in self._blocks_between(t0_ms, t1_ms):
                 key = (day.ordinal, block)
@@ -142,14 +142,21 @@ class EquitiesGenerator:
                     blk = self._blocks[key] = self._build_block(day, block)
                 a = bisect.bisect_left(blk.ts, t0_ms)
                 b = bisect.bisect_left(blk.ts, t1_ms)
-                out.extend(blk.rows[a:b])
-                if lines is not None:
-                    lines.extend(blk.lines[a:b])
+                # A step usually falls in one block: its slices are the answer, copied once.
+                if rows:
+                    rows += blk.rows[a:b]
+                else:
+                    rows = blk.rows[a:b]
+                if with_lines:
+                    if lines:
+                        lines += blk.lines[a:b]
+                    else:
+                        lines = blk.lines[a:b]
             for key in [k for k, blk in self._blocks.items() if blk.end_ms <= t1_ms]:
                 del self._blocks[key]
             self._trim_states(t1_ms)
         self._cursor = max(self._cursor, t1_ms)
-        return out
+        return rows, lines
 
     # -- building ---------------------------------------------------------------------------
 
