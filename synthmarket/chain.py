@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-from synthmarket.calendar import EXCHANGE_TZ, exchange_date
+from synthmarket.calendar import EXCHANGE_TZ, exchange_date, is_trading_date
 
 RISK_FREE_RATE = 0.045          # continuously compounded, used for pricing and parity checks
 DIVIDEND_YIELD = 0.0
@@ -116,27 +116,35 @@ def third_friday(year: int, month: int) -> dt.date:
     return first + dt.timedelta(days=offset + 14)
 
 
+def expiry_on(date: dt.date) -> dt.date:
+    """An expiry that falls on a market holiday moves to the trading day before (Good Friday
+    monthlies expire on the Thursday)."""
+    while not is_trading_date(date):
+        date -= dt.timedelta(days=1)
+    return date
+
+
 @lru_cache(maxsize=2048)
 def expiries(root: str, trade_date: dt.date) -> tuple[dt.date, ...]:
     """Listed expiries on a trade date, sorted, from 0DTE (where it exists) to LEAPS.
 
-    Daily expiries (every weekday, 14 days out) for SPY/QQQ/IWM; Friday weeklies (8) for all
+    Daily expiries (every trading day, 14 days out) for SPY/QQQ/IWM; Friday weeklies (8) for all
     names; third-Friday monthlies (12); January LEAPS one and two years after the trade year.
-    Exchange holidays are not modelled, like the trading calendar.
+    A Friday expiry on a market holiday moves to the trading day before.
     """
     out: set[dt.date] = set()
     if root in DAILY_EXPIRY_ROOTS:
         for k in range(DAILY_HORIZON_DAYS + 1):
             d = trade_date + dt.timedelta(days=k)
-            if d.weekday() < 5:
+            if is_trading_date(d):
                 out.add(d)
     friday = trade_date + dt.timedelta(days=(4 - trade_date.weekday()) % 7)
     for k in range(WEEKLY_COUNT):
-        out.add(friday + dt.timedelta(weeks=k))
+        out.add(expiry_on(friday + dt.timedelta(weeks=k)))
     year, month = trade_date.year, trade_date.month
     added = 0
     while added < MONTHLY_COUNT:
-        tf = third_friday(year, month)
+        tf = expiry_on(third_friday(year, month))
         if tf >= trade_date:
             out.add(tf)
             added += 1
@@ -144,7 +152,7 @@ def expiries(root: str, trade_date: dt.date) -> tuple[dt.date, ...]:
         if month > 12:
             year, month = year + 1, 1
     for k in LEAPS_YEARS:
-        out.add(third_friday(trade_date.year + k, 1))
+        out.add(expiry_on(third_friday(trade_date.year + k, 1)))
     return tuple(sorted(out))
 
 

@@ -28,6 +28,7 @@ from synthmarket.calendar import (
     SESSION_MINUTES,
     exchange_date,
     is_trading_date,
+    market_holidays,
     trading_day,
     trading_day_for,
 )
@@ -57,16 +58,26 @@ def _open_of_calendar_date(date: dt.date) -> int:
     return int(local.timestamp()) * 1000
 
 
+def _holidays_in(after: dt.date, until: dt.date) -> int:
+    """Market holidays d with after < d <= until (all of them fall on weekdays)."""
+    return sum(after < d <= until for year in range(after.year, until.year + 1) for d in market_holidays(year))
+
+
 def add_trading_days(date: dt.date, count: int) -> dt.date:
     """The trading date ``count`` trading days after (``count`` < 0: before) trading date ``date``."""
     if not is_trading_date(date):
         raise ValueError(f"{date.isoformat()} is not a trading date")
     step = dt.timedelta(days=1 if count >= 0 else -1)
     remaining = abs(count)
-    # Whole weeks first so long runs at high speed stay cheap; a week holds five trading dates
-    # while the calendar models weekends only.
+    # Whole weeks first so long runs at high speed stay cheap: a week holds five weekdays, less
+    # the holidays among them, so the jump never overshoots and the holidays are made up after.
     weeks, remaining = divmod(remaining, 5)
-    date += step * (7 * weeks)
+    landing = date + step * (7 * weeks)
+    if count >= 0:
+        remaining += _holidays_in(date, landing)
+    else:
+        remaining += _holidays_in(landing - dt.timedelta(days=1), date - dt.timedelta(days=1))
+    date = landing
     while remaining:
         date += step
         if is_trading_date(date):

@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", default="balanced_demo", choices=[p.value for p in SyntheticControlPresetId])
     parser.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help=f"shared seed, 0..2^64-1 (default {DEFAULT_SEED})")
     parser.add_argument("--date", type=_date, default=None,
-                        help="trading day YYYY-MM-DD (default: the most recent weekday)")
+                        help="trading day YYYY-MM-DD (default: the most recent one)")
     parser.add_argument("--start", type=_hhmm, default="09:30", help="exchange time HH:MM (default 09:30)")
     parser.add_argument("--minutes", type=_positive_int, default=None,
                         help="minutes to simulate (default: until the 16:00 close)")
@@ -61,8 +61,10 @@ def _date(text: str) -> dt.date:
         day = dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"date must be YYYY-MM-DD, got {text!r}") from None
-    if not is_trading_date(day):
-        raise argparse.ArgumentTypeError(f"{text} is a {day.strftime('%A')}, not a trading day")
+    try:
+        trading_day(day)
+    except CalendarError as exc:    # a weekend or a market holiday, named in the message
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return day
 
 

@@ -34,13 +34,27 @@ def test_expiry_calendar_spans_0dte_to_leaps():
     aapl = chain.expiries("AAPL", DAY.date)
     assert spy[0] == DAY.date  # SPY has a 0DTE every weekday
     assert aapl[0] == dt.date(2026, 11, 27)  # next Friday weekly
-    assert all(e.weekday() == 4 for e in aapl)
+    # Fridays, except where the Friday is a market holiday: Christmas 2026, New Year's Day 2027 and
+    # Juneteenth 2027 (observed Friday 06-18) expire on the Thursday before.
+    shifted = [e for e in aapl if e.weekday() != 4]
+    assert shifted == [dt.date(2026, 12, 24), dt.date(2026, 12, 31), dt.date(2027, 6, 17)]
+    assert dt.date(2026, 12, 24) in aapl and dt.date(2026, 12, 25) not in aapl
+    assert dt.date(2026, 12, 31) in aapl and dt.date(2027, 1, 1) not in aapl
+    assert dt.date(2026, 11, 26) not in spy, "no daily expiry on Thanksgiving"
     assert dt.date(2026, 12, 18) in aapl  # third Friday of December
     assert dt.date(2027, 1, 15) in aapl and dt.date(2028, 1, 21) in aapl  # January LEAPS
     assert list(spy) == sorted(set(spy))
     dtes = [(e - DAY.date).days for e in aapl]
     assert min(dtes) <= 7 and max(dtes) >= 400
     assert any(180 <= d <= 720 for d in dtes)
+
+
+def test_friday_expiries_on_good_friday_move_to_thursday():
+    # Good Friday 2026 is 04-03 and 2027's is 03-26: a Friday expiry there moves to the Thursday.
+    assert chain.expiry_on(dt.date(2026, 4, 3)) == dt.date(2026, 4, 2)
+    assert chain.expiry_on(dt.date(2026, 4, 17)) == dt.date(2026, 4, 17)
+    march = chain.expiries("AAPL", dt.date(2027, 3, 22))
+    assert dt.date(2027, 3, 25) in march and dt.date(2027, 3, 26) not in march
 
 
 def test_dte_and_years_to_expiry():

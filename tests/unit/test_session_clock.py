@@ -24,17 +24,17 @@ def ny(y: int, m: int, d: int, hh: int, mm: int, ss: int = 0) -> int:
     return int(dt.datetime(y, m, d, hh, mm, ss, tzinfo=EXCHANGE_TZ).timestamp()) * 1000
 
 
-# 2026-11-25 is a Wednesday; 2026-11-27 a Friday; 2026-11-28/29 the weekend.
-WED = dt.date(2026, 11, 25)
-THU = dt.date(2026, 11, 26)
-FRI = dt.date(2026, 11, 27)
-MON = dt.date(2026, 11, 30)
-TUE_BEFORE = dt.date(2026, 11, 24)
+# 2026-12-02 is a Wednesday; 2026-12-04 a Friday; 2026-12-05/06 the weekend.
+WED = dt.date(2026, 12, 2)
+THU = dt.date(2026, 12, 3)
+FRI = dt.date(2026, 12, 4)
+MON = dt.date(2026, 12, 7)
+TUE_BEFORE = dt.date(2026, 12, 1)
 
 
 @pytest.mark.parametrize("hh, mm", [(9, 30), (10, 0), (12, 17), (15, 59)])
 def test_inside_real_session_at_speed_one_is_wall_time(hh, mm):
-    wall = ny(2026, 11, 25, hh, mm, 7)
+    wall = ny(2026, 12, 2, hh, mm, 7)
     reading = session_reading(wall)
     assert reading.ts == wall
     assert reading.is_wall_time
@@ -43,35 +43,35 @@ def test_inside_real_session_at_speed_one_is_wall_time(hh, mm):
 
 
 def test_after_the_close_the_next_trading_session_begins():
-    reading = session_reading(ny(2026, 11, 25, 16, 0))
+    reading = session_reading(ny(2026, 12, 2, 16, 0))
     assert (reading.trading_date, reading.minute_of_session, reading.cycle) == (THU, 0.0, 1)
-    later = session_reading(ny(2026, 11, 25, 17, 15))
+    later = session_reading(ny(2026, 12, 2, 17, 15))
     assert (later.trading_date, later.minute_of_session) == (THU, 75.0)
-    assert later.ts == ny(2026, 11, 26, 10, 45)
+    assert later.ts == ny(2026, 12, 3, 10, 45)
 
 
 def test_before_the_open_replays_earlier_sessions_and_meets_the_real_open():
     # 09:29 is one minute before the open: the last minute of the previous session.
-    reading = session_reading(ny(2026, 11, 25, 9, 29))
+    reading = session_reading(ny(2026, 12, 2, 9, 29))
     assert (reading.trading_date, reading.minute_of_session, reading.cycle) == (TUE_BEFORE, 389.0, -1)
     # 03:00 is 390 minutes before the open: the start of the previous session.
-    early = session_reading(ny(2026, 11, 25, 3, 0))
+    early = session_reading(ny(2026, 12, 2, 3, 0))
     assert (early.trading_date, early.minute_of_session, early.cycle) == (TUE_BEFORE, 0.0, -1)
 
 
 def test_friday_evening_rolls_over_the_weekend_to_monday():
-    reading = session_reading(ny(2026, 11, 27, 16, 30))
+    reading = session_reading(ny(2026, 12, 4, 16, 30))
     assert (reading.trading_date, reading.minute_of_session) == (MON, 30.0)
 
 
 def test_weekend_wall_time_plays_on_the_most_recent_trading_date():
-    saturday = session_reading(ny(2026, 11, 28, 11, 0))
+    saturday = session_reading(ny(2026, 12, 5, 11, 0))
     assert (saturday.trading_date, saturday.minute_of_session) == (FRI, 90.0)
     assert not saturday.is_wall_time
 
 
 def test_speed_scales_elapsed_session_time_and_wraps_every_390_minutes():
-    wall = ny(2026, 11, 25, 10, 0)  # 30 real minutes after the open
+    wall = ny(2026, 12, 2, 10, 0)  # 30 real minutes after the open
     assert session_reading(wall, speed=2).minute_of_session == 60.0
     assert not session_reading(wall, speed=2).is_wall_time
     fast = session_reading(wall, speed=30)  # 900 session minutes: two cycles and 120 minutes
@@ -81,7 +81,7 @@ def test_speed_scales_elapsed_session_time_and_wraps_every_390_minutes():
 
 
 def test_fixed_start_is_minute_zero_and_counts_from_there():
-    start = ny(2026, 11, 25, 21, 13, 5)  # any time of day
+    start = ny(2026, 12, 2, 21, 13, 5)  # any time of day
     clock = SessionClock(speed=60, start_ms=start)
     assert clock.reading(start).trading_date == WED
     assert clock.reading(start).minute_of_session == 0.0
@@ -107,16 +107,30 @@ def test_add_trading_days_skips_weekends_both_ways():
     assert add_trading_days(WED, 2) == FRI
     assert add_trading_days(WED, 3) == MON
     assert add_trading_days(MON, -1) == FRI
-    assert add_trading_days(WED, 5) == dt.date(2026, 12, 2)
-    assert add_trading_days(WED, -12) == dt.date(2026, 11, 9)
+    assert add_trading_days(WED, 5) == dt.date(2026, 12, 9)
+    # Twelve trading days back crosses Thanksgiving (Thursday 2026-11-26, a market holiday).
+    assert add_trading_days(WED, -12) == dt.date(2026, 11, 13)
     with pytest.raises(ValueError):
-        add_trading_days(dt.date(2026, 11, 28), 1)
+        add_trading_days(dt.date(2026, 12, 5), 1)
+
+
+def test_market_holidays_are_skipped_like_weekends():
+    # Thanksgiving (Thursday 2026-11-26): after Wednesday's close the next session is Friday's,
+    # and the holiday itself replays Wednesday.
+    after_close = session_reading(ny(2026, 11, 25, 16, 30))
+    assert (after_close.trading_date, after_close.minute_of_session) == (dt.date(2026, 11, 27), 30.0)
+    holiday = session_reading(ny(2026, 11, 26, 11, 0))
+    assert (holiday.trading_date, holiday.minute_of_session) == (dt.date(2026, 11, 25), 90.0)
+    assert not holiday.is_wall_time
+    assert add_trading_days(dt.date(2026, 12, 24), 1) == dt.date(2026, 12, 28)   # Christmas Friday
+    with pytest.raises(ValueError):
+        add_trading_days(dt.date(2026, 11, 26), 1)
 
 
 @pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf")])
 def test_speed_must_be_positive_and_finite(bad):
     with pytest.raises(ValueError):
-        session_ts(ny(2026, 11, 25, 10, 0), speed=bad)
+        session_ts(ny(2026, 12, 2, 10, 0), speed=bad)
 
 
 wall_times = st.integers(min_value=ny(2024, 1, 1, 0, 0), max_value=ny(2030, 12, 31, 23, 59))
@@ -149,8 +163,8 @@ def test_within_a_cycle_session_time_advances_speed_times_wall_time(wall, speed)
 
 
 def test_cycle_wrap_moves_exactly_one_trading_day():
-    last = session_reading(ny(2026, 11, 25, 15, 59, 59))
-    first = session_reading(ny(2026, 11, 25, 16, 0, 0))
+    last = session_reading(ny(2026, 12, 2, 15, 59, 59))
+    first = session_reading(ny(2026, 12, 2, 16, 0, 0))
     assert last.trading_date == WED and first.trading_date == THU
     assert first.ts == trading_day(THU).open_ms
     assert last.ts == trading_day(WED).close_ms - 1000
