@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,7 @@ def main() -> int:
                         help="run the session N times and report the fastest (a shared machine is noisy)")
     args = parser.parse_args()
     best: tuple[float, float] | None = None
+    cpus: list[float] = []
     for _ in range(max(1, args.repeat)):
         with tempfile.TemporaryDirectory() as tmp:
             cmd = [sys.executable, "-m", "synthmarket.cli", "simulate", "--out", tmp, "--seed", args.seed,
@@ -45,11 +47,15 @@ def main() -> int:
             manifest = json.loads((Path(tmp) / "manifest.json").read_text())
             counts = manifest["counts"]
             size_mb = sum(p.stat().st_size for p in Path(tmp).iterdir()) / 1e6
+        cpus.append(cpu)
         if best is None or cpu < best[1]:
             best = (wall, cpu)
     wall, cpu = best
     records = sum(counts.values())
-    runs = f" (fastest of {args.repeat} runs)" if args.repeat > 1 else ""
+    runs = ""
+    if len(cpus) > 1:
+        runs = (f" (fastest of {len(cpus)} runs; cpu per run {', '.join(f'{c:.2f}' for c in cpus)}, "
+                f"median {statistics.median(cpus):.2f} s)")
     print(f"session: {manifest['date']} {len(manifest['symbols'])} symbols, "
           f"{(manifest['end_ms'] - manifest['start_ms']) / 60000:.0f} minutes")
     print(f"records: {records:,} ({counts['options']:,} option prints, {counts['equities']:,} equity records, "
