@@ -9,13 +9,13 @@ from typing import Any, Iterable, Mapping, Protocol
 
 from options_svc import arrivals, families, selection
 from options_svc.coverage import CoverageTracker, boosted_weights
+from options_svc.event_windows import EventWindows, event_minute
 from options_svc.legs import Draft, ScenarioContext, listed_expiries
 from options_svc.pricing import regime_name
 from options_svc.scenario_rng import ScenarioRng
 from synthmarket import chain, rng
-from regime_svc.events import RECENT_MINUTES, UPCOMING_MINUTES
 from synthmarket.calendar import (
-    MS_PER_MINUTE, SESSION_MINUTES, TradingDay, exchange_date, is_trading_date, trading_day,
+    MS_PER_MINUTE, TradingDay, exchange_date, is_trading_date, trading_day,
 )
 from synthmarket.control import SyntheticControlState
 from synthmarket.marketdata import OptionPrint
@@ -117,7 +117,7 @@ class OptionsGenerator:
         self._arrival_seq = 0
         self._session_cache: dict[int, Any] = {}
         self._weights_cache: dict[tuple[str, int], Any] = {}
-        self._event_windows: list[tuple[str, int, int, int]] = []
+        self._event_windows = EventWindows(self._listed)
         self._last_hedge_end: dict[str, int] = {}
         self._last_event_burst: dict[str, int] = {}
         self.boosts_applied = 0
@@ -244,48 +244,25 @@ class OptionsGenerator:
         return self._engine.get_underlying_state(symbol, ts, self._control, session, self.symbols)
 
     def _event_info(self, symbol: str, ts: int, session: Any) -> tuple[bool | None, int]:
-        """(has the symbol's event happened, gap sign), read off the public event calendar.
-
-        A name is on the calendar from UPCOMING_MINUTES before its event until RECENT_MINUTES
-        after, so the window's edges date the event; the gap is the price jump at that minute.
-        """
+        """(has the symbol's event happened, gap sign), read off the public event calendar; the
+        gap is the price jump at the event minute."""
         if symbol not in session.event_symbols:
             return None, 0
         td = self._day_at_or_after(ts)
         minute = (ts - td.open_ms) // MS_PER_MINUTE
-        window = self._event_window(symbol, td, minute)
+        window = self._event_windows.around(symbol, td.open_ms, minute)
         if window is None:
             return None, 0
-        first, last = window
-        event_minute = first + UPCOMING_MINUTES if first > 0 else last + 1 - RECENT_MINUTES
-        if minute < event_minute:
+        at_minute = event_minute(*window)
+        if minute < at_minute:
             return False, 0
-        at = td.open_ms + event_minute * MS_PER_MINUTE
+        at = td.open_ms + at_minute * MS_PER_MINUTE
         before = self._underlying(symbol, max(at - 1_000, td.open_ms)).price
         after = self._underlying(symbol, min(at + 30_000, td.close_ms - 1)).price
         return True, (1 if after >= before else -1)
 
-    def _event_window(self, symbol: str, td: TradingDay, minute: int) -> tuple[int, int] | None:
-        """First and last session minute of the calendar window around ``minute`` (cached)."""
-        for (sym, day_open, first, last) in self._event_windows:
-            if sym == symbol and day_open == td.open_ms and first <= minute <= last:
-                return first, last
-
-        def listed(m: int) -> bool:
-            return symbol in self._session(td.open_ms + m * MS_PER_MINUTE).event_symbols
-
-        if not listed(minute):
-            return None
-        first = minute
-        while first > 0 and listed(first - 1):
-            first -= 1
-        last = minute
-        while last < SESSION_MINUTES - 1 and listed(last + 1):
-            last += 1
-        self._event_windows.append((symbol, td.open_ms, first, last))
-        if len(self._event_windows) > 256:
-            del self._event_windows[:128]
-        return first, last
+    def _listed(self, symbol: str, open_ms: int, minute: int) -> bool:
+        return symbol in self._session(open_ms + minute * MS_PER_MINUTE).event_symbols
 
     def _day_at_or_after(self, ts: int) -> TradingDay:
         """_session_day_at_or_after, remembering the last session: nearly every ts falls inside it."""
