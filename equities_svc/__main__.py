@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from equities_svc.service import SERVICE, equities_tape
+from equities_svc.service import SERVICE, EquitiesTape
 from synthmarket.ingest_main import main
 
 if __name__ == "__main__":
-    sys.exit(main(SERVICE, equities_tape, "EQUITIES"))
+    sys.exit(main(SERVICE, EquitiesTape, "EQUITIES"))

@@ -42,15 +42,10 @@ class EquitiesTape:
         return 0
 
 
-def equities_tape(control: SyntheticControlState, symbols: tuple[str, ...], universe: tuple[str, ...],
-                  start_ts: int) -> EquitiesTape:
-    return EquitiesTape(control, symbols, universe, start_ts)
-
-
 async def start_equities_service(settings, nc, **kwargs) -> IngestService:  # noqa: ANN001
     """Build and start the equities ingest service on ``nc`` (keywords as for ``IngestService``)."""
     kwargs.setdefault("replica", settings.equities_replica)
     kwargs.setdefault("replicas", settings.equities_replicas)
-    service = IngestService(SERVICE, settings, nc, equities_tape, **kwargs)
+    service = IngestService(SERVICE, settings, nc, EquitiesTape, **kwargs)
     await service.start()
     return service

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from options_svc.service import SERVICE, options_tape
+from options_svc.service import SERVICE, OptionsTape
 from synthmarket.ingest_main import main
 
 if __name__ == "__main__":
-    sys.exit(main(SERVICE, options_tape, "OPTIONS"))
+    sys.exit(main(SERVICE, OptionsTape, "OPTIONS"))

@@ -43,15 +43,10 @@ class OptionsTape:
         return sum(1 for p in PUBLIC_PROFILE_IDS if hits.get(p, 0) == 0)
 
 
-def options_tape(control: SyntheticControlState, symbols: tuple[str, ...], universe: tuple[str, ...],
-                 start_ts: int) -> OptionsTape:
-    return OptionsTape(control, symbols, universe, start_ts)
-
-
 async def start_options_service(settings, nc, **kwargs) -> IngestService:  # noqa: ANN001
     """Build and start the options ingest service on ``nc`` (keywords as for ``IngestService``)."""
     kwargs.setdefault("replica", settings.options_replica)
     kwargs.setdefault("replicas", settings.options_replicas)
-    service = IngestService(SERVICE, settings, nc, options_tape, **kwargs)
+    service = IngestService(SERVICE, settings, nc, OptionsTape, **kwargs)
     await service.start()
     return service
