@@ -28,8 +28,9 @@ from synthmarket.calendar import EXCHANGE_TZ
 from synthmarket.control import SyntheticControlState
 from synthmarket.control_store import ensure_control_bucket, ensure_status_bucket, watch_control
 from synthmarket.embedded_nats import EmbeddedNats, EmbeddedNatsError, die_with_parent
+from synthmarket.process import settings_or_exit
 from synthmarket.session_clock import SessionClock
-from synthmarket.settings import Settings, SettingsError, load_settings
+from synthmarket.settings import Settings
 from synthmarket.status import http_ok, regime_serving, status_written_probe, stream_probe
 
 log = logging.getLogger(__name__)
@@ -542,11 +543,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        print(f"synthmarket up: {exc}", file=sys.stderr)
-        return 2
+    settings = settings_or_exit("synthmarket up")
     if args.interval <= 0 or (args.speed is not None and args.speed <= 0):
         print("synthmarket up: --interval and --speed must be positive", file=sys.stderr)
         return 2

@@ -22,8 +22,9 @@ from nats.js.errors import BucketNotFoundError, KeyNotFoundError, NoKeysError, N
 
 from synthmarket import wire
 from synthmarket.calendar import EXCHANGE_TZ
+from synthmarket.process import settings_or_exit
 from synthmarket.session_clock import SessionClock
-from synthmarket.settings import Settings, SettingsError, load_settings
+from synthmarket.settings import Settings
 from synthmarket.subjects import SMART_MONEY_STREAM, STATUS_BUCKET
 from synthmarket.v1 import regime_pb2, regime_pb2_grpc, status_pb2
 
@@ -315,11 +316,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        print(f"synthmarket status: {exc}", file=sys.stderr)
-        return 2
+    settings = settings_or_exit("synthmarket status")
     where = Where(
         nats_url=args.nats_url or settings.nats_url or f"nats://127.0.0.1:{settings.nats_port}",
         regime_addr=args.regime_addr or settings.regime_grpc_addr,
