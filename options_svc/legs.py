@@ -12,7 +12,7 @@ import numpy as np
 
 from options_svc.pricing import Quote, Surface, make_quote, regime_name, spread_fraction, surface_for
 from regime_svc.model import SessionPhase, SessionState, UnderlyingState
-from synthmarket import chain
+from synthmarket import chain, records
 from synthmarket.marketdata import OptionPrint
 
 PLACE_ASK = "ask"
@@ -50,23 +50,14 @@ class Draft:
         return chain.premium(self.price, self.size)
 
     def to_print(self, pid: str) -> OptionPrint:
-        """``OptionPrint(id=pid, **self.__dict__)``, filled in directly.
-
-        The frozen dataclass __init__ stores each of the 17 fields through object.__setattr__,
-        most of the cost of emitting a print; the record built here holds the same fields in the
-        same order (see the checks below the class).
-        """
-        record = object.__new__(OptionPrint)
-        values = record.__dict__
-        values["id"] = pid
-        values.update(self.__dict__)
-        return record
+        """``OptionPrint(id=pid, **self.__dict__)``, filled in directly (``records.build``)."""
+        return records.build(OptionPrint, {"id": pid, **self.__dict__})
 
 
-# What Draft.to_print relies on: a Draft is an OptionPrint without its id, field for field, and an
-# OptionPrint does no work in __init__ beyond storing its fields.
-assert [f.name for f in fields(OptionPrint)] == ["id", *(f.name for f in fields(Draft))]
-assert not hasattr(OptionPrint, "__post_init__") and not hasattr(OptionPrint, "__slots__")
+# What Draft.to_print relies on: a Draft is an OptionPrint without its id, field for field.
+records.plain_record(OptionPrint)
+if [f.name for f in fields(OptionPrint)] != ["id", *(f.name for f in fields(Draft))]:
+    raise TypeError("Draft must hold OptionPrint's fields after id, in order")
 
 
 @dataclass

@@ -26,6 +26,7 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
+from synthmarket import records
 from synthmarket.calendar import (
     EXCHANGE_TZ,
     MS_PER_DAY,
@@ -117,26 +118,9 @@ def _check_symbol(symbol: str) -> None:
         raise UnknownSymbolError(symbol)
 
 
-def _record(cls: type, values: dict):
-    """``cls(**values)`` for a frozen dataclass whose __init__ only stores its fields.
-
-    The frozen __init__ stores each field through object.__setattr__, which is most of the cost
-    of a state; session and underlying states are built for nearly every option print, scenario
-    weights for every symbol every 30 s. ``values`` lists every field in declaration order, so
-    the object is the same one __init__ would build.
-    """
-    record = object.__new__(cls)
-    record.__dict__.update(values)
-    return record
-
-
-def _check_record_type(cls: type) -> None:
-    assert not hasattr(cls, "__post_init__") and not hasattr(cls, "__slots__"), cls
-
-
-_check_record_type(SessionState)
-_check_record_type(UnderlyingState)
-_check_record_type(ScenarioWeights)
+# States are built for nearly every option print and weights for every symbol every 30 s.
+for _state_type in (SessionState, UnderlyingState, ScenarioWeights):
+    records.plain_record(_state_type)
 
 
 def get_session_state(ts: int, control: SyntheticControlState,
@@ -158,7 +142,7 @@ def get_session_state(ts: int, control: SyntheticControlState,
         a = arr.item(mark)
         return a + (arr.item(nxt) - a) * frac
 
-    return _record(SessionState, {
+    return records.build(SessionState, {
         "ts": ts,
         "session_phase": PHASES[day.phase.item(m)],
         "regime": run.regime,
@@ -259,7 +243,7 @@ def get_underlying_state(symbol: str, ts: int, control: SyntheticControlState,
         is_focus = bool(sc.is_focus[m])
         is_event = bool(sc.is_event[m])
     typical = sc.path.typical_spread_bps
-    return _record(UnderlyingState, {
+    return records.build(UnderlyingState, {
         "symbol": symbol,
         "ts": ts,
         "price": price,
@@ -314,7 +298,7 @@ def get_scenario_weights(symbol: str, ts: int, control: SyntheticControlState,
             _LABELED.clear()
         labeled = _LABELED[labeled_key] = labeled_weights(*labeled_key[2:], spec, control.profile_weights)
     weights = with_noise(labeled, state.quote_cleanliness)
-    return _record(ScenarioWeights, {
+    return records.build(ScenarioWeights, {
         "symbol": symbol,
         "ts": int(ts),
         "weights": MappingProxyType(weights),
