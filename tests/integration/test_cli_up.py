@@ -161,7 +161,7 @@ def test_up_reports_the_live_regime_follows_control_and_stops_cleanly_on_sigint(
 
 
 def _children_of(pid: int) -> set[int]:
-    """Live processes anywhere below ``pid``."""
+    """Every live process below ``pid`` (children, grandchildren: gunicorn workers, nats-server)."""
     parents: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():

@@ -16,31 +16,11 @@ import pytest
 from synthmarket.embedded_nats import free_port
 from synthmarket.presets import REGIME_IDS
 from synthmarket.status import stream_state
-from tests.integration.test_cli_up import Running, _pid_gone, _port_closed, _synthmarket_exe
+from tests.integration.test_cli_up import Running, _children_of, _pid_gone, _port_closed, _synthmarket_exe
 
 pytestmark = pytest.mark.integration
 
 SERVICES = ("regime_svc", "options_svc", "equities_svc", "flow_svc", "admin_gateway", "webui")
-
-
-def _descendants(pid: int) -> set[int]:
-    """Every live process below ``pid`` (children, grandchildren: gunicorn workers, nats-server)."""
-    parents: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
-            continue
-        parents.setdefault(ppid, []).append(int(entry.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in parents.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
 
 
 async def _prints_and_events(url: str) -> tuple[int, int]:
@@ -83,7 +63,7 @@ def test_up_runs_every_service_and_sigint_stops_them_all(stack_env):
         terminal = up.wait_for(r"open the web terminal at (http://\S+)")
         assert terminal.group(1) == f"http://127.0.0.1:{stack_env['WEBUI_PORT']}"
         up.wait_for(r"^ready; Ctrl-C stops everything \(session clock speed 120x\)")
-        children = _descendants(up.proc.pid)
+        children = _children_of(up.proc.pid)
         # nats-server, six services, a gunicorn worker under each of the two web servers.
         assert len(children) >= 1 + len(SERVICES) + 2, children
 
