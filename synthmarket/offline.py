@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from equities_svc.generator import QUOTE_ROW_LEN, EquitiesGenerator, Row, row_record
+from equities_svc.generator import QUOTE_ROW_LEN, EquitiesGenerator, row_record
 from flow_svc.classifier import SmartMoneyClassifier
 from options_svc.generator import OptionsGenerator
 from regime_svc.engine import get_session_state
@@ -32,10 +32,8 @@ class SimulationSpec:
     with_labels: bool = False
     # Flow-only runs (options + classifier) skip the equities tape; used where only events matter.
     with_equities: bool = True
-    # Hand the equity tape over as field tuples in ``StepOutput.equity_rows`` instead of records
-    # in ``equities``: for callers that only format it, building the objects is wasted work.
-    equity_rows: bool = False
-    # Also hand over each row's JSON line in ``StepOutput.equity_lines`` (implies equity_rows).
+    # Hand the equity tape over as JSON lines in ``StepOutput.equity_lines`` instead of records in
+    # ``equities``: for callers that only write it out, building the objects is wasted work.
     equity_lines: bool = False
 
 
@@ -48,7 +46,6 @@ class StepOutput:
     regime: list[dict] = field(default_factory=list)
     options: list[OptionPrint] = field(default_factory=list)
     equities: list[EquityTrade | EquityQuote] = field(default_factory=list)
-    equity_rows: list[Row] = field(default_factory=list)   # only with SimulationSpec.equity_rows
     equity_lines: list[str] = field(default_factory=list)  # only with SimulationSpec.equity_lines
     events: list[SmartMoneyEvent] = field(default_factory=list)
     labels: list[tuple[str, str, str]] = field(default_factory=list)
@@ -105,12 +102,9 @@ def run_session(spec: SimulationSpec, step_ms: int = STEP_MS) -> Iterator[StepOu
         # tape: handing it just those gives it the same state for a fraction of the calls.
         if equities is None:
             last_trades = {}
-        elif spec.equity_rows or spec.equity_lines:
-            if spec.equity_lines:
-                out.equity_rows, out.equity_lines = equities.step_lines(t0, t1)
-            else:
-                out.equity_rows = equities.step_rows(t0, t1)
-            last_trades = {r[2]: r for r in out.equity_rows if len(r) != QUOTE_ROW_LEN}
+        elif spec.equity_lines:
+            rows, out.equity_lines = equities.step_lines(t0, t1)
+            last_trades = {r[2]: r for r in rows if len(r) != QUOTE_ROW_LEN}
         else:
             out.equities = equities.step(t0, t1)
             last_trades = {r.symbol: r for r in out.equities if isinstance(r, EquityTrade)}
