@@ -81,8 +81,8 @@ class EquitiesGenerator:
         # callers that write the tape out): far cheaper than formatting the records afterwards.
         self._with_lines = with_lines
         if with_lines:
-            for name in (*self._symbols, *venues.VENUES):
-                tape_lines.plain(name)
+            for venue in venues.VENUES:     # written verbatim; symbols are checked per line batch
+                tape_lines.plain(venue)
         self._block_ms = self._block_minutes * MS_PER_MINUTE
         self._cursor = int(start_ts)
         self._states: dict[int, MinuteState] = {}
@@ -115,14 +115,11 @@ class EquitiesGenerator:
 
     def step(self, t0_ms: int, t1_ms: int) -> list[Record]:
         """Records with ts in [t0_ms, t1_ms), ts-ordered (quotes before trades in the same ms)."""
-        return list(map(row_record, self.step_rows(t0_ms, t1_ms)))
-
-    def step_rows(self, t0_ms: int, t1_ms: int) -> list[Row]:
-        """``step`` as field tuples (see ``Row``): the same records in the same order."""
-        return self._step(t0_ms, t1_ms, False)[0]
+        return list(map(row_record, self._step(t0_ms, t1_ms, False)[0]))
 
     def step_lines(self, t0_ms: int, t1_ms: int) -> tuple[list[Row], list[str]]:
-        """``step_rows`` and, for each row, the JSON line of its record (needs ``with_lines=True``).
+        """``step`` as field tuples (see ``Row``) and, for each, the JSON line of its record
+        (needs ``with_lines=True``).
 
         A line is exactly ``json.dumps(record.to_dict(), separators=(",", ":")) + "\\n"``.
         """
