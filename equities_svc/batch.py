@@ -123,7 +123,7 @@ def build_symbol_block(ctx: BlockContext, spec: SymbolSpec) -> SymbolBlock:
     keys = minute_keys(ctx.control.shared_seed, ctx.day, sym, minutes)
     q_rates = np.array([quote_rate(spec, m, st) for m, st in zip(minutes, states)])
     q_rows, q_off = quotes.quote_times(keys, q_rates, np.asarray(minutes) == 0)
-    starts = np.asarray(([ctx.starts[0] - MS_PER_MINUTE] if carry else []) + list(ctx.starts), dtype=np.int64)
+    starts = ctx.day.open_ms + np.asarray(minutes, dtype=np.int64) * MS_PER_MINUTE
     if carry:
         last_prev = np.searchsorted(q_rows, 1) - 1
         q_rows, q_off = q_rows[last_prev:], q_off[last_prev:]
