@@ -16,6 +16,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
     && rm /tmp/requirements.txt
 
 COPY synthmarket/ synthmarket/
+COPY synthmarket_cli/ synthmarket_cli/
 COPY regime_svc/ regime_svc/
 COPY options_svc/ options_svc/
 COPY equities_svc/ equities_svc/

@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from synthmarket.process import settings_or_exit
+from synthmarket.infra.process import settings_or_exit
 
 from admin_gateway.app import create_app
 from admin_gateway.backend import GatewayClients

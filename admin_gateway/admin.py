@@ -10,8 +10,8 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
-from synthmarket.control import UPDATED_BY_MAX_LEN, ControlValidationError, SyntheticControlState, control_from_json
-from synthmarket.control_store import RevisionConflict
+from synthmarket.domain.control import UPDATED_BY_MAX_LEN, ControlValidationError, SyntheticControlState, control_from_json
+from synthmarket.infra.control_store import RevisionConflict
 from synthmarket.settings import Settings
 
 from admin_gateway.errors import (

@@ -20,11 +20,12 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import BucketNotFoundError, NoKeysError, NotFoundError
 from nats.js.kv import KeyValue
 
-from synthmarket.control import SyntheticControlState, SyntheticDerivedStatus
-from synthmarket.control_store import ensure_control_bucket, load_control, write_control
-from synthmarket.profiles import PUBLIC_PROFILE_IDS
+from synthmarket.domain.control import SyntheticControlState, SyntheticDerivedStatus
+from synthmarket.infra.status_reports import read_status_reports
+from synthmarket.infra.control_store import ensure_control_bucket, load_control, write_control
+from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 from synthmarket.settings import Settings
-from synthmarket.subjects import CONTROL_BUCKET, SMART_MONEY_STREAM, SMART_MONEY_SUBJECT, STATUS_BUCKET
+from synthmarket.names import CONTROL_BUCKET, SMART_MONEY_STREAM, SMART_MONEY_SUBJECT, STATUS_BUCKET
 from synthmarket.v1 import regime_pb2, regime_pb2_grpc, status_pb2
 from synthmarket.wire import SessionSnapshot, WireError, session_snapshot_from_proto
 
@@ -214,7 +215,7 @@ class GatewayClients:
         return self._run(go())
 
     def write_control(self, state: SyntheticControlState, expected_revision: int | None) -> int:
-        """New revision; raises ``synthmarket.control_store.RevisionConflict`` on a CAS miss."""
+        """New revision; raises ``synthmarket.infra.control_store.RevisionConflict`` on a CAS miss."""
 
         async def go() -> int:
             return await write_control(await self._control_bucket(), state, expected_revision)
@@ -226,19 +227,8 @@ class GatewayClients:
     def status_reports(self) -> list[status_pb2.StatusReport]:
         async def go() -> list[status_pb2.StatusReport]:
             assert self._js is not None
-            try:
-                kv = await self._js.key_value(self.status_bucket)
-                keys = await kv.keys()
-            except (BucketNotFoundError, NoKeysError, NotFoundError):
-                return []
-            reports = []
-            for key in sorted(keys):
-                try:
-                    entry = await kv.get(key)
-                    reports.append(status_pb2.StatusReport.FromString(entry.value or b""))
-                except Exception as exc:  # noqa: BLE001 - one bad report must not hide the rest
-                    log.warning("unreadable status report %s: %s", key, exc)
-            return reports
+            reports = await read_status_reports(self._js, self.status_bucket)
+            return [report for report, _ in reports.values()]
 
         return self._run(go())
 

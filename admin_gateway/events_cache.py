@@ -10,7 +10,7 @@ import queue
 import threading
 from dataclasses import dataclass, field
 
-from synthmarket.marketdata import SmartMoneyEvent
+from synthmarket.domain.marketdata import SmartMoneyEvent
 
 from admin_gateway.params import EventFilter
 

@@ -12,8 +12,8 @@ from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
-from synthmarket.marketdata import SmartMoneyEvent
-from synthmarket.profiles import PUBLIC_PROFILE_IDS
+from synthmarket.domain.marketdata import SmartMoneyEvent
+from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 from synthmarket.v1 import smart_money_pb2
 from synthmarket.wire import WireError, smart_money_event_from_proto
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Flask, Response, jsonify
 
-from synthmarket.control import ALLOWED_WEIGHTS, ALLOWED_WINDOWS, SEED_MAX, UPDATED_BY_MAX_LEN
-from synthmarket.presets import SyntheticControlPresetId
-from synthmarket.profiles import PUBLIC_PROFILE_IDS
+from synthmarket.domain.control import ALLOWED_WEIGHTS, ALLOWED_WINDOWS, SEED_MAX, UPDATED_BY_MAX_LEN
+from synthmarket.domain.presets import SyntheticControlPresetId
+from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 
 from admin_gateway.params import (
     DIRECTIONS,

@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from synthmarket.marketdata import SmartMoneyEvent
-from synthmarket.profiles import PUBLIC_PROFILE_IDS, Direction
+from synthmarket.domain.marketdata import SmartMoneyEvent
+from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS, Direction
 
 from admin_gateway.errors import BadParameter
 

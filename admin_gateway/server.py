@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 from flask import Flask
 
-from synthmarket.gunicorn_app import ThreadedGunicorn
+from synthmarket.infra.gunicorn_app import ThreadedGunicorn
 
 # Every open websocket holds one worker thread for its lifetime, so the pool is large.
 DEFAULT_THREADS = 1024

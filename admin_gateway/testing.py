@@ -9,10 +9,10 @@ import nats
 from nats.aio.client import Client
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from synthmarket.marketdata import SmartMoneyEvent
-from synthmarket.profiles import PUBLIC_PROFILE_IDS
-from synthmarket.streams import ensure_smart_money_stream
-from synthmarket.subjects import SMART_MONEY_STREAM, SMART_MONEY_SUBJECT
+from synthmarket.domain.marketdata import SmartMoneyEvent
+from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
+from synthmarket.infra.streams import ensure_smart_money_stream
+from synthmarket.names import SMART_MONEY_STREAM, SMART_MONEY_SUBJECT
 from synthmarket.wire import smart_money_event_to_proto
 
 from admin_gateway.bridge import AsyncBridge

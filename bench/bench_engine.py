@@ -14,10 +14,10 @@ import time
 
 import numpy as np
 
-from regime_svc import engine
-from synthmarket.calendar import SESSION_MINUTES, trading_day
-from synthmarket.control import SyntheticControlState
-from synthmarket.universe import DEFAULT_SYMBOLS
+from synthmarket import engine
+from synthmarket.domain.calendar import SESSION_MINUTES, trading_day
+from synthmarket.domain.control import SyntheticControlState
+from synthmarket.domain.universe import DEFAULT_SYMBOLS
 
 DAY = trading_day(dt.date(2026, 11, 24))
 SECONDS = SESSION_MINUTES * 60

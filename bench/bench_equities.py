@@ -14,12 +14,12 @@ import sys
 import time
 
 from equities_svc.generator import BLOCK_MINUTES, EquitiesGenerator
-from regime_svc import engine
-from synthmarket.calendar import SESSION_MINUTES, trading_day
-from synthmarket.control import SyntheticControlState
-from synthmarket.marketdata import EquityTrade
-from synthmarket.offline import EQUITY_BLOCK_MINUTES
-from synthmarket.universe import DEFAULT_SYMBOLS
+from synthmarket import engine
+from synthmarket.domain.calendar import SESSION_MINUTES, trading_day
+from synthmarket.domain.control import SyntheticControlState
+from synthmarket.domain.marketdata import EquityTrade
+from synthmarket_cli.offline import EQUITY_BLOCK_MINUTES
+from synthmarket.domain.universe import DEFAULT_SYMBOLS
 
 DAY = trading_day(dt.date(2026, 11, 24))
 TARGET_S = 8.0

@@ -23,7 +23,7 @@ import uuid
 
 import simple_websocket
 
-from synthmarket.embedded_nats import EmbeddedNats, free_port
+from synthmarket.infra.embedded_nats import EmbeddedNats, free_port
 
 from admin_gateway.testing import StreamPublisher, make_event
 

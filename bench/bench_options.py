@@ -17,9 +17,9 @@ import time
 from collections import Counter
 
 from options_svc.generator import OptionsGenerator
-from synthmarket.calendar import trading_day
-from synthmarket.control import DEFAULT_CONTROL
-from synthmarket.universe import DEFAULT_SYMBOLS
+from synthmarket.domain.calendar import trading_day
+from synthmarket.domain.control import DEFAULT_CONTROL
+from synthmarket.domain.universe import DEFAULT_SYMBOLS
 
 TARGET_S = 1.6
 

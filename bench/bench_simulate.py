@@ -31,7 +31,7 @@ def main() -> int:
     cpus: list[float] = []
     for _ in range(max(1, args.repeat)):
         with tempfile.TemporaryDirectory() as tmp:
-            cmd = [sys.executable, "-m", "synthmarket.cli", "simulate", "--out", tmp, "--seed", args.seed,
+            cmd = [sys.executable, "-m", "synthmarket_cli.main", "simulate", "--out", tmp, "--seed", args.seed,
                    "--date", args.date, "--no-progress"]
             if args.minutes:
                 cmd += ["--minutes", args.minutes]

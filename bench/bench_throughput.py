@@ -27,7 +27,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from synthmarket.embedded_nats import find_nats_server, free_port
+from synthmarket.infra.embedded_nats import find_nats_server, free_port
 
 TARGET_MSGS_PER_S = 20_000
 INGEST = ("options_svc", "equities_svc")

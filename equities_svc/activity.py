@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthmarket import rng
-from synthmarket.calendar import MS_PER_MINUTE, SESSION_MINUTES
-from synthmarket.presets import Regime
-from synthmarket.universe import SymbolSpec
+from synthmarket.domain import rng
+from synthmarket.domain.calendar import MS_PER_MINUTE, SESSION_MINUTES
+from synthmarket.domain.regimes import Regime
+from synthmarket.domain.universe import SymbolSpec
 
 # Per-minute normal horizon: annualised vol / sqrt(252 days * 390 minutes).
 MINUTES_PER_YEAR = 252.0 * SESSION_MINUTES

@@ -1,6 +1,6 @@
 """Arrival times inside session minutes, many minutes at once: Poisson and self-exciting (Hawkes) tapes.
 
-Every draw is counter-based (``synthmarket.rng.counter_uniforms``) and keyed by its minute's key,
+Every draw is counter-based (``synthmarket.domain.rng.counter_uniforms``) and keyed by its minute's key,
 a stream tag and the draw's position inside that minute. A minute's arrivals therefore depend only
 on its own key and rates: the same whichever batch of minutes it is built in, with no per-minute
 generator to construct.
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthmarket import rng
-from synthmarket.calendar import MS_PER_MINUTE
+from synthmarket.domain import rng
+from synthmarket.domain.calendar import MS_PER_MINUTE
 
 # Stream tags inside a minute's key. Kids' counts and delays get one tag per generation.
 STREAM_POISSON = 1

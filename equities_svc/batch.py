@@ -15,11 +15,11 @@ from typing import Any, Protocol, Sequence
 import numpy as np
 
 from equities_svc import activity, arrivals, quotes, sizes, trades, venues
-from synthmarket import rng
-from synthmarket.calendar import MS_PER_MINUTE, TradingDay
-from synthmarket.control import SyntheticControlState
-from synthmarket.presets import Regime
-from synthmarket.universe import SymbolSpec
+from synthmarket.domain import rng
+from synthmarket.domain.calendar import MS_PER_MINUTE, TradingDay
+from synthmarket.domain.control import SyntheticControlState
+from synthmarket.domain.regimes import Regime
+from synthmarket.domain.universe import SymbolSpec
 
 # Uniform draws per trade: side, side inheritance, size kind, size choice, tail size, tail
 # rounding, off-exchange, venue, then four for the price (kind, inside tick, improvement, exception).
@@ -32,7 +32,7 @@ RETAIL_ODD_LOT_BONUS = 0.08
 
 
 class Engine(Protocol):
-    """The part of the regime engine the generator reads (``regime_svc.engine``)."""
+    """The part of the regime engine the generator reads (``synthmarket.engine.regime_engine``)."""
 
     def get_session_state(
         self, ts: int, control: SyntheticControlState, *, symbols: tuple[str, ...] | None = None

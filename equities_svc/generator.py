@@ -13,12 +13,12 @@ import numpy as np
 
 from equities_svc import quotes, trades, venues
 from equities_svc.batch import BlockContext, Engine, MinuteState, SymbolBlock, build_symbol_block
-from regime_svc import engine as regime_engine
+from synthmarket import engine as regime_engine
 from synthmarket import tape_lines
-from synthmarket.calendar import MS_PER_MINUTE, SESSION_MINUTES, TradingDay, exchange_date, is_trading_date, trading_day
-from synthmarket.control import SyntheticControlState
-from synthmarket.marketdata import EquityQuote, EquityTrade
-from synthmarket.universe import SymbolSpec, resolve_symbols, symbol_spec
+from synthmarket.domain.calendar import MS_PER_MINUTE, SESSION_MINUTES, TradingDay, exchange_date, is_trading_date, trading_day
+from synthmarket.domain.control import SyntheticControlState
+from synthmarket.domain.marketdata import EquityQuote, EquityTrade
+from synthmarket.domain.universe import SymbolSpec, resolve_symbols, symbol_spec
 
 # Minutes built together against the engine's vectorised path. Randomness is keyed per minute,
 # so the block length changes speed, memory and the latency of a control change, never output:
@@ -54,7 +54,7 @@ class EquitiesGenerator:
 
     The same control, symbols and interval give the same records however the interval is cut
     into steps. Outside regular sessions there are no records. ``engine`` defaults to
-    ``regime_svc.engine``; the session universe for focus and event draws is ``symbols``, as
+    ``synthmarket.engine.regime_engine``; the session universe for focus and event draws is ``symbols``, as
     for the options generator.
     """
 

@@ -6,8 +6,8 @@ import numpy as np
 
 from equities_svc import arrivals
 from equities_svc.activity import MAX_QUOTES_PER_MINUTE
-from synthmarket import rng
-from synthmarket.calendar import MS_PER_MINUTE
+from synthmarket.domain import rng
+from synthmarket.domain.calendar import MS_PER_MINUTE
 
 TICK = 0.01
 CENTS = 100.0

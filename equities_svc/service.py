@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Sequence
 
 from equities_svc.generator import EquitiesGenerator
-from synthmarket import subjects, wire
-from synthmarket.control import SyntheticControlState
-from synthmarket.ingest import IngestService, UniverseEngine
-from synthmarket.marketdata import EquityTrade
+from synthmarket import names, wire
+from synthmarket.domain.control import SyntheticControlState
+from synthmarket.infra.ingest import IngestService, UniverseEngine
+from synthmarket.domain.marketdata import EquityTrade
 
 SERVICE = "equities_svc"
 
@@ -20,8 +20,8 @@ class EquitiesTape:
                  start_ts: int) -> None:
         self.generator = EquitiesGenerator(control, symbols, start_ts=start_ts, engine=UniverseEngine(universe))
         syms = self.generator.symbols
-        self._trades = {s: subjects.equity_trades_subject(s) for s in syms}
-        self._quotes = {s: subjects.equity_quotes_subject(s) for s in syms}
+        self._trades = {s: names.equity_trades_subject(s) for s in syms}
+        self._quotes = {s: names.equity_quotes_subject(s) for s in syms}
 
     def set_control(self, control: SyntheticControlState) -> None:
         self.generator.set_control(control)

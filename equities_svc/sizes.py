@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthmarket.universe import SymbolSpec
+from synthmarket.domain.universe import SymbolSpec
 
 ROUND_LOT = 100
 ROUND_LOT_SIZES = np.array([100, 200, 300, 400, 500, 1000], dtype=np.int64)

@@ -7,8 +7,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from synthmarket.calendar import MS_PER_MINUTE, SESSION_MINUTES
-from synthmarket.marketdata import EquityQuote, EquityTrade
+from synthmarket.domain.calendar import MS_PER_MINUTE, SESSION_MINUTES
+from synthmarket.domain.marketdata import EquityQuote, EquityTrade
 
 
 @dataclass(frozen=True)

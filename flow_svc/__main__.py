@@ -6,8 +6,9 @@ import asyncio
 import logging
 
 from flow_svc.service import start_flow_service
-from synthmarket.metrics import serve_metrics_if_configured
-from synthmarket.process import DEFAULT_NATS_URL, connect_unless_stopped, drain_nats, settings_or_exit, stop_on_signal
+from synthmarket.infra.metrics import serve_metrics_if_configured
+from synthmarket.infra.nats_connection import connect_unless_stopped, drain
+from synthmarket.infra.process import settings_or_exit, stop_on_signal
 
 log = logging.getLogger("flow_svc")
 
@@ -16,7 +17,7 @@ async def main() -> None:
     settings = settings_or_exit("python -m flow_svc")
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop = stop_on_signal()
-    nc = await connect_unless_stopped(settings.nats_url or DEFAULT_NATS_URL, "flow_svc", stop)
+    nc = await connect_unless_stopped(settings.nats_url, "flow_svc", stop)
     if nc is None:
         return
     service = await start_flow_service(settings, nc)
@@ -28,7 +29,7 @@ async def main() -> None:
         await service.stop(settings.shutdown_grace_s)
         if metrics_server is not None:
             metrics_server.stop()
-        await drain_nats(nc)
+        await drain(nc)
 
 
 if __name__ == "__main__":

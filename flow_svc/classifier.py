@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterable
 
-from synthmarket.calendar import exchange_date
-from synthmarket.chain import CONTRACT_MULTIPLIER, SIDE_UNKNOWN, otm_frac, side_of
-from synthmarket.marketdata import EquityQuote, EquityTrade, OptionPrint, SmartMoneyEvent
+from synthmarket.domain.calendar import exchange_date
+from synthmarket.domain.chain import CONTRACT_MULTIPLIER, SIDE_UNKNOWN, otm_frac, side_of
+from synthmarket.domain.marketdata import EquityQuote, EquityTrade, OptionPrint, SmartMoneyEvent
 
 from flow_svc.clusters import Cluster, ClusterBook, PrintView
 from flow_svc.context import EventSymbolSource, MarketContext

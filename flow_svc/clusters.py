@@ -6,7 +6,7 @@ import heapq
 from dataclasses import dataclass, field
 from typing import Hashable
 
-from synthmarket.marketdata import OptionPrint
+from synthmarket.domain.marketdata import OptionPrint
 
 
 class PrintView:

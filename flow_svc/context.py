@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from synthmarket.marketdata import EquityQuote, EquityTrade
+from synthmarket.domain.marketdata import EquityQuote, EquityTrade
 
 EventSymbolSource = Callable[[int], Iterable[str]]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Hashable
 
-from synthmarket.chain import COND_ISO, FRONT_EXPIRY_MAX_DTE, SIDE_BUY, SIDE_MID, SIDE_SELL
-from synthmarket.profiles import Direction, SmartMoneyProfileId
+from synthmarket.domain.chain import COND_ISO, FRONT_EXPIRY_MAX_DTE, SIDE_BUY, SIDE_MID, SIDE_SELL
+from synthmarket.domain.profiles import Direction, SmartMoneyProfileId
 
 from flow_svc import reasons as txt
 from flow_svc.clusters import Cluster, PrintView, WindowSpec

@@ -6,7 +6,6 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-import grpc
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
@@ -14,15 +13,17 @@ from nats.js.client import JetStreamContext
 from prometheus_client import Counter, Gauge
 
 from flow_svc.classifier import SmartMoneyClassifier
-from synthmarket import subjects, wire
-from synthmarket.marketdata import EquityQuote, EquityTrade, SmartMoneyEvent
-from synthmarket.metrics import MetricsRegistry
-from synthmarket.session_clock import SessionClock
+from synthmarket import names, wire
+from synthmarket.domain.marketdata import EquityQuote, EquityTrade, SmartMoneyEvent
+from synthmarket.infra.backoff import Backoff
+from synthmarket.infra.metrics import MetricsRegistry
+from synthmarket.infra.regime_stream import follow_regime_stream
+from synthmarket.domain.session_clock import SessionClock
 from synthmarket.settings import Settings
-from synthmarket.streams import ensure_smart_money_stream
-from synthmarket.tasks import cancel_and_wait
-from synthmarket.v1 import market_pb2, regime_pb2, regime_pb2_grpc
-from synthmarket.wallclock import WallClock, wall_ms
+from synthmarket.infra.streams import ensure_smart_money_stream
+from synthmarket.infra.tasks import cancel_and_wait
+from synthmarket.v1 import market_pb2, regime_pb2
+from synthmarket.infra.wallclock import WallClock, wall_ms
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +32,6 @@ MSG_ID_HEADER = "Nats-Msg-Id"
 # the one before it and still be in order for the classifier.
 ARRIVAL_SLACK_MS = 500
 # Between regime snapshots: the service only needs the event calendar, which changes slowly.
-REGIME_STREAM_INTERVAL_MS = 1000
-RETRY_INITIAL_S = 0.25
-RETRY_MAX_S = 10.0
 # Events waiting for a JetStream ack. While JetStream refuses writes (say, the store is full) the
 # classifier keeps producing; past this many the oldest are dropped (and counted) so the service's
 # memory stays bounded (an event is well under a kilobyte); a normal ack backlog is a handful.
@@ -140,16 +138,16 @@ class FlowService:
     async def start(self) -> None:
         await ensure_smart_money_stream(self.js, self.settings.smart_money_retention_hours)
         # Each subscription's callbacks run one at a time in arrival order, as the classifier needs.
-        self._subs.append(await self.nc.subscribe(subjects.ALL_OPTION_PRINTS, cb=self._on_print))
-        self._subs.append(await self.nc.subscribe(subjects.ALL_EQUITY_TRADES, cb=self._on_trade))
-        self._subs.append(await self.nc.subscribe(subjects.ALL_EQUITY_QUOTES, cb=self._on_quote))
+        self._subs.append(await self.nc.subscribe(names.ALL_OPTION_PRINTS, cb=self._on_print))
+        self._subs.append(await self.nc.subscribe(names.ALL_EQUITY_TRADES, cb=self._on_trade))
+        self._subs.append(await self.nc.subscribe(names.ALL_EQUITY_QUOTES, cb=self._on_quote))
         await self.nc.flush()
         self._tasks = [
             asyncio.create_task(self._publisher(), name="flow-publisher"),
             asyncio.create_task(self._flusher(), name="flow-flusher"),
             asyncio.create_task(self._follow_regime(), name="flow-regime-stream"),
         ]
-        log.info("flow service consuming %s; regime at %s", subjects.ALL_OPTION_PRINTS, self.regime_addr)
+        log.info("flow service consuming %s; regime at %s", names.ALL_OPTION_PRINTS, self.regime_addr)
 
     async def stop(self, grace: float = 5.0) -> None:
         for sub in self._subs:
@@ -251,21 +249,21 @@ class FlowService:
     async def _publisher(self) -> None:
         while True:
             event = await self._queue.get()
-            delay = RETRY_INITIAL_S
+            backoff = Backoff()
             data = wire.smart_money_event_to_proto(event).SerializeToString()
             while True:
                 try:
                     ack = await self.js.publish(
-                        subjects.SMART_MONEY_SUBJECT, data, headers={MSG_ID_HEADER: event.event_id}
+                        names.SMART_MONEY_SUBJECT, data, headers={MSG_ID_HEADER: event.event_id}
                     )
                     break
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # noqa: BLE001 - retry: the msg id makes it idempotent
                     self.metrics.publish_errors.inc()
+                    delay = backoff.next_delay()
                     log.warning("publishing %s failed (%s); retrying in %.2fs", event.event_id, exc, delay)
                     await asyncio.sleep(delay)
-                    delay = min(delay * 2, RETRY_MAX_S)
             if ack.duplicate:
                 self.metrics.events_duplicate.inc()
             else:
@@ -277,33 +275,13 @@ class FlowService:
 
     async def _follow_regime(self) -> None:
         """Keep the classifier's event calendar current from the regime stream, reconnecting."""
-        delay = RETRY_INITIAL_S
-        while True:
-            try:
-                async with grpc.aio.insecure_channel(self.regime_addr) as channel:
-                    stub = regime_pb2_grpc.RegimeServiceStub(channel)
-                    request = regime_pb2.StreamSessionStateRequest(interval_ms=REGIME_STREAM_INTERVAL_MS)
-                    async for snapshot in stub.StreamSessionState(request):
-                        if not self.regime_connected.is_set():
-                            log.info("regime stream up at %s", self.regime_addr)
-                            self.regime_connected.set()
-                            self.metrics.regime_connected.set(1)
-                            delay = RETRY_INITIAL_S
-                        self.event_symbols = tuple(snapshot.session.event_symbols)
-                        self.classifier.set_event_symbols(snapshot.session.ts, self.event_symbols)
-                raise ConnectionError("regime stream ended")
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - keep classifying with the last calendar
-                detail = exc.code().name if isinstance(exc, grpc.aio.AioRpcError) else str(exc)
-                if self.regime_connected.is_set():
-                    log.warning("regime stream lost (%s); reconnecting", detail)
-                else:
-                    log.info("regime stream unavailable (%s); retrying in %.2fs", detail, delay)
-                self.regime_connected.clear()
-                self.metrics.regime_connected.set(0)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX_S)
+        await follow_regime_stream(self.regime_addr, self.settings.regime_stream_interval_ms,
+                                   self._on_snapshot, self.regime_connected, "flow_svc",
+                                   lambda up: self.metrics.regime_connected.set(1 if up else 0))
+
+    def _on_snapshot(self, snapshot: regime_pb2.SessionSnapshot) -> None:
+        self.event_symbols = tuple(snapshot.session.event_symbols)
+        self.classifier.set_event_symbols(snapshot.session.ts, self.event_symbols)
 
 
 async def start_flow_service(settings: Settings, nc: NatsClient, **kwargs) -> FlowService:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from synthmarket.chain import discount_factor
+from synthmarket.domain.chain import discount_factor
 
 from flow_svc.clusters import PrintView
 

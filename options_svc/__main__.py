@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from options_svc.service import SERVICE, OptionsTape
-from synthmarket.ingest_main import main
+from synthmarket.infra.ingest_main import main
 
 if __name__ == "__main__":
     sys.exit(main(SERVICE, OptionsTape, "OPTIONS"))

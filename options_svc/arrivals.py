@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Mapping
 
-from synthmarket import rng
-from synthmarket.presets import Regime
+from synthmarket.domain import rng
+from synthmarket.domain.regimes import Regime
 
 BUCKET_MS = 10_000
 DECAY_MS = 30_000.0              # excitation decays over tens of seconds

@@ -6,10 +6,10 @@ from collections import deque
 from types import MappingProxyType
 from typing import Callable, Mapping
 
-from regime_svc.model import CoverageState
-from synthmarket.calendar import MS_PER_MINUTE
-from synthmarket.control import SyntheticControlState
-from synthmarket.profiles import PUBLIC_PROFILE_IDS
+from synthmarket.domain.session import CoverageState
+from synthmarket.domain.calendar import MS_PER_MINUTE
+from synthmarket.domain.control import SyntheticControlState
+from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 
 BoostFn = Callable[[str, CoverageState, SyntheticControlState], float]
 

@@ -9,7 +9,7 @@ from options_svc.legs import (
     keep_otm, live, mleg_id, nearest, pick_venue, pick_venues, required_contracts, ScenarioContext,
     spaced_times, split_total, strikes_in_otm, total_premium, within_span,
 )
-from synthmarket import chain
+from synthmarket.domain import chain
 
 Rng = np.random.Generator
 

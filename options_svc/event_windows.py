@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from regime_svc.events import RECENT_MINUTES, UPCOMING_MINUTES
-from synthmarket.calendar import SESSION_MINUTES
+from synthmarket.engine.events import RECENT_MINUTES, UPCOMING_MINUTES
+from synthmarket.domain.calendar import SESSION_MINUTES
 
 # listed(symbol, session open ms, session minute): is the name on the calendar at that minute?
 Listed = Callable[[str, int, int], bool]

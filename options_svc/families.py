@@ -14,7 +14,7 @@ import numpy as np
 from options_svc import directional, structural
 from options_svc.legs import Draft, ScenarioContext
 from options_svc.structural import HEDGE_OTM, HEDGE_START_OTM  # noqa: F401  (re-exported)
-from synthmarket.profiles import NEUTRAL_NOISE
+from synthmarket.domain.profiles import NEUTRAL_NOISE
 
 Rng = np.random.Generator
 ScenarioFn = Callable[[ScenarioContext, Rng], "list[Draft] | None"]

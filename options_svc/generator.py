@@ -13,14 +13,14 @@ from options_svc.event_windows import EventWindows, event_minute
 from options_svc.legs import Draft, ScenarioContext, listed_expiries
 from options_svc.pricing import regime_name
 from options_svc.scenario_rng import ScenarioRng
-from synthmarket import chain, rng
-from synthmarket.calendar import (
+from synthmarket.domain import chain, rng
+from synthmarket.domain.calendar import (
     MS_PER_MINUTE, TradingDay, exchange_date, is_trading_date, trading_day,
 )
-from synthmarket.control import SyntheticControlState
-from synthmarket.marketdata import OptionPrint
-from synthmarket.profiles import FAMILY_IDS, NEUTRAL_NOISE, PUBLIC_PROFILE_IDS
-from synthmarket.universe import resolve_symbols
+from synthmarket.domain.control import SyntheticControlState
+from synthmarket.domain.marketdata import OptionPrint
+from synthmarket.domain.profiles import FAMILY_IDS, NEUTRAL_NOISE, PUBLIC_PROFILE_IDS
+from synthmarket.domain.universe import resolve_symbols
 
 _CACHE_LIMIT = 50_000
 _TAG_SCENARIO = 0x5343454E
@@ -49,7 +49,7 @@ class Engine(Protocol):
 
 
 def _default_engine() -> Engine:
-    from regime_svc import engine
+    from synthmarket import engine
 
     return engine  # type: ignore[return-value]
 

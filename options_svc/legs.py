@@ -11,9 +11,10 @@ from typing import Callable
 import numpy as np
 
 from options_svc.pricing import Quote, Surface, make_quote, regime_name, spread_fraction, surface_for
-from regime_svc.model import SessionPhase, SessionState, UnderlyingState
-from synthmarket import chain, records
-from synthmarket.marketdata import OptionPrint
+from synthmarket.domain.session import SessionState, UnderlyingState
+from synthmarket.domain.regimes import SessionPhase
+from synthmarket.domain import chain, records
+from synthmarket.domain.marketdata import OptionPrint
 
 PLACE_ASK = "ask"
 PLACE_ABOVE_ASK = "above_ask"

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from regime_svc.model import SessionPhase, SessionState, UnderlyingState
-from synthmarket.chain import RISK_FREE_RATE
-from synthmarket.presets import Regime
-from synthmarket.universe import symbol_spec
+from synthmarket.domain.session import SessionState, UnderlyingState
+from synthmarket.domain.regimes import SessionPhase
+from synthmarket.domain.chain import RISK_FREE_RATE
+from synthmarket.domain.regimes import Regime
+from synthmarket.domain.universe import symbol_spec
 
 TICK = 0.01
 MIN_IV = 0.05

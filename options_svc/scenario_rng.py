@@ -1,10 +1,10 @@
-"""One numpy Generator re-keyed per scenario, drawing exactly what ``synthmarket.rng.generator`` would."""
+"""One numpy Generator re-keyed per scenario, drawing exactly what ``synthmarket.domain.rng.generator`` would."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from synthmarket import rng
+from synthmarket.domain import rng
 
 
 class ScenarioRng:

@@ -6,9 +6,9 @@ from typing import Mapping
 
 from options_svc.families import EVENT_ONLY, HEDGE_START_OTM, NOT_ON_EVENT_SYMBOLS, SUBTYPES
 from options_svc.legs import ScenarioContext
-from synthmarket import chain
-from synthmarket.presets import Regime
-from synthmarket.profiles import FAMILY_IDS, NEUTRAL_NOISE
+from synthmarket.domain import chain
+from synthmarket.domain.regimes import Regime
+from synthmarket.domain.profiles import FAMILY_IDS, NEUTRAL_NOISE
 
 # Regime ids as plain strings: read on every subtype choice, where enum ``.value`` lookups add up.
 TREND_UP, TREND_DOWN, MEAN_REVERT, RETAIL_CHASE, EVENT_RAMP, DEALER_GAMMA, ARB_CALM = (

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Sequence
 
 from options_svc.generator import OptionsGenerator
-from synthmarket import subjects, wire
-from synthmarket.control import SyntheticControlState
-from synthmarket.ingest import IngestService, UniverseEngine
-from synthmarket.profiles import PUBLIC_PROFILE_IDS
+from synthmarket import names, wire
+from synthmarket.domain.control import SyntheticControlState
+from synthmarket.infra.ingest import IngestService, UniverseEngine
+from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 
 SERVICE = "options_svc"
 
@@ -19,7 +19,7 @@ class OptionsTape:
     def __init__(self, control: SyntheticControlState, symbols: Sequence[str], universe: Sequence[str],
                  start_ts: int) -> None:
         self.generator = OptionsGenerator(control, symbols, start_ts=start_ts, engine=UniverseEngine(universe))
-        self._subjects = {s: subjects.option_prints_subject(s) for s in self.generator.symbols}
+        self._subjects = {s: names.option_prints_subject(s) for s in self.generator.symbols}
 
     def set_control(self, control: SyntheticControlState) -> None:
         self.generator.set_control(control)

@@ -9,7 +9,7 @@ from options_svc.legs import (
     Draft, draw_size, keep_otm, live, mleg_id, pick_venue, required_contracts, ScenarioContext,
     spaced_times, split_total, strikes_in_otm, within_span,
 )
-from synthmarket import chain
+from synthmarket.domain import chain
 
 Rng = np.random.Generator
 

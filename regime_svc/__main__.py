@@ -6,8 +6,8 @@ import asyncio
 import logging
 
 from regime_svc.server import serve
-from synthmarket.metrics import MetricsRegistry, serve_metrics_if_configured
-from synthmarket.process import settings_or_exit, stop_on_signal
+from synthmarket.infra.metrics import MetricsRegistry, serve_metrics_if_configured
+from synthmarket.infra.process import settings_or_exit, stop_on_signal
 
 log = logging.getLogger("regime_svc")
 

@@ -11,28 +11,26 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from nats.aio.client import Client as NatsClient
 
-from regime_svc import engine
+from synthmarket import engine
 from synthmarket import wire
-from synthmarket.control import DEFAULT_CONTROL, SyntheticControlState
-from synthmarket.control_store import ensure_control_bucket, watch_control
-from synthmarket.grpc_errors import abort_with
-from synthmarket.session_clock import SessionClock
-from synthmarket.tasks import cancel_and_wait
+from synthmarket.domain.control import DEFAULT_CONTROL, SyntheticControlState
+from synthmarket.infra import nats_connection
+from synthmarket.infra.control_follower import ControlFollower
+from synthmarket.infra.grpc_errors import abort_with
+from synthmarket.domain.session_clock import SessionClock
+from synthmarket.infra.tasks import cancel_and_wait
 from synthmarket.settings import Settings
-from synthmarket.subjects import CONTROL_BUCKET
-from synthmarket.universe import resolve_symbols
+from synthmarket.names import CONTROL_BUCKET
+from synthmarket.domain.universe import resolve_symbols
 from synthmarket.v1 import regime_pb2, regime_pb2_grpc
-from synthmarket.wallclock import WallClock, wall_ms
+from synthmarket.infra.wallclock import WallClock, wall_ms
 
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = regime_pb2.DESCRIPTOR.services_by_name["RegimeService"].full_name
-DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 # Stream periods outside this range are clamped: faster floods clients, slower looks frozen.
 MIN_INTERVAL_MS = 50
 MAX_INTERVAL_MS = 60_000
-RETRY_INITIAL_S = 0.5
-RETRY_MAX_S = 10.0
 CANCEL_TIMEOUT_S = 3.0
 
 
@@ -79,7 +77,7 @@ async def _cancel_all(tasks: tuple[asyncio.Task, ...], timeout: float = CANCEL_T
     await cancel_and_wait(tasks, timeout)
 
 
-class ControlFollower:
+class RegimeControl:
     """Keeps ``LiveControl`` in line with the KV entry, retrying in the background while NATS is down.
 
     With a client passed in it watches over that connection; without one it connects itself
@@ -87,117 +85,36 @@ class ControlFollower:
     control (defaults at boot) stays in force.
     """
 
-    def __init__(
-        self,
-        control: LiveControl,
-        nats_url: str | None,
-        nc: NatsClient | None = None,
-        bucket: str = CONTROL_BUCKET,
-    ) -> None:
+    def __init__(self, control: LiveControl, nats_url: str, nc: NatsClient | None = None,
+                 bucket: str = CONTROL_BUCKET) -> None:
         self.control = control
-        self.nats_url = nats_url or DEFAULT_NATS_URL
-        self.bucket = bucket
+        self.nats_url = nats_url
         self._nc = nc
         self._owns_nc = nc is None
+        self._follower = ControlFollower(self._connection, self._apply, "regime_svc", bucket)
+        self.watching = self._follower.watching
         self._task: asyncio.Task | None = None
-        self._outage_logged = False
-        self._stopping = False
-        self._rewatch = asyncio.Event()
-        self.watching = asyncio.Event()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="regime-control-follower")
+        self._task = asyncio.create_task(self._follower.run(), name="regime-control-follower")
 
-    async def _connect(self) -> NatsClient:
-        if self._nc is not None:
-            return self._nc
-        # nats-py retries the first connect forever with max_reconnect_attempts=-1, so a boot
-        # while NATS is down simply waits here in the background; the callbacks keep the log short.
-        self._nc = NatsClient()
-        await self._nc.connect(
-            self.nats_url,
-            connect_timeout=2,
-            max_reconnect_attempts=-1,
-            reconnect_time_wait=1,
-            allow_reconnect=True,
-            error_cb=self._on_error,
-            disconnected_cb=self._on_disconnected,
-            reconnected_cb=self._on_reconnected,
-        )
-        log.info("connected to NATS at %s", self.nats_url)
-        self._outage_logged = False
+    async def _connection(self) -> NatsClient:
+        # A boot while NATS is down simply waits here in the background.
+        if self._nc is None:
+            self._nc = await nats_connection.connect(self.nats_url, "regime_svc",
+                                                     on_reconnected=self._follower.rewatch)
         return self._nc
 
-    async def _on_error(self, exc: Exception) -> None:
-        if not self._outage_logged and not self._stopping:
-            self._outage_logged = True
-            log.warning(
-                "control KV unavailable: NATS at %s (%s: %s); serving control revision %s and retrying",
-                self.nats_url, type(exc).__name__, exc, self.control.revision or "0 (defaults)",
-            )
-        else:
-            log.debug("NATS still unavailable: %s", exc)
-
-    async def _on_disconnected(self) -> None:
-        if not self._outage_logged and not self._stopping:
-            self._outage_logged = True
-            log.warning("control KV unavailable: disconnected from NATS; reconnecting")
-
-    async def _on_reconnected(self) -> None:
-        self._outage_logged = False
-        log.info("reconnected to NATS at %s; watching the control again", self.nats_url)
-        self._rewatch.set()
-
-    async def _consume(self, kv) -> None:
-        async for state, revision in watch_control(kv):
-            self.watching.set()
-            if (state, revision) != (self.control.state, self.control.revision):
-                log.info("control now %s at revision %s", state.preset_id.value, revision)
-                self.control.set(state, revision)
-        # The watch only ends if its subscription closes; re-establish it.
-        raise ConnectionError("control watch ended")
-
-    async def _run(self) -> None:
-        delay = RETRY_INITIAL_S
-        while True:
-            try:
-                nc = await self._connect()
-                kv = await ensure_control_bucket(nc.jetstream(timeout=5), self.bucket)
-                self._rewatch.clear()
-                watch = asyncio.create_task(self._consume(kv))
-                rewatch = asyncio.create_task(self._rewatch.wait())
-                try:
-                    done, _ = await asyncio.wait({watch, rewatch}, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    await _cancel_all((watch, rewatch))
-                if watch in done:
-                    watch.result()
-                # Reconnected: a fresh watch now beats waiting for the old consumer's heartbeat
-                # check (~15 s) to notice the server restarted.
-                delay = RETRY_INITIAL_S
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - any NATS failure: keep serving, retry later
-                self.watching.clear()
-                log.warning(
-                    "control KV %s unavailable (%s: %s); serving revision %s, retrying in %.1fs",
-                    self.bucket, type(exc).__name__, exc, self.control.revision or "0 (defaults)", delay,
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX_S)
+    def _apply(self, state: SyntheticControlState, revision: int | None) -> None:
+        if (state, revision) != (self.control.state, self.control.revision):
+            log.info("control now %s at revision %s", state.preset_id.value, revision)
+            self.control.set(state, revision)
 
     async def stop(self) -> None:
-        self._stopping = True
         if self._task is not None:
             await _cancel_all((self._task,))
         if self._owns_nc and self._nc is not None and not self._nc.is_closed:
-            try:
-                if self._nc.is_connected:
-                    await self._nc.drain()
-                else:
-                    await self._nc.close()
-            except Exception as exc:  # noqa: BLE001 - the connection is going away either way
-                log.debug("closing the NATS connection: %s", exc)
+            await nats_connection.drain(self._nc, CANCEL_TIMEOUT_S)
 
 
 class RegimeServicer(regime_pb2_grpc.RegimeServiceServicer):
@@ -329,7 +246,7 @@ class RegimeServer:
     host: str
     servicer: RegimeServicer
     control: LiveControl
-    follower: ControlFollower | None
+    follower: RegimeControl | None
     health: health.aio.HealthServicer
     _stopped: bool = field(default=False, repr=False)
 
@@ -401,7 +318,7 @@ async def serve(
 
     follower = None
     if follow_control:
-        follower = ControlFollower(control, settings.nats_url, nc, control_bucket)
+        follower = RegimeControl(control, settings.nats_url, nc, control_bucket)
         follower.start()
     log.info("regime gRPC server listening on %s:%d", host, port)
     return RegimeServer(server, port, host, servicer, control, follower, health_servicer)

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from typing import Mapping
 
-from synthmarket.universe import DEFAULT_SYMBOLS
+from synthmarket.domain.universe import DEFAULT_SYMBOLS
 
 
 class SettingsError(ValueError):
@@ -49,7 +49,9 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
 
 @dataclass(frozen=True)
 class Settings:
-    nats_url: str | None
+    # The NATS server every process uses. Unset, it is nats://127.0.0.1:$NATS_PORT everywhere, and
+    # `synthmarket up` serves that itself from an embedded server.
+    nats_url: str
     regime_grpc_addr: str
     gateway_host: str
     gateway_port: int
@@ -80,6 +82,8 @@ class Settings:
     options_replicas: int = 1
     equities_replica: int = 0
     equities_replicas: int = 1
+    # True when NATS_URL was set: `synthmarket up` then starts no embedded server.
+    nats_url_given: bool = False
 
     @property
     def backend_mode(self) -> str:
@@ -105,10 +109,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     symbols_raw = env.get("SYNTH_SYMBOLS", "")
     symbols = tuple(s.strip().upper() for s in symbols_raw.split(",") if s.strip()) or DEFAULT_SYMBOLS
     gateway_port = _int(env, "GATEWAY_PORT", 8080)
+    nats_port = _int(env, "NATS_PORT", 4222)
     options_replica, options_replicas = _replica(env, "OPTIONS_REPLICA", "OPTIONS_REPLICAS")
     equities_replica, equities_replicas = _replica(env, "EQUITIES_REPLICA", "EQUITIES_REPLICAS")
     return Settings(
-        nats_url=env.get("NATS_URL") or None,
+        nats_url=env.get("NATS_URL") or f"nats://127.0.0.1:{nats_port}",
         regime_grpc_addr=env.get("REGIME_GRPC_ADDR", "127.0.0.1:50051"),
         gateway_host=env.get("GATEWAY_HOST", "127.0.0.1"),
         gateway_port=gateway_port,
@@ -130,9 +135,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         flow_flush_interval_ms=_int(env, "FLOW_FLUSH_INTERVAL_MS", 1000),
         shutdown_grace_s=_float(env, "SHUTDOWN_GRACE_S", 5.0),
         metrics_host=env.get("METRICS_HOST", "127.0.0.1"),
-        nats_port=_int(env, "NATS_PORT", 4222),
+        nats_port=nats_port,
         options_replica=options_replica,
         options_replicas=options_replicas,
         equities_replica=equities_replica,
         equities_replicas=equities_replicas,
+        nats_url_given=bool(env.get("NATS_URL")),
     )

@@ -12,11 +12,12 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping, Sequence, TypeVar
 
-from regime_svc.model import CoverageState, Regime, ScenarioWeights, SessionPhase, SessionState, UnderlyingState
-from synthmarket.control import SyntheticControlState, SyntheticDerivedStatus, validate_control
-from synthmarket.marketdata import EquityQuote, EquityTrade, OptionPrint, SmartMoneyEvent
-from synthmarket.presets import SyntheticControlPresetId
-from synthmarket.profiles import FAMILY_IDS, PUBLIC_PROFILE_IDS, Direction, SmartMoneyProfileId
+from synthmarket.domain.session import CoverageState, ScenarioWeights, SessionState, UnderlyingState
+from synthmarket.domain.regimes import Regime, SessionPhase
+from synthmarket.domain.control import SyntheticControlState, SyntheticDerivedStatus, validate_control
+from synthmarket.domain.marketdata import EquityQuote, EquityTrade, OptionPrint, SmartMoneyEvent
+from synthmarket.domain.presets import SyntheticControlPresetId
+from synthmarket.domain.profiles import FAMILY_IDS, PUBLIC_PROFILE_IDS, Direction, SmartMoneyProfileId
 from synthmarket.v1 import control_pb2, market_pb2, regime_pb2, smart_money_pb2
 
 __all__ = [

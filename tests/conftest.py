@@ -15,7 +15,7 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.kv import KeyValue
 
-from synthmarket.embedded_nats import EmbeddedNats
+from synthmarket.infra.embedded_nats import EmbeddedNats
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ import logging
 import sys
 from typing import Any
 
-from synthmarket.gunicorn_app import ThreadedGunicorn
-from synthmarket.process import settings_or_exit
+from synthmarket.infra.gunicorn_app import ThreadedGunicorn
+from synthmarket.infra.process import settings_or_exit
 
 from webui.app import create_app, stop_streams
 from webui.market_feed import MarketFeed

@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, render_template, request
 from flask_sock import Sock
 
-from synthmarket.control import ALLOWED_WEIGHTS, ALLOWED_WINDOWS, WEIGHT_LABELS
-from synthmarket.presets import PRESETS
-from synthmarket.profiles import PUBLIC_PROFILE_IDS
+from synthmarket.domain.control import ALLOWED_WEIGHTS, ALLOWED_WINDOWS, WEIGHT_LABELS
+from synthmarket.domain.presets import PRESETS
+from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 from synthmarket.settings import Settings
 
 from webui.gateway_proxy import GatewayProxy, Upstream

@@ -21,7 +21,7 @@ import nats
 from nats.js.errors import BucketNotFoundError, NoKeysError, NotFoundError
 
 from synthmarket.settings import Settings
-from synthmarket.subjects import (
+from synthmarket.names import (
     ALL_EQUITY_QUOTES,
     ALL_EQUITY_TRADES,
     ALL_OPTION_PRINTS,

@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
-from synthmarket.marketdata import EquityQuote, EquityTrade, OptionPrint
+from synthmarket.domain.marketdata import EquityQuote, EquityTrade, OptionPrint
 
 CONTRACT_MULTIPLIER = 100
 # A print within this fraction of the spread from a side counts as traded at that side.

@@ -14,9 +14,9 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from admin_gateway.app import create_app as create_gateway
 from regime_svc.server import serve as serve_regime
-from synthmarket.control import DEFAULT_CONTROL
-from synthmarket.marketdata import EquityQuote, EquityTrade
-from synthmarket.presets import SyntheticControlPresetId
+from synthmarket.domain.control import DEFAULT_CONTROL
+from synthmarket.domain.marketdata import EquityQuote, EquityTrade
+from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.settings import load_settings
 from tests.integration.test_webui_proxy import (
     BIG_SEED,

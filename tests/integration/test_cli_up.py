@@ -18,12 +18,15 @@ from pathlib import Path
 import nats
 import pytest
 
-from synthmarket import __version__, cli
-from synthmarket.control import DEFAULT_CONTROL
-from synthmarket.control_store import load_control, write_control
-from synthmarket.embedded_nats import EmbeddedNats, free_port
-from synthmarket.presets import REGIME_IDS, SyntheticControlPresetId
-from synthmarket.stack import ChildFailed, ProcessChild, Supervisor, tcp_ready
+from synthmarket import __version__
+from synthmarket_cli import main as cli
+from synthmarket.domain.control import DEFAULT_CONTROL
+from synthmarket.infra.control_store import load_control, write_control
+from synthmarket.infra.embedded_nats import EmbeddedNats, free_port
+from synthmarket.domain.presets import SyntheticControlPresetId
+from synthmarket.domain.regimes import REGIME_IDS
+from synthmarket_cli.up.children import ChildFailed, ProcessChild, tcp_ready
+from synthmarket_cli.up.supervisor import Supervisor
 
 pytestmark = pytest.mark.integration
 

@@ -16,26 +16,26 @@ import pytest
 
 from flow_svc.classifier import SmartMoneyClassifier
 from flow_svc.service import MSG_ID_HEADER, FlowService, TapeClock, start_flow_service
-from regime_svc import engine
+from synthmarket import engine
 from regime_svc.server import serve
 from synthmarket import wire
-from synthmarket.calendar import exchange_date, trading_day_for
-from synthmarket.chain import occ_symbol
-from synthmarket.control import DEFAULT_CONTROL
-from synthmarket.embedded_nats import free_port
-from synthmarket.marketdata import EquityTrade, OptionPrint, SmartMoneyEvent
-from synthmarket.metrics import start_metrics_server
-from synthmarket.profiles import NEUTRAL_NOISE
-from synthmarket.session_clock import SessionClock
+from synthmarket.domain.calendar import exchange_date, trading_day_for
+from synthmarket.domain.chain import occ_symbol
+from synthmarket.domain.control import DEFAULT_CONTROL
+from synthmarket.infra.embedded_nats import free_port
+from synthmarket.domain.marketdata import EquityTrade, OptionPrint, SmartMoneyEvent
+from synthmarket.infra.metrics import start_metrics_server
+from synthmarket.domain.profiles import NEUTRAL_NOISE
+from synthmarket.domain.session_clock import SessionClock
 from synthmarket.settings import load_settings
-from synthmarket.streams import DUPLICATE_WINDOW_S
-from synthmarket.subjects import (
+from synthmarket.infra.streams import DUPLICATE_WINDOW_S
+from synthmarket.names import (
     SMART_MONEY_STREAM,
     SMART_MONEY_SUBJECT,
     equity_trades_subject,
     option_prints_subject,
 )
-from synthmarket.universe import UNIVERSE
+from synthmarket.domain.universe import UNIVERSE
 from synthmarket.v1 import smart_money_pb2
 
 pytestmark = pytest.mark.integration

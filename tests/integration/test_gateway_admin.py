@@ -13,12 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 from nats.js.errors import NoKeysError
 
-from synthmarket.control import DEFAULT_CONTROL
-from synthmarket.control_store import ensure_status_bucket
-from synthmarket.embedded_nats import free_port
-from synthmarket.profiles import PUBLIC_PROFILE_IDS
+from synthmarket.domain.control import DEFAULT_CONTROL
+from synthmarket.infra.control_store import ensure_status_bucket
+from synthmarket.infra.embedded_nats import free_port
+from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 from synthmarket.settings import load_settings
-from synthmarket.subjects import CONTROL_KEY
+from synthmarket.names import CONTROL_KEY
 from synthmarket.v1 import status_pb2
 
 from admin_gateway.app import create_app

@@ -13,8 +13,8 @@ import pytest
 import simple_websocket
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from synthmarket.marketdata import SmartMoneyEvent
-from synthmarket.profiles import PUBLIC_PROFILE_IDS
+from synthmarket.domain.marketdata import SmartMoneyEvent
+from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 from synthmarket.settings import load_settings
 from synthmarket.v1 import smart_money_pb2
 from synthmarket.wire import smart_money_event_to_proto

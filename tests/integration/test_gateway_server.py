@@ -15,7 +15,7 @@ import uuid
 import pytest
 import simple_websocket
 
-from synthmarket.embedded_nats import free_port
+from synthmarket.infra.embedded_nats import free_port
 
 from admin_gateway.testing import StreamPublisher, make_event
 

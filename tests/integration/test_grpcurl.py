@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from regime_svc.server import SERVICE_NAME, serve
-from synthmarket.embedded_nats import free_port
+from synthmarket.infra.embedded_nats import free_port
 from synthmarket.settings import load_settings
 
 pytestmark = pytest.mark.integration

@@ -15,11 +15,11 @@ import pytest
 from equities_svc.service import start_equities_service
 from options_svc.service import start_options_service
 from regime_svc.server import serve
-from synthmarket.control import DEFAULT_CONTROL
-from synthmarket.control_store import ensure_control_bucket, load_control, write_control
-from synthmarket.embedded_nats import find_nats_server, free_port
-from synthmarket.process import connect_nats
-from synthmarket.presets import SyntheticControlPresetId
+from synthmarket.domain.control import DEFAULT_CONTROL
+from synthmarket.infra.control_store import ensure_control_bucket, load_control, write_control
+from synthmarket.infra.embedded_nats import find_nats_server, free_port
+from synthmarket.infra.nats_connection import connect
+from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.settings import load_settings
 from synthmarket.v1 import status_pb2
 from tests.integration.test_ingest_services import poll
@@ -88,7 +88,7 @@ async def test_publishing_resumes_after_regime_and_nats_restarts(tmp_path):
     addr = f"127.0.0.1:{grpc_port}"
     settings = dataclasses.replace(base, nats_url=url, speed=60, regime_grpc_addr=addr)
     services: list = []
-    nc = await connect_nats(url, "ingest-test", lambda: [s.nats_reconnected() for s in services])
+    nc = await connect(url, "ingest-test", on_reconnected=lambda: [s.nats_reconnected() for s in services])
     watcher = await nats.connect(url, max_reconnect_attempts=-1, reconnect_time_wait=0.2, error_cb=_quiet)
     counter = Counter()
     await watcher.subscribe("md.>", cb=counter.on_message)

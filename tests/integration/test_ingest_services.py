@@ -13,14 +13,14 @@ import pytest
 from equities_svc.service import start_equities_service
 from options_svc.families import ALL_SUBTYPES
 from options_svc.service import start_options_service
-from regime_svc import engine
+from synthmarket import engine
 from regime_svc.server import serve
-from synthmarket.control import DEFAULT_CONTROL
-from synthmarket.control_store import write_control
-from synthmarket.ingest import IngestService, partition
-from synthmarket.presets import SyntheticControlPresetId
-from synthmarket.profiles import FAMILY_IDS
-from synthmarket.session_clock import SessionClock
+from synthmarket.domain.control import DEFAULT_CONTROL
+from synthmarket.infra.control_store import write_control
+from synthmarket.infra.ingest import IngestService, partition
+from synthmarket.domain.presets import SyntheticControlPresetId
+from synthmarket.domain.profiles import FAMILY_IDS
+from synthmarket.domain.session_clock import SessionClock
 from synthmarket.settings import load_settings
 from synthmarket.v1 import market_pb2, status_pb2
 
@@ -175,7 +175,7 @@ async def test_absent_or_corrupt_control_means_defaults_and_a_warning(stack, mak
     revision = 0
     if stored is not None:
         revision = await control_kv.put("global", stored)
-    with caplog.at_level(logging.WARNING, logger="synthmarket.control_store"):
+    with caplog.at_level(logging.WARNING, logger="synthmarket.infra.control_store"):
         regime, options, equities, _, _ = await stack(control_kv=control_kv)
         await poll(lambda: options.control_ready.is_set() and equities.control_ready.is_set(), 5, "controls loaded")
     for svc in (options, equities):
@@ -255,7 +255,7 @@ async def test_replicas_split_the_symbols_and_report_under_their_own_keys(nats_u
 
 
 async def test_hosted_control_does_not_apply_unless_both_adapters_are_synthetic(stack, caplog):
-    with caplog.at_level(logging.WARNING, logger="synthmarket.ingest"):
+    with caplog.at_level(logging.WARNING, logger="synthmarket.infra.ingest"):
         regime, options, equities, control_kv, _ = await stack(OPTIONS_ADAPTER="live")
         await poll(lambda: options.control_ready.is_set() and equities.control_ready.is_set(), 5, "controls set")
     state = DEFAULT_CONTROL.with_update(preset_id=SyntheticControlPresetId.EVENT_DAY, updated_by="test")

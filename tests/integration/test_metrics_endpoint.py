@@ -8,8 +8,8 @@ import urllib.request
 
 import pytest
 
-from synthmarket.embedded_nats import free_port
-from synthmarket.metrics import MetricsRegistry, serve_metrics_if_configured
+from synthmarket.infra.embedded_nats import free_port
+from synthmarket.infra.metrics import MetricsRegistry, serve_metrics_if_configured
 
 pytestmark = pytest.mark.integration
 
@@ -35,6 +35,6 @@ def test_a_busy_port_is_logged_and_the_service_carries_on(caplog):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        with caplog.at_level(logging.ERROR, logger="synthmarket.metrics"):
+        with caplog.at_level(logging.ERROR, logger="synthmarket.infra.metrics"):
             assert serve_metrics_if_configured(MetricsRegistry("probe_svc"), port, "127.0.0.1") is None
     assert any(f"127.0.0.1:{port}" in r.getMessage() for r in caplog.records)

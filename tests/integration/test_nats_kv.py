@@ -12,8 +12,8 @@ from pathlib import Path
 import nats
 import pytest
 
-from synthmarket.control import DEFAULT_CONTROL, SyntheticProfileWeightMap
-from synthmarket.control_store import (
+from synthmarket.domain.control import DEFAULT_CONTROL, SyntheticProfileWeightMap
+from synthmarket.infra.control_store import (
     CONTROL_HISTORY,
     RevisionConflict,
     ensure_control_bucket,
@@ -22,9 +22,9 @@ from synthmarket.control_store import (
     watch_control,
     write_control,
 )
-from synthmarket.embedded_nats import EmbeddedNats, EmbeddedNatsError, find_nats_server
-from synthmarket.presets import SyntheticControlPresetId
-from synthmarket.subjects import CONTROL_KEY
+from synthmarket.infra.embedded_nats import EmbeddedNats, EmbeddedNatsError, find_nats_server
+from synthmarket.domain.presets import SyntheticControlPresetId
+from synthmarket.names import CONTROL_KEY
 
 pytestmark = pytest.mark.integration
 
@@ -71,7 +71,7 @@ async def test_ensure_buckets_are_idempotent_and_keep_history(js, unique_bucket_
 
 async def test_absent_entry_loads_defaults_with_one_warning(make_kv, caplog):
     kv = await make_kv()
-    with caplog.at_level(logging.WARNING, logger="synthmarket.control_store"):
+    with caplog.at_level(logging.WARNING, logger="synthmarket.infra.control_store"):
         state, revision = await load_control(kv)
     assert state == DEFAULT_CONTROL
     assert revision is None
@@ -100,7 +100,7 @@ async def test_write_then_load_round_trips_state_and_revision(make_kv):
 async def test_unreadable_entry_loads_defaults_with_its_revision(make_kv, caplog, raw, reason):
     kv = await make_kv()
     bad_revision = await kv.put(CONTROL_KEY, raw)
-    with caplog.at_level(logging.WARNING, logger="synthmarket.control_store"):
+    with caplog.at_level(logging.WARNING, logger="synthmarket.infra.control_store"):
         state, revision = await load_control(kv)
     assert state == DEFAULT_CONTROL
     # The revision is kept so an operator's compare-and-set write can replace the bad value.
@@ -169,7 +169,7 @@ async def test_watch_sees_every_change_and_survives_corrupt_entries(make_kv, cap
         assert await next_item(1) == (DEFAULT_CONTROL, None)  # absent at start
         r1 = await write_control(kv, EVENT_DAY, None)
         assert await next_item(2) == (EVENT_DAY, r1)
-        with caplog.at_level(logging.WARNING, logger="synthmarket.control_store"):
+        with caplog.at_level(logging.WARNING, logger="synthmarket.infra.control_store"):
             r2 = await kv.put(CONTROL_KEY, b"\x00garbage")
             assert await next_item(3) == (DEFAULT_CONTROL, r2)
         assert any("unreadable" in m for m in _warnings(caplog))

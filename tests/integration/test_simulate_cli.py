@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from options_svc.families import ALL_SUBTYPES, SUBTYPES
-from synthmarket.profiles import FAMILY_IDS, NEUTRAL_NOISE
+from synthmarket.domain.profiles import FAMILY_IDS, NEUTRAL_NOISE
 
-RUN = [sys.executable, "-m", "synthmarket.cli", "simulate"]
+RUN = [sys.executable, "-m", "synthmarket_cli.main", "simulate"]
 SHORT = ["--date", "2026-11-18", "--start", "10:00", "--minutes", "12", "--symbols", "SPY,AAPL,NVDA,TSLA,JPM"]
 FILES = ("regime.jsonl", "options.jsonl", "equities.jsonl", "events.jsonl")
 
@@ -34,7 +34,7 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def test_cli_module_runs_as_console_script():
-    # The console script and `python -m synthmarket.cli` are the same entry point.
+    # The console script and `python -m synthmarket_cli.main` are the same entry point.
     done = subprocess.run([*RUN, "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "--coverage-assist" in done.stdout
 

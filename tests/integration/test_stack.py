@@ -13,9 +13,9 @@ from pathlib import Path
 import nats
 import pytest
 
-from synthmarket.embedded_nats import free_port
-from synthmarket.presets import REGIME_IDS
-from synthmarket.status import stream_state
+from synthmarket.infra.embedded_nats import free_port
+from synthmarket.domain.regimes import REGIME_IDS
+from synthmarket_cli.status import stream_state
 from tests.integration.test_cli_up import Running, _children_of, _pid_gone, _port_closed, _synthmarket_exe
 
 pytestmark = pytest.mark.integration
@@ -59,7 +59,7 @@ def test_up_runs_every_service_and_sigint_stops_them_all(stack_env):
     children: set[int] = set()
     try:
         for name in SERVICES:
-            up.wait_for(rf"synthmarket\.stack: {name} is up", timeout=40)
+            up.wait_for(rf"synthmarket_cli\.up\.supervisor: {name} is up", timeout=40)
         terminal = up.wait_for(r"open the web terminal at (http://\S+)")
         assert terminal.group(1) == f"http://127.0.0.1:{stack_env['WEBUI_PORT']}"
         up.wait_for(r"^ready; Ctrl-C stops everything \(session clock speed 120x\)")
@@ -128,7 +128,7 @@ def _settings_variables() -> set[str]:
 def _check_service(name: str, spec: dict, services: dict) -> None:
     import importlib.util
 
-    from synthmarket.status import CHECKABLE
+    from synthmarket_cli.status import CHECKABLE
 
     assert spec["image"] == "synthmarket:latest" and spec["build"] == ".", name
     assert spec["command"][:2] == ["python", "-m"], name

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from synthmarket.status import read_reports
+from synthmarket_cli.status import read_reports
 from synthmarket.v1 import status_pb2
 
 pytestmark = pytest.mark.integration

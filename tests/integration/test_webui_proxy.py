@@ -19,13 +19,13 @@ from simple_websocket import ConnectionClosed
 
 from admin_gateway.app import create_app as create_gateway
 from admin_gateway.backend import GatewayClients
-from synthmarket.control import DEFAULT_CONTROL, SEED_MAX
-from synthmarket.control_store import ensure_control_bucket, ensure_status_bucket, load_control, write_control
-from synthmarket.embedded_nats import free_port
-from synthmarket.marketdata import EquityQuote, EquityTrade, OptionPrint, SmartMoneyEvent
-from synthmarket.presets import SyntheticControlPresetId
+from synthmarket.domain.control import DEFAULT_CONTROL, SEED_MAX
+from synthmarket.infra.control_store import ensure_control_bucket, ensure_status_bucket, load_control, write_control
+from synthmarket.infra.embedded_nats import free_port
+from synthmarket.domain.marketdata import EquityQuote, EquityTrade, OptionPrint, SmartMoneyEvent
+from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.settings import Settings, load_settings
-from synthmarket.subjects import equity_quotes_subject, equity_trades_subject, option_prints_subject
+from synthmarket.names import equity_quotes_subject, equity_trades_subject, option_prints_subject
 from synthmarket.v1 import status_pb2
 from synthmarket.wire import (
     equity_quote_to_proto,

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from synthmarket.calendar import CalendarError, is_trading_date, market_holidays, trading_day, trading_day_for
+from synthmarket.domain.calendar import CalendarError, is_trading_date, market_holidays, trading_day, trading_day_for
 
 D = dt.date
 

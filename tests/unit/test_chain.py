@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from synthmarket import chain
-from synthmarket.calendar import trading_day
+from synthmarket.domain import chain
+from synthmarket.domain.calendar import trading_day
 
 DAY = trading_day(dt.date(2026, 11, 25))  # a Wednesday
 

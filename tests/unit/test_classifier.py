@@ -8,8 +8,8 @@ import pathlib
 
 import pytest
 
-from synthmarket import chain
-from synthmarket.marketdata import SmartMoneyEvent
+from synthmarket.domain import chain
+from synthmarket.domain.marketdata import SmartMoneyEvent
 
 from flow_svc.classifier import SmartMoneyClassifier
 from tests.unit.test_classifier_tape import DAY, T0, VENUES, Tape, run

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
-from synthmarket import rng
-from synthmarket.calendar import trading_day
-from synthmarket.chain import occ_symbol
-from synthmarket.marketdata import OptionPrint, SmartMoneyEvent
-from synthmarket.profiles import PUBLIC_PROFILE_IDS
+from synthmarket.domain import rng
+from synthmarket.domain.calendar import trading_day
+from synthmarket.domain.chain import occ_symbol
+from synthmarket.domain.marketdata import OptionPrint, SmartMoneyEvent
+from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 
 from flow_svc.classifier import SmartMoneyClassifier
 

@@ -7,11 +7,11 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from synthmarket.calendar import trading_day
-from synthmarket.control import SyntheticControlState
-from synthmarket.marketdata import SmartMoneyEvent
-from synthmarket.profiles import NEUTRAL_NOISE, PUBLIC_PROFILE_IDS
-from synthmarket.universe import DEFAULT_SYMBOLS
+from synthmarket.domain.calendar import trading_day
+from synthmarket.domain.control import SyntheticControlState
+from synthmarket.domain.marketdata import SmartMoneyEvent
+from synthmarket.domain.profiles import NEUTRAL_NOISE, PUBLIC_PROFILE_IDS
+from synthmarket.domain.universe import DEFAULT_SYMBOLS
 
 from flow_svc.classifier import SmartMoneyClassifier
 
@@ -27,7 +27,7 @@ RUNS = (  # (seed, trading day, session start): two hours of balanced_demo, diff
 
 def _run(seed: int, date: dt.date, start: str, minutes: int = 60):
     from options_svc.generator import OptionsGenerator  # labels live here; the classifier never imports it
-    from regime_svc import engine
+    from synthmarket import engine
 
     control = SyntheticControlState(shared_seed=seed)
     symbols = DEFAULT_SYMBOLS

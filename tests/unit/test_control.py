@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthmarket.control import (
+from synthmarket.domain.control import (
     ALLOWED_WEIGHTS,
     ALLOWED_WINDOWS,
     DEFAULT_CONTROL,
@@ -22,8 +22,8 @@ from synthmarket.control import (
     control_from_json,
     validate_control,
 )
-from synthmarket.presets import SyntheticControlPresetId
-from synthmarket.profiles import PUBLIC_PROFILE_IDS
+from synthmarket.domain.presets import SyntheticControlPresetId
+from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 from synthmarket.v1 import control_pb2
 from synthmarket.wire import control_from_proto, control_to_proto
 

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from regime_svc.engine import get_session_state, get_underlying_state
-from synthmarket.calendar import MS_PER_MINUTE, exchange_date, trading_day
-from synthmarket.chain import dte, otm_frac
-from synthmarket.control import DEFAULT_CONTROL
-from synthmarket.marketdata import EquityQuote, EquityTrade
-from synthmarket.offline import SimulationSpec, run_session
+from synthmarket.engine.regime_engine import get_session_state, get_underlying_state
+from synthmarket.domain.calendar import MS_PER_MINUTE, exchange_date, trading_day
+from synthmarket.domain.chain import dte, otm_frac
+from synthmarket.domain.control import DEFAULT_CONTROL
+from synthmarket.domain.marketdata import EquityQuote, EquityTrade
+from synthmarket_cli.offline import SimulationSpec, run_session
 
 SYMBOLS = ("SPY", "QQQ", "AAPL", "NVDA", "TSLA", "AMD", "JPM", "COIN")
 SEEDS = (3, 4)

@@ -9,8 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from regime_svc import engine
-from regime_svc.engine import (
+from synthmarket import engine
+from synthmarket.engine.regime_engine import (
     OutsideSessionError,
     get_coverage_boost,
     get_scenario_weights,
@@ -18,12 +18,13 @@ from regime_svc.engine import (
     get_underlying_state,
     underlying_path,
 )
-from regime_svc.model import MAX_COVERAGE_BOOST, CoverageState, Regime, SessionPhase
-from synthmarket.calendar import EXCHANGE_TZ, SESSION_MINUTES, trading_day
-from synthmarket.control import SyntheticControlState, SyntheticProfileWeightMap
-from synthmarket.presets import SyntheticControlPresetId
-from synthmarket.profiles import FAMILY_IDS, PUBLIC_PROFILE_IDS
-from synthmarket.universe import DEFAULT_SYMBOLS, UnknownSymbolError
+from synthmarket.domain.session import MAX_COVERAGE_BOOST, CoverageState
+from synthmarket.domain.regimes import Regime, SessionPhase
+from synthmarket.domain.calendar import EXCHANGE_TZ, SESSION_MINUTES, trading_day
+from synthmarket.domain.control import SyntheticControlState, SyntheticProfileWeightMap
+from synthmarket.domain.presets import SyntheticControlPresetId
+from synthmarket.domain.profiles import FAMILY_IDS, PUBLIC_PROFILE_IDS
+from synthmarket.domain.universe import DEFAULT_SYMBOLS, UnknownSymbolError
 
 DAY = trading_day(dt.date(2026, 11, 24))  # a Tuesday
 CONTROL = SyntheticControlState(shared_seed=424242)

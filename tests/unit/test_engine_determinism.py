@@ -16,10 +16,10 @@ ROOT = Path(__file__).resolve().parents[2]
 # vectors per minute, for two presets and a custom universe. Floats are written with repr.
 DUMP = textwrap.dedent("""
     import dataclasses, datetime as dt, hashlib, json, sys
-    from regime_svc.engine import get_scenario_weights, get_session_state, get_underlying_state
-    from synthmarket.calendar import trading_day
-    from synthmarket.control import SyntheticControlState
-    from synthmarket.presets import SyntheticControlPresetId as P
+    from synthmarket.engine.regime_engine import get_scenario_weights, get_session_state, get_underlying_state
+    from synthmarket.domain.calendar import trading_day
+    from synthmarket.domain.control import SyntheticControlState
+    from synthmarket.domain.presets import SyntheticControlPresetId as P
 
     def enc(x):
         if dataclasses.is_dataclass(x):

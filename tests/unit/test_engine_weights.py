@@ -7,13 +7,13 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from regime_svc.engine import get_scenario_weights, get_session_state
-from regime_svc.model import Regime, SessionPhase
-from synthmarket.calendar import SESSION_MINUTES, trading_day
-from synthmarket.control import SyntheticControlState
-from synthmarket.presets import SyntheticControlPresetId as Preset
-from synthmarket.profiles import NEUTRAL_NOISE, PUBLIC_PROFILE_IDS
-from synthmarket.universe import DEFAULT_SYMBOLS
+from synthmarket.engine.regime_engine import get_scenario_weights, get_session_state
+from synthmarket.domain.regimes import Regime, SessionPhase
+from synthmarket.domain.calendar import SESSION_MINUTES, trading_day
+from synthmarket.domain.control import SyntheticControlState
+from synthmarket.domain.presets import SyntheticControlPresetId as Preset
+from synthmarket.domain.profiles import NEUTRAL_NOISE, PUBLIC_PROFILE_IDS
+from synthmarket.domain.universe import DEFAULT_SYMBOLS
 
 DAY = trading_day(dt.date(2026, 11, 24))
 SEEDS = tuple(range(7700, 7720))

@@ -10,12 +10,12 @@ import pytest
 
 from equities_svc import tapestats
 from equities_svc.generator import BLOCK_MINUTES, EquitiesGenerator
-from regime_svc import engine
-from synthmarket.calendar import MS_PER_MINUTE, trading_day
-from synthmarket.control import SyntheticControlState
-from synthmarket.marketdata import EquityQuote, EquityTrade
-from synthmarket.presets import SyntheticControlPresetId
-from synthmarket.universe import UnknownSymbolError
+from synthmarket import engine
+from synthmarket.domain.calendar import MS_PER_MINUTE, trading_day
+from synthmarket.domain.control import SyntheticControlState
+from synthmarket.domain.marketdata import EquityQuote, EquityTrade
+from synthmarket.domain.presets import SyntheticControlPresetId
+from synthmarket.domain.universe import UnknownSymbolError
 
 DAY = trading_day(dt.date(2026, 11, 24))       # a Tuesday
 FRIDAY = trading_day(dt.date(2026, 11, 20))

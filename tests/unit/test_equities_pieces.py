@@ -10,8 +10,8 @@ import pytest
 
 from equities_svc import activity, arrivals, quotes, sizes, trades, venues
 from equities_svc.batch import seq_within_ms
-from synthmarket import rng
-from synthmarket.universe import symbol_spec
+from synthmarket.domain import rng
+from synthmarket.domain.universe import symbol_spec
 
 EQ_DIR = pathlib.Path(__file__).resolve().parents[2] / "equities_svc"
 PURE_MODULES = ("activity", "arrivals", "batch", "generator", "quotes", "sizes", "tapestats", "trades", "venues")

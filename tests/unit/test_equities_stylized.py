@@ -15,10 +15,10 @@ import pytest
 
 from equities_svc import tapestats as ts
 from equities_svc.generator import EquitiesGenerator
-from regime_svc import engine
-from synthmarket.calendar import MS_PER_MINUTE, SESSION_MINUTES, trading_day
-from synthmarket.control import SyntheticControlState
-from synthmarket.universe import symbol_spec
+from synthmarket import engine
+from synthmarket.domain.calendar import MS_PER_MINUTE, SESSION_MINUTES, trading_day
+from synthmarket.domain.control import SyntheticControlState
+from synthmarket.domain.universe import symbol_spec
 
 DAY = trading_day(dt.date(2026, 11, 24))
 SYMBOLS = ("SPY", "AAPL", "NVDA", "TSLA", "BAC", "JPM")

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from synthmarket.control import DEFAULT_CONTROL, SEED_MAX
-from synthmarket.profiles import PUBLIC_PROFILE_IDS
+from synthmarket.domain.control import DEFAULT_CONTROL, SEED_MAX
+from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 from synthmarket.settings import load_settings
 
 from admin_gateway.admin import MAX_BODY_BYTES

@@ -58,7 +58,7 @@ def test_document_shape_and_refs_resolve():
 
 
 def test_public_event_schema_is_exactly_the_public_fields():
-    from synthmarket.marketdata import SmartMoneyEvent
+    from synthmarket.domain.marketdata import SmartMoneyEvent
     from admin_gateway.testing import make_event
 
     doc = _app().test_client().get("/openapi.json").get_json()

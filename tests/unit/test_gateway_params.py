@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from synthmarket.profiles import PUBLIC_PROFILE_IDS
+from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 
 from admin_gateway.errors import BadParameter
 from admin_gateway.events_cache import CachedEvent, EventsCache

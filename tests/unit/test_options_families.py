@@ -11,12 +11,13 @@ import pytest
 
 from options_svc import families
 from options_svc.legs import ScenarioContext
-from regime_svc.model import SessionPhase, SessionState, UnderlyingState
-from synthmarket import chain, rng
-from synthmarket.calendar import trading_day
-from synthmarket.marketdata import OptionPrint
-from synthmarket.presets import Regime
-from synthmarket.universe import UNIVERSE
+from synthmarket.domain.session import SessionState, UnderlyingState
+from synthmarket.domain.regimes import SessionPhase
+from synthmarket.domain import chain, rng
+from synthmarket.domain.calendar import trading_day
+from synthmarket.domain.marketdata import OptionPrint
+from synthmarket.domain.regimes import Regime
+from synthmarket.domain.universe import UNIVERSE
 
 EPS = 1e-6
 DAYS = [trading_day(dt.date(2026, 11, d)) for d in (23, 25, 27)]  # Monday, Wednesday, Friday

@@ -12,12 +12,12 @@ from functools import lru_cache
 import pytest
 
 from options_svc.generator import OptionsGenerator
-from regime_svc import engine
-from synthmarket import chain
-from synthmarket.calendar import trading_day
-from synthmarket.control import DEFAULT_CONTROL, SyntheticProfileWeightMap
-from synthmarket.marketdata import OptionPrint
-from synthmarket.profiles import NEUTRAL_NOISE, PUBLIC_PROFILE_IDS
+from synthmarket import engine
+from synthmarket.domain import chain
+from synthmarket.domain.calendar import trading_day
+from synthmarket.domain.control import DEFAULT_CONTROL, SyntheticProfileWeightMap
+from synthmarket.domain.marketdata import OptionPrint
+from synthmarket.domain.profiles import NEUTRAL_NOISE, PUBLIC_PROFILE_IDS
 from tests.unit.test_options_families import footprint_violations
 
 SYMBOLS = ("SPY", "QQQ", "IWM", "AAPL", "NVDA", "TSLA", "JPM", "AMD")

@@ -7,9 +7,10 @@ import math
 import pytest
 
 from options_svc import pricing
-from regime_svc.model import SessionPhase, SessionState, UnderlyingState
-from synthmarket.chain import RISK_FREE_RATE
-from synthmarket.presets import Regime
+from synthmarket.domain.session import SessionState, UnderlyingState
+from synthmarket.domain.regimes import SessionPhase
+from synthmarket.domain.chain import RISK_FREE_RATE
+from synthmarket.domain.regimes import Regime
 
 
 def _session(regime: Regime = Regime.MEAN_REVERT, events: tuple[str, ...] = (), clean: float = 0.8,

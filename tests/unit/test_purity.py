@@ -17,7 +17,8 @@ BANNED_MODULES = frozenset(
 BANNED_CLOCK_CALLS = frozenset({"now", "utcnow", "today"})
 CLOCK_OWNERS = frozenset({"datetime", "date"})
 
-PURE_SHARED = ("control", "presets", "profiles", "universe", "calendar", "rng", "marketdata", "session_clock")
+# The shared library's pure parts: its vocabulary and the regime engine.
+PURE_SHARED_DIRS = ("synthmarket/domain", "synthmarket/engine")
 PURE_SERVICE_DIRS = ("regime_svc", "options_svc", "equities_svc", "flow_svc")
 # The service shells: where I/O is allowed to live.
 SHELL_FILES = frozenset({"server.py", "service.py", "__main__.py", "metrics.py"})
@@ -72,7 +73,9 @@ def scan_source(source: str) -> list[Violation]:
 
 def pure_modules(root: Path = ROOT) -> list[Path]:
     """The pure-logic files that exist right now (missing folders and files are fine)."""
-    paths = [root / "synthmarket" / f"{name}.py" for name in PURE_SHARED]
+    paths: list[Path] = []
+    for folder in PURE_SHARED_DIRS:
+        paths += sorted((root / folder).rglob("*.py"))
     for folder in PURE_SERVICE_DIRS:
         paths += [p for p in sorted((root / folder).rglob("*.py")) if p.name not in SHELL_FILES]
     return [p for p in paths if p.is_file()]
@@ -87,7 +90,7 @@ import os.path as osp
 from time import monotonic
 from nats.js import api
 from . import sibling
-from synthmarket import rng
+from synthmarket.domain import rng
 import datetime as dt
 import grpc.aio, json
 
@@ -119,21 +122,21 @@ def test_scanner_reports_every_banned_import_and_clock_call():
 
 
 def test_scanner_accepts_a_pure_module():
-    source = "import math\nimport datetime as dt\nfrom synthmarket.rng import mix\n" \
+    source = "import math\nimport datetime as dt\nfrom synthmarket.domain.rng import mix\n" \
              "def f(ts):\n    return dt.datetime.fromtimestamp(ts / 1000).date()\n"
     assert scan_source(source) == []
 
 
 def test_module_list_skips_service_shells_and_missing_files(tmp_path):
-    (tmp_path / "synthmarket").mkdir()
-    (tmp_path / "synthmarket" / "rng.py").write_text("")
+    (tmp_path / "synthmarket" / "domain").mkdir(parents=True)
+    (tmp_path / "synthmarket" / "domain" / "rng.py").write_text("")
     (tmp_path / "synthmarket" / "settings.py").write_text("import os\n")
     svc = tmp_path / "flow_svc"
     (svc / "sub").mkdir(parents=True)
     for name in ("rules.py", "server.py", "service.py", "__main__.py", "metrics.py", "sub/logic.py"):
         (svc / name).write_text("")
     names = sorted(str(p.relative_to(tmp_path)) for p in pure_modules(tmp_path))
-    assert names == ["flow_svc/rules.py", "flow_svc/sub/logic.py", "synthmarket/rng.py"]
+    assert names == ["flow_svc/rules.py", "flow_svc/sub/logic.py", "synthmarket/domain/rng.py"]
 
 
 # -- the real tree ----------------------------------------------------------------------------
@@ -141,8 +144,8 @@ def test_module_list_skips_service_shells_and_missing_files(tmp_path):
 
 def test_shared_pure_modules_exist():
     # The scan below would pass vacuously if the tree moved; the shared core is always there.
-    present = {p.stem for p in pure_modules() if p.parent.name == "synthmarket"}
-    assert {"control", "calendar", "rng", "session_clock"} <= present
+    present = {f"{p.parent.name}/{p.stem}" for p in pure_modules()}
+    assert {"domain/control", "domain/calendar", "domain/rng", "engine/regime_engine", "options_svc/generator"} <= present
 
 
 @pytest.mark.parametrize("path", pure_modules(), ids=lambda p: str(p.relative_to(ROOT)))

@@ -7,14 +7,14 @@ import sys
 
 import numpy as np
 
-from synthmarket import rng
+from synthmarket.domain import rng
 
 GAMMA = 0x9E3779B97F4A7C15
 
 
 def test_keys_are_stable_across_processes() -> None:
     # Python's hash() is salted per process; the keys must not be.
-    code = "from synthmarket import rng; print(rng.mix(7, 'equities', 'SPY', 42))"
+    code = "from synthmarket.domain import rng; print(rng.mix(7, 'equities', 'SPY', 42))"
     outs = {
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                        env={"PYTHONHASHSEED": seed}).stdout

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthmarket.calendar import EXCHANGE_TZ, SESSION_MINUTES, trading_day, trading_day_for
-from synthmarket.session_clock import (
+from synthmarket.domain.calendar import EXCHANGE_TZ, SESSION_MINUTES, trading_day, trading_day_for
+from synthmarket.domain.session_clock import (
     SESSION_MS,
     SessionClock,
     add_trading_days,

@@ -7,13 +7,12 @@ from pathlib import Path
 import pytest
 
 from synthmarket.settings import SettingsError, load_settings
-from synthmarket.universe import DEFAULT_SYMBOLS
+from synthmarket.domain.universe import DEFAULT_SYMBOLS
 
 
 def test_defaults_match_the_documented_ports_and_modes():
     s = load_settings({})
-    assert s.nats_url is None
-    assert s.nats_port == 4222
+    assert (s.nats_url, s.nats_url_given, s.nats_port) == ("nats://127.0.0.1:4222", False, 4222)
     assert s.regime_grpc_addr == "127.0.0.1:50051"
     assert (s.gateway_host, s.gateway_port) == ("127.0.0.1", 8080)
     assert (s.webui_host, s.webui_port) == ("127.0.0.1", 3000)
@@ -57,9 +56,16 @@ def test_environment_overrides_every_port_and_flag():
     assert s.log_level == "DEBUG"
 
 
+def test_unset_nats_url_is_the_local_server_on_nats_port_for_every_process():
+    s = load_settings({"NATS_PORT": "4333"})
+    assert (s.nats_url, s.nats_url_given) == ("nats://127.0.0.1:4333", False)
+    given = load_settings({"NATS_URL": "nats://10.0.0.5:4222", "NATS_PORT": "4333"})
+    assert (given.nats_url, given.nats_url_given) == ("nats://10.0.0.5:4222", True)
+
+
 def test_empty_values_mean_defaults():
     s = load_settings({"NATS_URL": "", "NATS_PORT": "", "SYNTHETIC_CONTROL_ENABLED": "", "SYNTH_SYMBOLS": ""})
-    assert s.nats_url is None and s.nats_port == 4222
+    assert (s.nats_url, s.nats_url_given, s.nats_port) == ("nats://127.0.0.1:4222", False, 4222)
     assert s.synthetic_control_enabled is False
     assert s.symbols == DEFAULT_SYMBOLS
 

@@ -14,10 +14,10 @@ import numpy as np
 
 from equities_svc.generator import EquitiesGenerator, row_record
 from synthmarket import tape_lines
-from synthmarket.calendar import trading_day
-from synthmarket.control import DEFAULT_CONTROL
-from synthmarket.marketdata import EquityQuote, EquityTrade, OptionPrint
-from synthmarket.simulate import _dumps, _option_line
+from synthmarket.domain.calendar import trading_day
+from synthmarket.domain.control import DEFAULT_CONTROL
+from synthmarket.domain.marketdata import EquityQuote, EquityTrade, OptionPrint
+from synthmarket_cli.simulate import _dumps, _option_line
 
 prices = st.floats(min_value=1e-6, max_value=1e17, allow_nan=False, allow_infinity=False)
 texts = st.text(min_size=1, max_size=12)

@@ -9,11 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from regime_svc.model import CoverageState, Regime, ScenarioWeights, SessionPhase, SessionState, UnderlyingState
-from synthmarket.control import DEFAULT_CONTROL, SyntheticDerivedStatus, SyntheticProfileWeightMap
-from synthmarket.marketdata import EquityQuote, EquityTrade, OptionPrint, SmartMoneyEvent
-from synthmarket.presets import SyntheticControlPresetId
-from synthmarket.profiles import FAMILY_IDS, PUBLIC_PROFILE_IDS, Direction
+from synthmarket.domain.session import CoverageState, ScenarioWeights, SessionState, UnderlyingState
+from synthmarket.domain.regimes import Regime, SessionPhase
+from synthmarket.domain.control import DEFAULT_CONTROL, SyntheticDerivedStatus, SyntheticProfileWeightMap
+from synthmarket.domain.marketdata import EquityQuote, EquityTrade, OptionPrint, SmartMoneyEvent
+from synthmarket.domain.presets import SyntheticControlPresetId
+from synthmarket.domain.profiles import FAMILY_IDS, PUBLIC_PROFILE_IDS, Direction
 from synthmarket.v1 import regime_pb2, smart_money_pb2
 from synthmarket.wire import (
     WireError,

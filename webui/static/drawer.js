@@ -10,7 +10,7 @@ const CONTROL_URL = "/api/admin/synthetic/control";
 const STATUS_URL = "/api/admin/synthetic/status";
 const DEBOUNCE_MS = 250;
 const POLL_MS = 5000;
-// Profiles and weight names come from the server-rendered form (one source: synthmarket.control).
+// Profiles and weight names come from the server-rendered form (one source: synthmarket.domain.control).
 const PROFILES = [...document.querySelectorAll("#controls fieldset[data-profile]")].map((f) => f.dataset.profile);
 const WEIGHT_NAME = Object.fromEntries(
   [...document.querySelectorAll(`#controls input[name="w_${PROFILES[0]}"]`)]

@@ -1,0 +1,1 @@
+"""The market vocabulary every service shares: control, presets, regimes, universe, calendar, chain, records."""

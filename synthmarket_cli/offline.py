@@ -1,0 +1,128 @@
+"""The offline session loop: engine, generators and classifier on a virtual clock (no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from equities_svc.generator import QUOTE_ROW_LEN, EquitiesGenerator, row_record
+from flow_svc.classifier import SmartMoneyClassifier
+from options_svc.generator import OptionsGenerator
+from synthmarket.engine.regime_engine import get_session_state
+from synthmarket.domain.session import SessionState
+from synthmarket.domain.calendar import MS_PER_MINUTE, TradingDay
+from synthmarket.domain.control import SyntheticControlState
+from synthmarket.domain.marketdata import EquityQuote, EquityTrade, OptionPrint, SmartMoneyEvent
+
+STEP_MS = 1_000
+# A regime line is written when the state changes and at least this often.
+REGIME_HEARTBEAT_MS = 60_000
+# A replay builds the equity tape a quarter of an hour at a time: the same records as the live service's
+# short blocks (draws are keyed per minute) for far fewer array passes, in bounded memory.
+EQUITY_BLOCK_MINUTES = 15
+
+
+@dataclass(frozen=True)
+class SimulationSpec:
+    control: SyntheticControlState
+    day: TradingDay
+    start_ms: int
+    end_ms: int
+    symbols: tuple[str, ...]
+    with_labels: bool = False
+    # Flow-only runs (options + classifier) skip the equities tape; used where only events matter.
+    with_equities: bool = True
+    # Hand the equity tape over as JSON lines in ``StepOutput.equity_lines`` instead of records in
+    # ``equities``: for callers that only write it out, building the objects is wasted work.
+    equity_lines: bool = False
+
+
+@dataclass
+class StepOutput:
+    """Everything the session produced in one virtual-clock step, each list in ts order."""
+
+    t0: int
+    t1: int
+    regime: list[dict] = field(default_factory=list)
+    options: list[OptionPrint] = field(default_factory=list)
+    equities: list[EquityTrade | EquityQuote] = field(default_factory=list)
+    equity_lines: list[str] = field(default_factory=list)  # only with SimulationSpec.equity_lines
+    events: list[SmartMoneyEvent] = field(default_factory=list)
+    labels: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def regime_record(state: SessionState) -> dict:
+    return {
+        "ts": state.ts,
+        "session_phase": state.session_phase.value,
+        "regime": state.regime.value,
+        "volatility_level": round(state.volatility_level, 6),
+        "liquidity_level": round(state.liquidity_level, 6),
+        "quote_cleanliness": round(state.quote_cleanliness, 6),
+        "focus_symbols": list(state.focus_symbols),
+        "event_symbols": list(state.event_symbols),
+    }
+
+
+def _regime_key(state: SessionState) -> tuple:
+    return (state.session_phase, state.regime, state.focus_symbols, state.event_symbols)
+
+
+def run_session(spec: SimulationSpec, step_ms: int = STEP_MS) -> Iterator[StepOutput]:
+    """Yield the session step by step; the same spec always yields the same records."""
+    options = OptionsGenerator(spec.control, spec.symbols, start_ts=spec.start_ms)
+    equities = (
+        EquitiesGenerator(spec.control, spec.symbols, start_ts=spec.start_ms, block_minutes=EQUITY_BLOCK_MINUTES,
+                          with_lines=spec.equity_lines)
+        if spec.with_equities else None
+    )
+    classifier = SmartMoneyClassifier()
+    last_key: tuple | None = None
+    last_regime_ts = -REGIME_HEARTBEAT_MS
+    last_minute: int | None = None
+
+    t0 = spec.start_ms
+    while t0 < spec.end_ms:
+        t1 = min(t0 + step_ms, spec.end_ms)
+        out = StepOutput(t0, t1)
+        # Phase, regime, focus and event symbols move on session-minute boundaries only, so
+        # within a minute the state is needed just for a heartbeat line.
+        minute = (t0 - spec.day.open_ms) // MS_PER_MINUTE
+        if minute != last_minute or t0 - last_regime_ts >= REGIME_HEARTBEAT_MS:
+            last_minute = minute
+            state = get_session_state(t0, spec.control, symbols=spec.symbols)
+            key = _regime_key(state)
+            if key != last_key or t0 - last_regime_ts >= REGIME_HEARTBEAT_MS:
+                out.regime.append(regime_record(state))
+                last_key, last_regime_ts = key, t0
+            classifier.set_event_symbols(t0, state.event_symbols)
+
+        out.options = options.step(t0, t1)
+        # The classifier keeps each symbol's last trade only, and reads it after the whole step's
+        # tape: handing it just those gives it the same state for a fraction of the calls.
+        if equities is None:
+            last_trades = {}
+        elif spec.equity_lines:
+            rows, out.equity_lines = equities.step_lines(t0, t1)
+            last_trades = {r[2]: r for r in rows if len(r) != QUOTE_ROW_LEN}
+        else:
+            out.equities = equities.step(t0, t1)
+            last_trades = {r.symbol: r for r in out.equities if isinstance(r, EquityTrade)}
+        for record in last_trades.values():
+            classifier.observe_equity(record if isinstance(record, EquityTrade) else row_record(record))
+        for option_print in out.options:
+            out.events.extend(classifier.observe(option_print))
+        out.events.extend(classifier.flush(t1))
+        if spec.with_labels:
+            labels = options.pop_labels()
+            out.labels = [(pid, fam, sub) for pid, (fam, sub) in sorted(labels.items(), key=lambda kv: kv[0])]
+        else:
+            options.pop_labels()
+        yield out
+        t0 = t1
+
+    # Close clusters still open at the end of the run; they are decided at the run's end.
+    tail = StepOutput(spec.end_ms, spec.end_ms)
+    tail.events = [e for e in classifier.flush(spec.end_ms + 3_600_000)]
+    if tail.events:
+        yield tail

@@ -1,0 +1,255 @@
+"""What ``synthmarket up`` runs: the embedded NATS server and one ``python -m <service>`` child each."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Protocol, Sequence
+
+from synthmarket.infra.embedded_nats import EmbeddedNats, EmbeddedNatsError, die_with_parent
+from synthmarket.settings import Settings
+from synthmarket.names import status_key
+from synthmarket_cli.status import http_ok, regime_serving, status_written_probe, stream_probe
+
+log = logging.getLogger(__name__)
+
+WEBUI_LABEL = "web terminal"
+
+
+class Child(Protocol):
+    """One thing ``up`` runs: started in order, health-waited, stopped in reverse."""
+
+    name: str
+
+    def start(self) -> None: ...
+    def wait_healthy(self, timeout: float) -> None: ...
+    def exit_code(self) -> int | None: ...
+    def stop(self, timeout: float) -> None: ...
+    def urls(self) -> Sequence[tuple[str, str]]: ...
+
+
+class ChildFailed(RuntimeError):
+    """A child did not start, did not become healthy in time, or exited on its own."""
+
+
+class StartCancelled(ChildFailed):
+    """A stop signal arrived while children were starting."""
+
+
+class NatsChild:
+    """The embedded ``nats-server -js``."""
+
+    def __init__(self, host: str, port: int, store_dir: str | None) -> None:
+        self.name = "nats"
+        self.server = EmbeddedNats(host=host, port=port, store_dir=store_dir)
+
+    def start(self) -> None:
+        try:
+            self.server.start()
+        except EmbeddedNatsError as exc:
+            raise ChildFailed(f"nats: {exc}") from exc
+        if self.server.port_changed:
+            print(
+                f"NATS port {self.server.requested_port} is taken; the embedded server uses "
+                f"free port {self.server.port} instead",
+                flush=True,
+            )
+
+    def wait_healthy(self, timeout: float) -> None:
+        pass  # start() returns only once the server answers the NATS protocol
+
+    def exit_code(self) -> int | None:
+        proc = self.server.process
+        return None if proc is None else proc.poll()
+
+    def stop(self, timeout: float) -> None:
+        self.server.stop(timeout)
+
+    def urls(self) -> Sequence[tuple[str, str]]:
+        store = self.server.store_dir
+        return [
+            (f"NATS (embedded nats-server -js, pid {self.server.pid})", self.server.url),
+            ("JetStream store", str(store)),
+        ]
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+def tcp_ready(host: str, port: int) -> Callable[[], bool]:
+    def check() -> bool:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    return check
+
+
+@dataclass
+class ProcessChild:
+    """A service run as its own process (``python -m <module>``), healthy once ``ready()`` holds.
+
+    ``env`` is called at start time so a child sees what earlier children resolved (NATS_URL).
+    With ``prefix_output`` its stdout and stderr are read line by line and printed as
+    ``[name] line`` so interleaved logs stay readable.
+    """
+
+    name: str
+    argv: Sequence[str]
+    ready: Callable[[], bool]
+    env: Callable[[], Mapping[str, str]] = dict
+    served: Sequence[tuple[str, str]] = ()
+    prefix_output: bool = False
+    cancelled: Callable[[], bool] = lambda: False
+    process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+    _pump: threading.Thread | None = field(default=None, init=False, repr=False)
+
+    def start(self) -> None:
+        piped = subprocess.PIPE if self.prefix_output else None
+        self.process = subprocess.Popen(
+            list(self.argv),
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env()},
+            stdin=subprocess.DEVNULL,
+            stdout=piped,
+            stderr=subprocess.STDOUT if self.prefix_output else None,
+            start_new_session=True,  # Ctrl-C reaches only `up`, which stops children in order
+            # If `up` itself is killed outright, its children go too. SIGKILL, not SIGTERM: NATS
+            # dies at the same moment, and a graceful stop may wait on it forever.
+            preexec_fn=_die_with_up if sys.platform.startswith("linux") else None,
+        )
+        if self.prefix_output:
+            self._pump = threading.Thread(
+                target=_pump_lines, args=(self.process.stdout, f"[{self.name}] "), name=f"{self.name}-log", daemon=True
+            )
+            self._pump.start()
+
+    def wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            code = self.exit_code()
+            if code is not None:
+                raise ChildFailed(f"{self.name} exited with code {code} while starting")
+            if self.ready():
+                return
+            if self.cancelled():
+                raise StartCancelled(f"stopped while waiting for {self.name}")
+            time.sleep(0.1)
+        raise ChildFailed(f"{self.name} was not healthy within {timeout:.0f}s")
+
+    def exit_code(self) -> int | None:
+        return None if self.process is None else self.process.poll()
+
+    def stop(self, timeout: float) -> None:
+        proc, self.process = self.process, None
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                log.warning("%s (pid %s) ignored SIGTERM; killing it", self.name, proc.pid)
+                proc.kill()
+                proc.wait(timeout=timeout)
+        # Its last lines are printed before `up` says it stopped.
+        if self._pump is not None:
+            self._pump.join(timeout=2)
+            self._pump = None
+
+    def urls(self) -> Sequence[tuple[str, str]]:
+        return self.served
+
+
+def _die_with_up() -> None:
+    die_with_parent(signal.SIGKILL)
+
+
+def _pump_lines(stream: Any, prefix: str) -> None:
+    for raw in iter(stream.readline, b""):
+        sys.stdout.write(prefix + raw.decode("utf-8", "replace").rstrip("\n") + "\n")
+        sys.stdout.flush()
+    stream.close()
+
+
+
+def _module_runs(module: str) -> bool:
+    """True when ``python -m <module>`` has an entry point in this install."""
+    try:
+        return importlib.util.find_spec(f"{module}.__main__") is not None
+    except ImportError:
+        return False
+
+
+def build_children(
+    settings: Settings, speed: float | None = None, cancelled: Callable[[], bool] = lambda: False
+) -> list[Child]:
+    """Everything ``up`` runs, in start order: NATS, regime, ingest, flow, gateway, web terminal."""
+    children: list[Child] = []
+    nats_child: NatsChild | None = None
+    if not settings.nats_url_given:
+        store = str(Path(settings.data_dir) / "nats") if settings.data_dir else None
+        nats_child = NatsChild("127.0.0.1", settings.nats_port, store)
+        children.append(nats_child)
+
+    def nats_url() -> str:
+        return nats_child.url if nats_child is not None else settings.nats_url
+
+    def env() -> dict[str, str]:
+        # Resolved at each child's start: the embedded server may have moved to a free port.
+        out = {"NATS_URL": nats_url(), "REGIME_GRPC_ADDR": settings.regime_grpc_addr}
+        if speed is not None:
+            out["SYNTH_SPEED"] = repr(speed)
+        return out
+
+    metrics_children = 0
+
+    def python_m(name: str, ready: Callable[[], bool], served: Sequence[tuple[str, str]] = (),
+                 args: Sequence[str] = (), label: str | None = None, metrics: bool = False) -> ProcessChild:
+        nonlocal metrics_children
+        child_env = env
+        if metrics and settings.metrics_port > 0:
+            # One METRICS_PORT shared by every child would collide: each gets the next port.
+            port = settings.metrics_port + metrics_children
+            metrics_children += 1
+            child_env = lambda: {**env(), "METRICS_PORT": str(port)}  # noqa: E731
+            served = (*served, (f"{label or name} metrics", f"http://{settings.metrics_host}:{port}/metrics"))
+        return ProcessChild(label or name, [sys.executable, "-m", name, *args], ready, child_env, served, True, cancelled)
+
+    def ingest(service: str, replicas: int) -> list[ProcessChild]:
+        # Every replica of the configured count, so the whole symbol list is published.
+        if replicas == 1:
+            return [python_m(service, status_written_probe(nats_url, status_key(service)),
+                             args=["--replica", "0", "--replicas", "1"], metrics=True)]
+        return [
+            python_m(service, status_written_probe(nats_url, status_key(service, i)),
+                     args=["--replica", str(i), "--replicas", str(replicas)], label=status_key(service, i), metrics=True)
+            for i in range(replicas)
+        ]
+
+    children.append(python_m(
+        "regime_svc", lambda: regime_serving(settings.regime_grpc_addr),
+        [("regime gRPC (health, reflection)", settings.regime_grpc_addr)], metrics=True,
+    ))
+    children.extend(ingest("options_svc", settings.options_replicas))
+    children.extend(ingest("equities_svc", settings.equities_replicas))
+    children.append(python_m("flow_svc", stream_probe(nats_url), metrics=True))
+    gateway = f"http://{settings.gateway_host}:{settings.gateway_port}"
+    children.append(python_m(
+        "admin_gateway", lambda: http_ok(f"{gateway}/openapi.json"),
+        [("gateway HTTP", gateway), ("smart-money flow", f"{gateway}/flow/smart-money")],
+    ))
+    if _module_runs("webui"):
+        webui = f"http://{settings.webui_host}:{settings.webui_port}"
+        children.append(python_m("webui", lambda: http_ok(f"{webui}/healthz"), [(WEBUI_LABEL, webui)]))
+    return children
+
