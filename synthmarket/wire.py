@@ -70,7 +70,7 @@ class _ProtoEnum:
         self._prefix = prefix
         self._py_enum = py_enum
 
-    def to_proto(self, value: Enum | str) -> int:
+    def to_proto(self, value: Enum | str) -> Any:  # the stubs type enum fields as their wrapper
         raw = value.value if isinstance(value, Enum) else str(value)
         try:
             return self._wrapper.Value(self._prefix + raw.upper())

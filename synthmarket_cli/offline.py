@@ -100,6 +100,7 @@ def run_session(spec: SimulationSpec, step_ms: int = STEP_MS) -> Iterator[StepOu
         out.options = options.step(t0, t1)
         # The classifier keeps each symbol's last trade only, and reads it after the whole step's
         # tape: handing it just those gives it the same state for a fraction of the calls.
+        last_trades: dict[str, EquityTrade | tuple]
         if equities is None:
             last_trades = {}
         elif spec.equity_lines:

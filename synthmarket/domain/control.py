@@ -6,7 +6,7 @@ import json
 import math
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Mapping, cast
 
 from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
@@ -244,11 +244,12 @@ def validate_control(payload: Any) -> SyntheticControlState:
 
     if errors:
         raise ControlValidationError(errors)
+    # Validated above: every value is of its field's type (a missing field was reported).
     return SyntheticControlState(
         preset_id=preset_id,
-        coverage_assist=assist,
-        coverage_window_minutes=window,
-        shared_seed=seed,
+        coverage_assist=cast(bool, assist),
+        coverage_window_minutes=cast(int, window),
+        shared_seed=cast(int, seed),
         profile_weights=SyntheticProfileWeightMap(weights),
         updated_at=payload.get("updated_at"),
         updated_by=payload.get("updated_by"),

@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ class EmbeddedNats:
         self._store_dir: Path | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._log_path: Path | None = None
-        self._log_file = None
+        self._log_file: BinaryIO | None = None
         self.process: subprocess.Popen[bytes] | None = None
 
     # -- public surface -------------------------------------------------------------------

@@ -33,8 +33,12 @@ async def run_service(service: str, tape_factory: TapeFactory, settings: Setting
     stop = stop_on_signal()
     url = settings.nats_url
     holder: list[IngestService] = []
-    nc = await connect_unless_stopped(url, status_key(service, replica), stop,
-                                      lambda: holder and holder[0].nats_reconnected())
+
+    def reconnected() -> None:
+        if holder:
+            holder[0].nats_reconnected()
+
+    nc = await connect_unless_stopped(url, status_key(service, replica), stop, reconnected)
     if nc is None:
         return
     svc = IngestService(service, settings, nc, tape_factory, replica=replica, replicas=replicas)

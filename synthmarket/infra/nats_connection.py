@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import Callable
+from typing import Any, Callable
 
 from nats.aio.client import Client as NatsClient
 
@@ -51,17 +51,18 @@ async def connect(url: str, name: str, *,
         if on_reconnected is not None:
             on_reconnected()
 
+    # nats-py annotates the timeouts as int but takes seconds as any number.
+    policy: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_S, "reconnect_time_wait": RECONNECT_WAIT_S}
     await nc.connect(
         url,
         name=name,
-        connect_timeout=CONNECT_TIMEOUT_S,
         allow_reconnect=True,
         max_reconnect_attempts=-1,
-        reconnect_time_wait=RECONNECT_WAIT_S,
         error_cb=error_cb,
         disconnected_cb=disconnected_cb,
         reconnected_cb=reconnected_cb,
         pending_size=PENDING_BYTES,
+        **policy,
     )
     return nc
 
@@ -94,8 +95,8 @@ async def connect_once(url: str, timeout: float = 1.0) -> NatsClient:
     # nats-py's first connect loops over max_reconnect_attempts, where 0 would mean forever: 1 gives
     # up after one quick retry.
     nc = NatsClient()
-    await nc.connect(url, connect_timeout=timeout, allow_reconnect=False, max_reconnect_attempts=1,
-                     reconnect_time_wait=0.1, error_cb=_silent)
+    policy: dict[str, Any] = {"connect_timeout": timeout, "reconnect_time_wait": 0.1}
+    await nc.connect(url, allow_reconnect=False, max_reconnect_attempts=1, error_cb=_silent, **policy)
     return nc
 
 
