@@ -6,11 +6,10 @@ import argparse
 import logging
 import sys
 
-from synthmarket.infra.process import settings_or_exit
-
 from admin_gateway.app import create_app
 from admin_gateway.backend import GatewayClients
 from admin_gateway.server import DEFAULT_THREADS, GatewayServer, stream_limit
+from synthmarket.infra.process import settings_or_exit
 
 log = logging.getLogger("admin_gateway")
 

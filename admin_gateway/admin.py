@@ -10,10 +10,6 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
-from synthmarket.domain.control import UPDATED_BY_MAX_LEN, ControlValidationError, SyntheticControlState, control_from_json
-from synthmarket.infra.control_store import RevisionConflict
-from synthmarket.settings import Settings
-
 from admin_gateway.errors import (
     AdapterConflict,
     InvalidBody,
@@ -23,6 +19,9 @@ from admin_gateway.errors import (
     UnsupportedMedia,
     not_found_response,
 )
+from synthmarket.domain.control import UPDATED_BY_MAX_LEN, ControlValidationError, SyntheticControlState, control_from_json
+from synthmarket.infra.control_store import RevisionConflict
+from synthmarket.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +157,7 @@ def _operator() -> str:
     return name
 
 
-def _expected_revision() -> int | None | str:
+def _expected_revision() -> int | str | None:
     """None = no If-Match (last writer wins); "*" = any existing entry; else the revision."""
     raw = request.headers.get("If-Match")
     if raw is None:
@@ -191,7 +190,7 @@ def put_control() -> Response:
     except RecursionError:
         raise InvalidBody([{"field": "$", "message": "JSON nested too deeply"}]) from None
     state = state.with_update(
-        updated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        updated_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         updated_by=_operator(),
     )
     expected = _expected_revision()

@@ -5,14 +5,13 @@ from __future__ import annotations
 from flask import Flask
 from flask_sock import Sock
 
-from synthmarket.settings import Settings
-
 from admin_gateway.admin import init_admin
 from admin_gateway.backend import GatewayClients
 from admin_gateway.errors import register_error_handlers
 from admin_gateway.openapi import init_openapi
 from admin_gateway.public import init_public
 from admin_gateway.server import DEFAULT_THREADS, stream_limit
+from synthmarket.settings import Settings
 
 
 def create_app(settings: Settings, clients: GatewayClients, max_streams: int = stream_limit(DEFAULT_THREADS)) -> Flask:
@@ -21,7 +20,7 @@ def create_app(settings: Settings, clients: GatewayClients, max_streams: int = s
     ``max_streams`` caps open websockets plus replays (each holds a server thread).
     """
     app = Flask("admin_gateway", static_folder=None)
-    app.json.sort_keys = False
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # the default provider has it
     app.extensions["gateway.settings"] = settings
     app.extensions["gateway.clients"] = clients
     register_error_handlers(app)

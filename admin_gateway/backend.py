@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from typing import Any, Coroutine, Iterator, TypeVar
+from collections.abc import Coroutine, Iterator
+from typing import Any, TypeVar
 
 import grpc
 import nats
@@ -17,23 +18,22 @@ from nats.aio.client import Client
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
-from nats.js.errors import BucketNotFoundError, NoKeysError, NotFoundError
+from nats.js.errors import NotFoundError
 from nats.js.kv import KeyValue
-
-from synthmarket.domain.control import SyntheticControlState, SyntheticDerivedStatus
-from synthmarket.infra.status_reports import read_status_reports
-from synthmarket.infra.control_store import ensure_control_bucket, load_control, write_control
-from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
-from synthmarket.settings import Settings
-from synthmarket.names import CONTROL_BUCKET, SMART_MONEY_STREAM, SMART_MONEY_SUBJECT, STATUS_BUCKET
-from synthmarket.v1 import regime_pb2, regime_pb2_grpc, status_pb2
-from synthmarket.wire import SessionSnapshot, WireError, session_snapshot_from_proto
 
 from admin_gateway.bridge import AsyncBridge, BridgeTimeout
 from admin_gateway.errors import Unavailable
 from admin_gateway.events_cache import CachedEvent, EventsCache
 from admin_gateway.history import HistoryPage, decode_event, history_page, time_ordered
 from admin_gateway.params import EventFilter, HistoryQuery, ReplayQuery, decode_cursor
+from synthmarket.domain.control import SyntheticControlState, SyntheticDerivedStatus
+from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
+from synthmarket.infra.control_store import ensure_control_bucket, load_control, write_control
+from synthmarket.infra.status_reports import read_status_reports
+from synthmarket.names import CONTROL_BUCKET, SMART_MONEY_STREAM, SMART_MONEY_SUBJECT, STATUS_BUCKET
+from synthmarket.settings import Settings
+from synthmarket.v1 import regime_pb2, regime_pb2_grpc, status_pb2
+from synthmarket.wire import SessionSnapshot, WireError, session_snapshot_from_proto
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -84,7 +84,7 @@ class GatewayClients:
 
     # --- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> "GatewayClients":
+    def start(self) -> GatewayClients:
         if self._bridge is None:
             self._bridge = AsyncBridge()
             self._bridge.spawn(self._connect_and_feed())
@@ -191,7 +191,7 @@ class GatewayClients:
             raise Unavailable(f"NATS unavailable: {self._last_nats_error}")
         try:
             return self._bridge.run(coro, timeout or self.op_timeout * 2)
-        except (BridgeTimeout, asyncio.TimeoutError, TimeoutError) as exc:
+        except (BridgeTimeout, TimeoutError) as exc:
             raise Unavailable(f"NATS did not answer in time: {exc}") from None
         except (NatsError, ConnectionError, OSError) as exc:
             raise Unavailable(f"NATS request failed: {exc or type(exc).__name__}") from None
@@ -254,7 +254,7 @@ class GatewayClients:
     def derived_status(self, control: SyntheticControlState) -> SyntheticDerivedStatus:
         """Session from regime_svc plus hit counts summed over the ingest services' reports."""
         snapshot = self.session_snapshot()
-        hits = {p: 0 for p in PUBLIC_PROFILE_IDS}
+        hits = dict.fromkeys(PUBLIC_PROFILE_IDS, 0)
         for report in self.status_reports():
             for profile, count in report.profile_hit_counts.items():
                 if profile in hits:

@@ -128,14 +128,15 @@ def register_error_handlers(app: Flask) -> None:
             return error_response(PayloadTooLarge("request body is too large"))
         response = jsonify({"error": (exc.name or "error").lower().replace(" ", "_"), "message": exc.description})
         response.status_code = exc.code or 500
-        if exc.code == 405 and exc.valid_methods:
-            response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+        allowed = getattr(exc, "valid_methods", None)   # MethodNotAllowed carries it
+        if exc.code == 405 and allowed:
+            response.headers["Allow"] = ", ".join(sorted(allowed))
         return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         # Logged with the trace server-side only; the client sees a plain body.
-        log.exception("unhandled error in gateway view")
+        log.error("unhandled error in gateway view", exc_info=exc)
         response = jsonify({"error": "internal_error", "message": "internal error"})
         response.status_code = 500
         return response

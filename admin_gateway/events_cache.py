@@ -10,9 +10,8 @@ import queue
 import threading
 from dataclasses import dataclass, field
 
-from synthmarket.domain.marketdata import SmartMoneyEvent
-
 from admin_gateway.params import EventFilter
+from synthmarket.domain.marketdata import SmartMoneyEvent
 
 DEFAULT_CACHE_SIZE = 5000
 DEFAULT_SUBSCRIBER_QUEUE = 256

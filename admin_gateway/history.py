@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import heapq
 import logging
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
-from typing import AsyncIterator, Iterable, Iterator
 
 from google.protobuf.message import DecodeError
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
+from admin_gateway.events_cache import CachedEvent
+from admin_gateway.params import HistoryQuery, encode_cursor
 from synthmarket.domain.marketdata import SmartMoneyEvent
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 from synthmarket.v1 import smart_money_pb2
 from synthmarket.wire import WireError, smart_money_event_from_proto
-
-from admin_gateway.events_cache import CachedEvent
-from admin_gateway.params import HistoryQuery, encode_cursor
 
 log = logging.getLogger(__name__)
 

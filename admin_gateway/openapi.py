@@ -6,10 +6,6 @@ from typing import Any
 
 from flask import Flask, Response, jsonify
 
-from synthmarket.domain.control import ALLOWED_WEIGHTS, ALLOWED_WINDOWS, SEED_MAX, UPDATED_BY_MAX_LEN
-from synthmarket.domain.presets import SyntheticControlPresetId
-from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
-
 from admin_gateway.params import (
     DIRECTIONS,
     FLOW_LIMIT_DEFAULT,
@@ -18,6 +14,9 @@ from admin_gateway.params import (
     HISTORY_LIMIT_MAX,
     REPLAY_SPEED_MAX,
 )
+from synthmarket.domain.control import ALLOWED_WEIGHTS, ALLOWED_WINDOWS, SEED_MAX, UPDATED_BY_MAX_LEN
+from synthmarket.domain.presets import SyntheticControlPresetId
+from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 
 _REF = "#/components/schemas/"
 
@@ -97,7 +96,7 @@ def _schemas() -> dict[str, Any]:
                     "type": "object",
                     "additionalProperties": False,
                     "required": list(PUBLIC_PROFILE_IDS),
-                    "properties": {p: weights for p in PUBLIC_PROFILE_IDS},
+                    "properties": dict.fromkeys(PUBLIC_PROFILE_IDS, weights),
                 },
                 "updated_at": {"type": ["string", "null"], "description": "Set by the server (ISO-8601 UTC)"},
                 "updated_by": {"type": ["string", "null"], "maxLength": UPDATED_BY_MAX_LEN,
@@ -154,7 +153,7 @@ def _events_list(extra: dict[str, Any] | None = None) -> dict[str, Any]:
 
 
 def build_openapi() -> dict[str, Any]:
-    admin_security = [{"bearerAuth": []}]
+    admin_security: list[dict[str, list[str]]] = [{"bearerAuth": []}]
     paths: dict[str, Any] = {
         "/flow/smart-money": {"get": {
             "summary": "Most recent smart-money events, newest first",

@@ -6,13 +6,12 @@ import base64
 import binascii
 import math
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
-
-from synthmarket.domain.marketdata import SmartMoneyEvent
-from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS, Direction
 
 from admin_gateway.errors import BadParameter
+from synthmarket.domain.marketdata import SmartMoneyEvent
+from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS, Direction
 
 DIRECTIONS: tuple[str, ...] = tuple(d.value for d in Direction)
 FILTER_PARAMS: tuple[str, ...] = ("profile", "symbol", "direction", "min_premium")

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import threading
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import nats
 from nats.aio.client import Client
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from admin_gateway.bridge import AsyncBridge
 from synthmarket.domain.marketdata import SmartMoneyEvent
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 from synthmarket.infra.streams import ensure_smart_money_stream
 from synthmarket.names import SMART_MONEY_STREAM, SMART_MONEY_SUBJECT
 from synthmarket.wire import smart_money_event_to_proto
-
-from admin_gateway.bridge import AsyncBridge
 
 DIRECTIONS = ("bullish", "bearish", "neutral")
 

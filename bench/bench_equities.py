@@ -18,8 +18,8 @@ from synthmarket import engine
 from synthmarket.domain.calendar import SESSION_MINUTES, trading_day
 from synthmarket.domain.control import SyntheticControlState
 from synthmarket.domain.marketdata import EquityTrade
-from synthmarket_cli.offline import EQUITY_BLOCK_MINUTES
 from synthmarket.domain.universe import DEFAULT_SYMBOLS
+from synthmarket_cli.offline import EQUITY_BLOCK_MINUTES
 
 DAY = trading_day(dt.date(2026, 11, 24))
 TARGET_S = 8.0

@@ -23,9 +23,8 @@ import uuid
 
 import simple_websocket
 
-from synthmarket.infra.embedded_nats import EmbeddedNats, free_port
-
 from admin_gateway.testing import StreamPublisher, make_event
+from synthmarket.infra.embedded_nats import EmbeddedNats, free_port
 
 
 def pct(values: list[float], q: float) -> float:
@@ -145,7 +144,7 @@ class _StampedBuffer(list):
         super().__init__()
         self.stamps: list[tuple[str, float]] = []
 
-    def append(self, item) -> None:  # noqa: ANN001
+    def append(self, item) -> None:
         self.stamps.append((item, time.time()))
 
 

@@ -34,7 +34,7 @@ INGEST = ("options_svc", "equities_svc")
 
 
 def _get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=2) as reply:  # noqa: S310 - local endpoints
+    with urllib.request.urlopen(url, timeout=2) as reply:
         return reply.read().decode()
 
 
@@ -44,7 +44,7 @@ def _varz(port: int) -> dict:
 
 def _metric(text: str, name: str) -> float:
     for line in text.splitlines():
-        if line.startswith(name + " ") or line.startswith(name + "{"):
+        if line.startswith((name + " ", name + "{")):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
 
@@ -55,7 +55,7 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _wait(check, timeout: float, what: str) -> None:  # noqa: ANN001
+def _wait(check, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -102,12 +102,12 @@ def main() -> int:
         services = ["regime_svc", *INGEST] + ([] if args.no_flow else ["flow_svc"])
         for name in services:
             child_env = {**env, "METRICS_PORT": str(metrics.get(name, flow_port if name == "flow_svc" else 0))}
-            out = open(logs / f"{name}.log", "wb")
+            out = open(logs / f"{name}.log", "wb")  # noqa: SIM115 - the child writes to it until it is stopped
             procs.append((name, subprocess.Popen([sys.executable, "-m", name], env=child_env, stdout=out,
                                                  stderr=subprocess.STDOUT, start_new_session=True)))
         for name, port in metrics.items():
-            _wait(lambda p=port: _metric(_get(f"http://127.0.0.1:{p}/metrics"),
-                                         f"synthmarket_{name}_messages_published_total") > 0, 60, name)
+            _wait(lambda p=port, n=name: _metric(_get(f"http://127.0.0.1:{p}/metrics"),
+                                                 f"synthmarket_{n}_messages_published_total") > 0, 60, name)
         time.sleep(args.warmup)
 
         samples = []  # (wall, in_msgs, out_msgs, {svc: (step_lag_ms, skipped_ms, published)})

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from synthmarket.domain import rng
-from synthmarket.domain.calendar import MS_PER_MINUTE, SESSION_MINUTES
+from synthmarket.domain.calendar import SESSION_MINUTES
 from synthmarket.domain.regimes import Regime
 from synthmarket.domain.universe import SymbolSpec
 
@@ -73,7 +74,7 @@ def intraday_curve(minute: np.ndarray | float) -> np.ndarray | float:
 
 
 # The curve at each session minute, read once per symbol-minute by the rate functions below.
-_CURVE: tuple[float, ...] = tuple(intraday_curve(np.arange(SESSION_MINUTES)).tolist())
+_CURVE: tuple[float, ...] = tuple(np.asarray(intraday_curve(np.arange(SESSION_MINUTES))).tolist())
 
 
 def liquidity_weight(spec: SymbolSpec) -> float:
@@ -88,7 +89,7 @@ def minute_sigma(annual_vol: float) -> float:
 COX_WEIGHT = 0.30
 
 
-def cox_factors(seed: int, day: int, symbol: str, minutes: list[int] | range) -> list[float]:
+def cox_factors(seed: int, day: int, symbol: str, minutes: Sequence[int]) -> list[float]:
     """Mean-one lognormal activity shocks with memory across 1, 5 and 30 minute scales.
 
     Each scale is keyed by its own bucket, so the factor at any minute is computable without

@@ -9,8 +9,9 @@ length costs a few array operations per stream rather than a generator per minut
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -55,7 +56,7 @@ class MinuteState:
     events: frozenset[str]
 
     @classmethod
-    def from_session(cls, ss: Any) -> "MinuteState":
+    def from_session(cls, ss: Any) -> MinuteState:
         return cls(
             regime=_value(ss.regime),
             phase=_value(ss.session_phase),
@@ -119,7 +120,7 @@ def build_symbol_block(ctx: BlockContext, spec: SymbolSpec) -> SymbolBlock:
     carry = ctx.prev_state is not None
     own = int(carry)   # entries before this are the previous minute's
     minutes = ([ctx.minutes[0] - 1] if carry else []) + list(ctx.minutes)
-    states = ([ctx.prev_state] if carry else []) + list(ctx.states)
+    states = ([ctx.prev_state] if ctx.prev_state is not None else []) + list(ctx.states)
     keys = minute_keys(ctx.control.shared_seed, ctx.day, sym, minutes)
     q_rates = np.array([quote_rate(spec, m, st) for m, st in zip(minutes, states)])
     q_rows, q_off = quotes.quote_times(keys, q_rates, np.asarray(minutes) == 0)

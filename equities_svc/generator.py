@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import repeat
 from operator import itemgetter
-from typing import Iterable
 
 import numpy as np
 
@@ -73,7 +73,7 @@ class EquitiesGenerator:
         if not self._symbols:
             raise ValueError("symbols must name at least one symbol")
         self._specs: tuple[SymbolSpec, ...] = tuple(symbol_spec(s) for s in self._symbols)
-        self._engine: Engine = engine if engine is not None else regime_engine  # type: ignore[assignment]
+        self._engine: Engine = engine if engine is not None else regime_engine
         if block_minutes < 1:
             raise ValueError("block_minutes must be at least 1")
         self._block_minutes = int(block_minutes)
@@ -145,6 +145,8 @@ class EquitiesGenerator:
                 else:
                     rows = blk.rows[a:b]
                 if with_lines:
+                    if blk.lines is None:
+                        raise ValueError("lines asked of a generator built without with_lines")
                     if lines:
                         lines += blk.lines[a:b]
                     else:

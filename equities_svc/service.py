@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from equities_svc.generator import EquitiesGenerator
 from synthmarket import names, wire
 from synthmarket.domain.control import SyntheticControlState
-from synthmarket.infra.ingest import IngestService, UniverseEngine
 from synthmarket.domain.marketdata import EquityTrade
+from synthmarket.infra.ingest import IngestService, UniverseEngine
 
 SERVICE = "equities_svc"
 
@@ -42,7 +42,7 @@ class EquitiesTape:
         return 0
 
 
-async def start_equities_service(settings, nc, **kwargs) -> IngestService:  # noqa: ANN001
+async def start_equities_service(settings, nc, **kwargs) -> IngestService:
     """Build and start the equities ingest service on ``nc`` (keywords as for ``IngestService``)."""
     kwargs.setdefault("replica", settings.equities_replica)
     kwargs.setdefault("replicas", settings.equities_replicas)

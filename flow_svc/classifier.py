@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable
-
-from synthmarket.domain.calendar import exchange_date
-from synthmarket.domain.chain import CONTRACT_MULTIPLIER, SIDE_UNKNOWN, otm_frac, side_of
-from synthmarket.domain.marketdata import EquityQuote, EquityTrade, OptionPrint, SmartMoneyEvent
+from collections.abc import Iterable
 
 from flow_svc.clusters import Cluster, ClusterBook, PrintView
 from flow_svc.context import EventSymbolSource, MarketContext
 from flow_svc.rules import DEFAULT_THRESHOLDS, Decision, Thresholds, decide, lead, route, route_single
+from synthmarket.domain.calendar import exchange_date
+from synthmarket.domain.chain import CONTRACT_MULTIPLIER, SIDE_UNKNOWN, otm_frac, side_of
+from synthmarket.domain.marketdata import EquityQuote, EquityTrade, OptionPrint, SmartMoneyEvent
 
 _MS_PER_HOUR = 3_600_000
 _CACHE_LIMIT = 4_096

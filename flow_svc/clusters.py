@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import heapq
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Hashable
 
 from synthmarket.domain.marketdata import OptionPrint
 

@@ -6,15 +6,14 @@ sends every print to at most one cluster, so a print is explained by at most one
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Hashable
-
-from synthmarket.domain.chain import COND_ISO, FRONT_EXPIRY_MAX_DTE, SIDE_BUY, SIDE_MID, SIDE_SELL
-from synthmarket.domain.profiles import Direction, SmartMoneyProfileId
 
 from flow_svc import reasons as txt
 from flow_svc.clusters import Cluster, PrintView, WindowSpec
 from flow_svc.structures import arbitrage_structure
+from synthmarket.domain.chain import COND_ISO, FRONT_EXPIRY_MAX_DTE, SIDE_BUY, SIDE_MID, SIDE_SELL
+from synthmarket.domain.profiles import Direction, SmartMoneyProfileId
 
 KIND_MULTILEG = "multileg"
 KIND_SWEEP = "sweep"
@@ -112,7 +111,7 @@ def route_single(pv: PrintView, th: Thresholds) -> tuple[str, Hashable] | None:
     p, side, dte, otm = pv.p, pv.side, pv.dte, pv.otm
     if side == SIDE_BUY and pv.event and dte <= th.event_max_dte:
         return KIND_EVENT, (p.underlying, p.right)                             # rule 3
-    if (side == SIDE_BUY or side == SIDE_SELL) and dte <= th.hedge_max_dte and abs(otm) <= th.hedge_max_otm \
+    if (side in (SIDE_BUY, SIDE_SELL)) and dte <= th.hedge_max_dte and abs(otm) <= th.hedge_max_otm \
             and _is_gamma(p.strike, p.underlying_price):
         return KIND_HEDGE, (p.underlying, p.expiry, p.strike, side)            # rule 4
     if side == SIDE_BUY:

@@ -15,15 +15,15 @@ from prometheus_client import Counter, Gauge
 from flow_svc.classifier import SmartMoneyClassifier
 from synthmarket import names, wire
 from synthmarket.domain.marketdata import EquityQuote, EquityTrade, SmartMoneyEvent
+from synthmarket.domain.session_clock import SessionClock
 from synthmarket.infra.backoff import Backoff
 from synthmarket.infra.metrics import MetricsRegistry
 from synthmarket.infra.regime_stream import follow_regime_stream
-from synthmarket.domain.session_clock import SessionClock
-from synthmarket.settings import Settings
 from synthmarket.infra.streams import ensure_smart_money_stream
 from synthmarket.infra.tasks import cancel_and_wait
-from synthmarket.v1 import market_pb2, regime_pb2
 from synthmarket.infra.wallclock import WallClock, wall_ms
+from synthmarket.settings import Settings
+from synthmarket.v1 import market_pb2, regime_pb2
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class FlowMetrics:
     regime_connected: Gauge
 
     @classmethod
-    def create(cls, registry: MetricsRegistry) -> "FlowMetrics":
+    def create(cls, registry: MetricsRegistry) -> FlowMetrics:
         return cls(
             prints_consumed=registry.counter("prints_consumed", "Option prints read from NATS"),
             prints_rejected=registry.counter("prints_rejected", "Messages that did not decode as OptionPrint"),
@@ -181,7 +181,7 @@ class FlowService:
         self.metrics.lag_ms.set(self.session_clock.ts(wall) - p.ts)
         try:
             events = self.classifier.observe(p)
-        except Exception:  # noqa: BLE001 - one bad print must not stop the tape
+        except Exception:
             self.metrics.classifier_errors.inc()
             log.exception("classifier failed on print %s", p.id)
             return
@@ -207,7 +207,7 @@ class FlowService:
         self.metrics.equity_updates.inc()
         try:
             self.classifier.observe_equity(update)
-        except Exception:  # noqa: BLE001 - as for prints; escaping, it would reach the NATS error callback
+        except Exception:
             self.metrics.classifier_errors.inc()
             log.exception("classifier failed on equity update for %s", update.symbol)
 
@@ -240,7 +240,7 @@ class FlowService:
                 continue
             try:
                 events = self.classifier.flush(now_ts)
-            except Exception:  # noqa: BLE001 - keep the timer alive
+            except Exception:
                 self.metrics.classifier_errors.inc()
                 log.exception("classifier flush failed at ts %s", now_ts)
                 continue

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from synthmarket.domain.chain import discount_factor
-
 from flow_svc.clusters import PrintView
+from synthmarket.domain.chain import discount_factor
 
 # Absolute slack on every bound, in USD per share: a leg printed on the penny grid may sit half a
 # tick off the exact mid.

@@ -9,9 +9,9 @@ slices time into steps.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Mapping
 
 from synthmarket.domain import rng
 from synthmarket.domain.regimes import Regime

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Callable, Mapping
 
-from synthmarket.domain.session import CoverageState
 from synthmarket.domain.calendar import MS_PER_MINUTE
 from synthmarket.domain.control import SyntheticControlState
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
+from synthmarket.domain.session import CoverageState
 
 BoostFn = Callable[[str, CoverageState, SyntheticControlState], float]
 
@@ -20,7 +20,7 @@ class CoverageTracker:
     def __init__(self, window_minutes: int) -> None:
         self.window_minutes = int(window_minutes)
         self._events: deque[tuple[int, str]] = deque()
-        self._hits: dict[str, int] = {p: 0 for p in PUBLIC_PROFILE_IDS}
+        self._hits: dict[str, int] = dict.fromkeys(PUBLIC_PROFILE_IDS, 0)
         self._last_seen: dict[str, int] = {}
 
     def set_window(self, window_minutes: int) -> None:

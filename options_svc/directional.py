@@ -5,9 +5,26 @@ from __future__ import annotations
 import numpy as np
 
 from options_svc.legs import (
-    PLACE_ABOVE_ASK, PLACE_ASK, TARGET_EVENT_PREMIUM, atm_strike, choice, Draft, draw_size,
-    keep_otm, live, mleg_id, nearest, pick_venue, pick_venues, required_contracts, ScenarioContext,
-    spaced_times, split_total, strikes_in_otm, total_premium, within_span,
+    PLACE_ABOVE_ASK,
+    PLACE_ASK,
+    TARGET_EVENT_PREMIUM,
+    Draft,
+    ScenarioContext,
+    atm_strike,
+    choice,
+    draw_size,
+    keep_otm,
+    live,
+    mleg_id,
+    nearest,
+    pick_venue,
+    pick_venues,
+    required_contracts,
+    spaced_times,
+    split_total,
+    strikes_in_otm,
+    total_premium,
+    within_span,
 )
 from synthmarket.domain import chain
 

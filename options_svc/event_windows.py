@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
-from synthmarket.engine.events import RECENT_MINUTES, UPCOMING_MINUTES
 from synthmarket.domain.calendar import SESSION_MINUTES
+from synthmarket.engine.events import RECENT_MINUTES, UPCOMING_MINUTES
 
 # listed(symbol, session open ms, session minute): is the name on the calendar at that minute?
 Listed = Callable[[str, int, int], bool]

@@ -7,7 +7,7 @@ picks another subtype or family.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

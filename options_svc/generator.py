@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import heapq
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Protocol
+from typing import Any, Protocol
 
 from options_svc import arrivals, families, selection
 from options_svc.coverage import CoverageTracker, boosted_weights
@@ -13,13 +15,12 @@ from options_svc.event_windows import EventWindows, event_minute
 from options_svc.legs import Draft, ScenarioContext, listed_expiries
 from options_svc.pricing import regime_name
 from options_svc.scenario_rng import ScenarioRng
+from synthmarket import engine
 from synthmarket.domain import chain, rng
-from synthmarket.domain.calendar import (
-    MS_PER_MINUTE, TradingDay, exchange_date, is_trading_date, trading_day,
-)
+from synthmarket.domain.calendar import MS_PER_MINUTE, TradingDay, exchange_date, is_trading_date, trading_day
 from synthmarket.domain.control import SyntheticControlState
 from synthmarket.domain.marketdata import OptionPrint
-from synthmarket.domain.profiles import FAMILY_IDS, NEUTRAL_NOISE, PUBLIC_PROFILE_IDS
+from synthmarket.domain.profiles import FAMILY_IDS
 from synthmarket.domain.universe import resolve_symbols
 
 _CACHE_LIMIT = 50_000
@@ -49,9 +50,7 @@ class Engine(Protocol):
 
 
 def _default_engine() -> Engine:
-    from synthmarket import engine
-
-    return engine  # type: ignore[return-value]
+    return engine
 
 
 @dataclass(frozen=True)
@@ -123,7 +122,7 @@ class OptionsGenerator:
         self.boosts_applied = 0
         self.scenarios_dropped = 0
         self.fallbacks: Counter[str] = Counter()   # families picked but not hostable at that moment
-        self.scenario_counts: dict[str, int] = {f: 0 for f in FAMILY_IDS}
+        self.scenario_counts: dict[str, int] = dict.fromkeys(FAMILY_IDS, 0)
         self._day: TradingDay | None = None     # the last session looked up (see _day_at_or_after)
         self._scenario_rng = ScenarioRng()
         self._neutral_profiles = _neutral_profiles(control)
@@ -315,7 +314,7 @@ class OptionsGenerator:
         td = self._day_at_or_after(ts)
         return ScenarioContext(
             symbol=symbol, ts=ts, session=session, ul=self._underlying(symbol, ts),
-            ul_at=lambda t, _s=symbol: self._underlying(_s, t), close_ms=td.close_ms,
+            ul_at=functools.partial(self._underlying, symbol), close_ms=td.close_ms,
             scenario_key=str(seq), event_passed=passed, gap_sign=gap,
         )
 

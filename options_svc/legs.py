@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
-from typing import Callable
 
 import numpy as np
 
 from options_svc.pricing import Quote, Surface, make_quote, regime_name, spread_fraction, surface_for
-from synthmarket.domain.session import SessionState, UnderlyingState
-from synthmarket.domain.regimes import SessionPhase
 from synthmarket.domain import chain, records
 from synthmarket.domain.marketdata import OptionPrint
+from synthmarket.domain.regimes import SessionPhase
+from synthmarket.domain.session import SessionState, UnderlyingState
 
 PLACE_ASK = "ask"
 PLACE_ABOVE_ASK = "above_ask"

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from synthmarket.domain.session import SessionState, UnderlyingState
-from synthmarket.domain.regimes import SessionPhase
 from synthmarket.domain.chain import RISK_FREE_RATE
-from synthmarket.domain.regimes import Regime
+from synthmarket.domain.regimes import Regime, SessionPhase
+from synthmarket.domain.session import SessionState, UnderlyingState
 from synthmarket.domain.universe import symbol_spec
 
 TICK = 0.01

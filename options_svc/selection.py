@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from options_svc.families import EVENT_ONLY, HEDGE_START_OTM, NOT_ON_EVENT_SYMBOLS, SUBTYPES
 from options_svc.legs import ScenarioContext
 from synthmarket.domain import chain
-from synthmarket.domain.regimes import Regime
 from synthmarket.domain.profiles import FAMILY_IDS, NEUTRAL_NOISE
+from synthmarket.domain.regimes import Regime
 
 # Regime ids as plain strings: read on every subtype choice, where enum ``.value`` lookups add up.
 TREND_UP, TREND_DOWN, MEAN_REVERT, RETAIL_CHASE, EVENT_RAMP, DEALER_GAMMA, ARB_CALM = (

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from options_svc.generator import OptionsGenerator
 from synthmarket import names, wire
 from synthmarket.domain.control import SyntheticControlState
-from synthmarket.infra.ingest import IngestService, UniverseEngine
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
+from synthmarket.infra.ingest import IngestService, UniverseEngine
 
 SERVICE = "options_svc"
 
@@ -43,7 +43,7 @@ class OptionsTape:
         return sum(1 for p in PUBLIC_PROFILE_IDS if hits.get(p, 0) == 0)
 
 
-async def start_options_service(settings, nc, **kwargs) -> IngestService:  # noqa: ANN001
+async def start_options_service(settings, nc, **kwargs) -> IngestService:
     """Build and start the options ingest service on ``nc`` (keywords as for ``IngestService``)."""
     kwargs.setdefault("replica", settings.options_replica)
     kwargs.setdefault("replicas", settings.options_replicas)

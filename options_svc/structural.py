@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 
 from options_svc.legs import (
-    PLACE_ASK, PLACE_BELOW_BID, PLACE_BID, PLACE_MID, TARGET_EVENT_PREMIUM, atm_strike, choice,
-    Draft, draw_size, keep_otm, live, mleg_id, pick_venue, required_contracts, ScenarioContext,
-    spaced_times, split_total, strikes_in_otm, within_span,
+    PLACE_ASK,
+    PLACE_BELOW_BID,
+    PLACE_BID,
+    PLACE_MID,
+    TARGET_EVENT_PREMIUM,
+    Draft,
+    ScenarioContext,
+    atm_strike,
+    choice,
+    draw_size,
+    keep_otm,
+    live,
+    mleg_id,
+    pick_venue,
+    required_contracts,
+    spaced_times,
+    split_total,
+    strikes_in_otm,
+    within_span,
 )
 from synthmarket.domain import chain
 
@@ -178,7 +196,7 @@ def dealer_unwind(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None:
 # neutral_noise: tiny prints, never labeled flow
 
 
-def _noise_contract(ctx: ScenarioContext, rng: Rng):
+def _noise_contract(ctx: ScenarioContext, rng: Rng) -> tuple[dt.date, float, str] | None:
     exps = ctx.expiries(0, 120)
     expiry = choice(rng, exps[: max(4, len(exps) // 2)])
     right = "C" if rng.random() < 0.55 else "P"

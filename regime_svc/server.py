@@ -11,19 +11,18 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from nats.aio.client import Client as NatsClient
 
-from synthmarket import engine
-from synthmarket import wire
+from synthmarket import engine, wire
 from synthmarket.domain.control import DEFAULT_CONTROL, SyntheticControlState
+from synthmarket.domain.session_clock import SessionClock
+from synthmarket.domain.universe import resolve_symbols
 from synthmarket.infra import nats_connection
 from synthmarket.infra.control_follower import ControlFollower
 from synthmarket.infra.grpc_errors import abort_with
-from synthmarket.domain.session_clock import SessionClock
 from synthmarket.infra.tasks import cancel_and_wait
-from synthmarket.settings import Settings
-from synthmarket.names import CONTROL_BUCKET
-from synthmarket.domain.universe import resolve_symbols
-from synthmarket.v1 import regime_pb2, regime_pb2_grpc
 from synthmarket.infra.wallclock import WallClock, wall_ms
+from synthmarket.names import CONTROL_BUCKET
+from synthmarket.settings import Settings
+from synthmarket.v1 import regime_pb2, regime_pb2_grpc
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +66,7 @@ class LiveControl:
             return True
         try:
             await asyncio.wait_for(self._changed.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
         return True
 

@@ -8,7 +8,7 @@ column and each line is one ``%`` format of plain ints and ready-made texts.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -7,46 +7,47 @@ the ``*_UNSPECIFIED = 0`` value never decodes to a Python value.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping, Sequence, TypeVar
+from typing import Any, TypeVar
 
-from synthmarket.domain.session import CoverageState, ScenarioWeights, SessionState, UnderlyingState
-from synthmarket.domain.regimes import Regime, SessionPhase
 from synthmarket.domain.control import SyntheticControlState, SyntheticDerivedStatus, validate_control
 from synthmarket.domain.marketdata import EquityQuote, EquityTrade, OptionPrint, SmartMoneyEvent
 from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.domain.profiles import FAMILY_IDS, PUBLIC_PROFILE_IDS, Direction, SmartMoneyProfileId
+from synthmarket.domain.regimes import Regime, SessionPhase
+from synthmarket.domain.session import CoverageState, ScenarioWeights, SessionState, UnderlyingState
 from synthmarket.v1 import control_pb2, market_pb2, regime_pb2, smart_money_pb2
 
 __all__ = [
-    "WireError",
     "SessionSnapshot",
-    "control_to_proto",
+    "WireError",
     "control_from_proto",
-    "derived_status_to_proto",
-    "derived_status_from_proto",
-    "session_state_to_proto",
-    "session_state_from_proto",
-    "underlying_state_to_proto",
-    "underlying_state_from_proto",
-    "scenario_weights_to_proto",
-    "scenario_weights_from_proto",
-    "coverage_state_to_proto",
+    "control_to_proto",
     "coverage_state_from_proto",
-    "session_snapshot_to_proto",
-    "session_snapshot_from_proto",
-    "option_print_to_proto",
-    "option_print_from_proto",
-    "equity_trade_to_proto",
-    "equity_trade_from_proto",
-    "equity_quote_to_proto",
+    "coverage_state_to_proto",
+    "derived_status_from_proto",
+    "derived_status_to_proto",
     "equity_quote_from_proto",
-    "smart_money_event_to_proto",
-    "smart_money_event_from_proto",
-    "profile_id_to_proto",
+    "equity_quote_to_proto",
+    "equity_trade_from_proto",
+    "equity_trade_to_proto",
+    "option_print_from_proto",
+    "option_print_to_proto",
     "profile_id_from_proto",
+    "profile_id_to_proto",
+    "scenario_weights_from_proto",
+    "scenario_weights_to_proto",
+    "session_snapshot_from_proto",
+    "session_snapshot_to_proto",
+    "session_state_from_proto",
+    "session_state_to_proto",
+    "smart_money_event_from_proto",
+    "smart_money_event_to_proto",
+    "underlying_state_from_proto",
+    "underlying_state_to_proto",
 ]
 
 E = TypeVar("E", bound=Enum)

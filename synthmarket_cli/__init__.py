@@ -1,1 +1,4 @@
-"""The command line: `synthmarket up`, `status`, `simulate` and the offline runner (the only place that wires services together)."""
+"""The command line: `synthmarket up`, `status`, `simulate` and the offline runner.
+
+The only place that wires several services together; nothing imports it.
+"""

@@ -6,8 +6,8 @@ import argparse
 import importlib
 import logging
 import sys
+from collections.abc import Sequence
 from types import ModuleType
-from typing import Sequence
 
 from synthmarket import __version__
 from synthmarket.settings import SettingsError, load_settings

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from equities_svc.generator import QUOTE_ROW_LEN, EquitiesGenerator, row_record
 from flow_svc.classifier import SmartMoneyClassifier
 from options_svc.generator import OptionsGenerator
-from synthmarket.engine.regime_engine import get_session_state
-from synthmarket.domain.session import SessionState
 from synthmarket.domain.calendar import MS_PER_MINUTE, TradingDay
 from synthmarket.domain.control import SyntheticControlState
 from synthmarket.domain.marketdata import EquityQuote, EquityTrade, OptionPrint, SmartMoneyEvent
+from synthmarket.domain.session import SessionState
+from synthmarket.engine.regime_engine import get_session_state
 
 STEP_MS = 1_000
 # A regime line is written when the state changes and at least this often.
@@ -124,6 +124,6 @@ def run_session(spec: SimulationSpec, step_ms: int = STEP_MS) -> Iterator[StepOu
 
     # Close clusters still open at the end of the run; they are decided at the run's end.
     tail = StepOutput(spec.end_ms, spec.end_ms)
-    tail.events = [e for e in classifier.flush(spec.end_ms + 3_600_000)]
+    tail.events = list(classifier.flush(spec.end_ms + 3_600_000))
     if tail.events:
         yield tail

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import IO
 
 from synthmarket.domain.calendar import CalendarError, exchange_date, is_trading_date, trading_day
-from synthmarket.domain.control import ALLOWED_WEIGHTS, ALLOWED_WINDOWS, DEFAULT_SEED, SEED_MAX, SyntheticControlState, validate_control
+from synthmarket.domain.control import (
+    ALLOWED_WEIGHTS,
+    ALLOWED_WINDOWS,
+    DEFAULT_SEED,
+    SEED_MAX,
+    SyntheticControlState,
+    validate_control,
+)
 from synthmarket.domain.marketdata import OptionPrint
 from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
@@ -118,7 +125,7 @@ def _weight(text: str) -> tuple[str, float]:
 
 
 def control_from_args(args: argparse.Namespace) -> SyntheticControlState:
-    weights = {p: 1.0 for p in PUBLIC_PROFILE_IDS}
+    weights = dict.fromkeys(PUBLIC_PROFILE_IDS, 1.0)
     weights.update(dict(args.weight))
     return validate_control(
         {
@@ -231,7 +238,9 @@ def run(args: argparse.Namespace) -> int:
 
     progress = _Progress(end_ms - start_ms, sys.stderr, sys.stderr.isatty() and not args.no_progress)
     counts = {"options": 0, "equities": 0, "events": 0}
-    files = {name: open(out_dir / (name + PART_SUFFIX), "w", encoding="utf-8", newline="\n") for name in names}
+    # Closed in the finally below, after the manifest decides whether the run completed.
+    files = {name: open(out_dir / (name + PART_SUFFIX), "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+             for name in names}
     started = time.monotonic()
     try:
         for step in run_session(spec):

@@ -10,8 +10,9 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, TypeVar
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -19,12 +20,12 @@ from nats.js.errors import NotFoundError
 
 from synthmarket import wire
 from synthmarket.domain.calendar import EXCHANGE_TZ
+from synthmarket.domain.session_clock import SessionClock
 from synthmarket.infra.nats_connection import connect_once
 from synthmarket.infra.process import settings_or_exit
 from synthmarket.infra.status_reports import Reports, read_status_reports
-from synthmarket.domain.session_clock import SessionClock
-from synthmarket.settings import Settings
 from synthmarket.names import SMART_MONEY_STREAM, STATUS_BUCKET, status_key
+from synthmarket.settings import Settings
 from synthmarket.v1 import regime_pb2, regime_pb2_grpc
 
 T = TypeVar("T")
@@ -84,7 +85,7 @@ def regime_snapshot(addr: str, timeout: float = 2.0) -> wire.SessionSnapshot | N
 
 def http_ok(url: str, timeout: float = 1.0) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as reply:  # noqa: S310 - local health URL
+        with urllib.request.urlopen(url, timeout=timeout) as reply:
             return 200 <= reply.status < 300
     except (urllib.error.URLError, OSError, ValueError):
         return False

@@ -7,7 +7,7 @@ import logging
 import os
 import re
 import threading
-from typing import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import nats
 import pytest

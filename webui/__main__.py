@@ -9,7 +9,6 @@ from typing import Any
 
 from synthmarket.infra.gunicorn_app import ThreadedGunicorn
 from synthmarket.infra.process import settings_or_exit
-
 from webui.app import create_app, stop_streams
 from webui.market_feed import MarketFeed
 
@@ -35,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     feeds: list[MarketFeed] = []
     apps: list[Any] = []
 
-    def build():  # noqa: ANN202
+    def build():
         feed = MarketFeed(settings).start()
         feeds.append(feed)
         app = create_app(settings, market=feed)

@@ -13,7 +13,6 @@ from synthmarket.domain.control import ALLOWED_WEIGHTS, ALLOWED_WINDOWS, WEIGHT_
 from synthmarket.domain.presets import PRESETS
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 from synthmarket.settings import Settings
-
 from webui.gateway_proxy import GatewayProxy, Upstream
 from webui.market_feed import MarketFeed
 from webui.relay import pump_market, relay_smart_money
@@ -95,11 +94,11 @@ def create_app(settings: Settings, market: MarketFeed | None = None, proxy: Gate
         return response
 
     @app.errorhandler(404)
-    def _404(_exc) -> Response:  # noqa: ANN001
+    def _404(_exc) -> Response:
         return not_found()
 
     @app.errorhandler(413)
-    def _413(_exc) -> Response:  # noqa: ANN001
+    def _413(_exc) -> Response:
         return _json_error(413, "payload_too_large", "request body is too large")
 
     @app.get("/")
@@ -144,12 +143,12 @@ def create_app(settings: Settings, market: MarketFeed | None = None, proxy: Gate
         return _relay(upstream)
 
     @sock.route("/ws/smart-money")
-    def ws_smart_money(ws) -> None:  # noqa: ANN001
+    def ws_smart_money(ws) -> None:
         query = request.query_string.decode("latin-1")
         relay_smart_money(ws, proxy.ws_url("/ws/smart-money") + (f"?{query}" if query else ""), stopping)
 
     @sock.route("/ws/market")
-    def ws_market(ws) -> None:  # noqa: ANN001
+    def ws_market(ws) -> None:
         pump_market(ws, market, stopping)
 
     return app

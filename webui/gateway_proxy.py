@@ -12,13 +12,14 @@ A body that does carry ``shared_seed`` is forwarded untouched.
 
 from __future__ import annotations
 
+import email.message
 import http.client
 import json
 import logging
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def _unavailable(message: str) -> Upstream:
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     """A redirect would resend the bearer token to wherever it points: refuse to follow."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
         return None
 
 
@@ -143,7 +144,7 @@ class GatewayProxy:
         return self.request("GET", FLOW_PATH, query=query)
 
 
-def _passed(headers: Mapping[str, str]) -> dict[str, str]:
+def _passed(headers: Mapping[str, str] | email.message.Message) -> dict[str, str]:
     out = {}
     for name in PASSED_RESPONSE_HEADERS:
         value = headers.get(name)

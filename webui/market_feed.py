@@ -20,7 +20,6 @@ from typing import Any
 import nats
 from nats.js.errors import BucketNotFoundError, NoKeysError, NotFoundError
 
-from synthmarket.settings import Settings
 from synthmarket.names import (
     ALL_EQUITY_QUOTES,
     ALL_EQUITY_TRADES,
@@ -30,9 +29,9 @@ from synthmarket.names import (
     OPTION_PRINTS_PREFIX,
     STATUS_BUCKET,
 )
+from synthmarket.settings import Settings
 from synthmarket.v1 import market_pb2, status_pb2
 from synthmarket.wire import equity_quote_from_proto, equity_trade_from_proto, option_print_from_proto
-
 from webui.market_view import PrintSampler, SessionView, SymbolBoard, session_view
 
 log = logging.getLogger(__name__)
@@ -47,7 +46,7 @@ SESSION_POLL_S = 2.0
 class Subscription:
     """One browser's inbox. ``get`` returns a JSON text or None after ``timeout``."""
 
-    inbox: "queue.Queue[str]" = field(default_factory=lambda: queue.Queue(SUBSCRIBER_QUEUE))
+    inbox: queue.Queue[str] = field(default_factory=lambda: queue.Queue(SUBSCRIBER_QUEUE))
     lagged: bool = False
     closed: bool = False  # set by the feed: the browser should reconnect (get() returns "")
 
@@ -101,7 +100,7 @@ class MarketFeed:
 
     # --- lifecycle -----------------------------------------------------------------------------
 
-    def start(self) -> "MarketFeed":
+    def start(self) -> MarketFeed:
         if self._thread is not None:
             return self
         self._loop = asyncio.new_event_loop()

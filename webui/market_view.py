@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from synthmarket.domain.marketdata import EquityQuote, EquityTrade, OptionPrint
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, Mapping, cast
+from typing import Any, cast
 
 from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
@@ -36,7 +37,7 @@ class SyntheticProfileWeightMap(Mapping[str, float]):
     __slots__ = ("_weights",)
 
     def __init__(self, weights: Mapping[str, float] | None = None) -> None:
-        merged = {p: 1.0 for p in PUBLIC_PROFILE_IDS}
+        merged = dict.fromkeys(PUBLIC_PROFILE_IDS, 1.0)
         for key, value in (weights or {}).items():
             if key not in merged:
                 raise KeyError(f"unknown profile {key!r}")
@@ -94,7 +95,7 @@ class SyntheticControlState:
     def coverage(self) -> SyntheticCoverageConfig:
         return SyntheticCoverageConfig(self.coverage_assist, self.coverage_window_minutes)
 
-    def with_update(self, **changes: Any) -> "SyntheticControlState":
+    def with_update(self, **changes: Any) -> SyntheticControlState:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:

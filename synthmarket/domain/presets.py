@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
-from typing import Mapping
 
-from synthmarket.domain.regimes import REGIME_IDS, Regime
+from synthmarket.domain.regimes import REGIME_IDS
 
 
 class SyntheticControlPresetId(str, Enum):
@@ -53,7 +53,7 @@ PRESETS: Mapping[SyntheticControlPresetId, PresetSpec] = _frozen(
             id=SyntheticControlPresetId.BALANCED_DEMO,
             label="Balanced Demo",
             description="Every regime gets airtime; all six categories show up steadily.",
-            regime_bias=_frozen({r: 1.0 for r in REGIME_IDS}),
+            regime_bias=_frozen(dict.fromkeys(REGIME_IDS, 1.0)),
             mean_regime_minutes=24.0,
             volatility_mult=1.0,
             spread_mult=1.0,

@@ -90,7 +90,7 @@ def fold(keys: int | np.ndarray, values: int | np.ndarray) -> np.ndarray:
     return splitmix64_array(k ^ v)
 
 
-def counter_uniforms(keys: np.ndarray, counters: np.ndarray) -> np.ndarray:
+def counter_uniforms(keys: np.ndarray, counters: np.ndarray | int) -> np.ndarray:
     """Uniform draws in the open interval (0, 1): draw number ``counters`` of the stream ``keys``.
 
     Broadcasts ``keys`` against ``counters``; never exactly 0 or 1, so ``log(u)`` and

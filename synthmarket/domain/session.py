@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 from synthmarket.domain.regimes import Regime, SessionPhase
 
 __all__ = [
+    "MAX_COVERAGE_BOOST",
+    "CoverageState",
+    "ScenarioWeights",
     "SessionState",
     "UnderlyingState",
-    "ScenarioWeights",
-    "CoverageState",
-    "MAX_COVERAGE_BOOST",
 ]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from synthmarket.domain.control import SyntheticControlState
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
-
 from synthmarket.domain.session import MAX_COVERAGE_BOOST, CoverageState
 
 # Below this share of the window without a hit nothing happens; a profile absent the whole

@@ -10,7 +10,6 @@ from synthmarket.domain.calendar import SESSION_MINUTES
 from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.domain.regimes import Regime
 from synthmarket.domain.universe import UNIVERSE, SymbolSpec
-
 from synthmarket.engine.events import RECENT_MINUTES, UPCOMING_MINUTES, EventSlot, assign_event_symbols
 from synthmarket.engine.market import MarketDay, market_day
 from synthmarket.engine.schedule import RegimeRun

@@ -11,10 +11,8 @@ import numpy as np
 from synthmarket.domain import rng
 from synthmarket.domain.calendar import SESSION_MINUTES
 from synthmarket.domain.presets import PresetSpec, SyntheticControlPresetId, preset_spec
-from synthmarket.domain.regimes import Regime
-
+from synthmarket.domain.regimes import Regime, SessionPhase
 from synthmarket.engine.events import EventSlot, event_slots
-from synthmarket.domain.regimes import SessionPhase
 from synthmarket.engine.schedule import (
     POWER_HOUR_START,
     REGIMES,

@@ -13,7 +13,6 @@ from synthmarket.domain.calendar import SESSION_MINUTES
 from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.domain.regimes import Regime
 from synthmarket.domain.universe import UNIVERSE, SymbolSpec
-
 from synthmarket.engine.events import EventSlot, gap_fraction
 from synthmarket.engine.focus import UniverseDay, symbol_events, universe_day
 from synthmarket.engine.market import (

@@ -19,9 +19,9 @@ Conventions:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Iterable, Mapping
 
 import numpy as np
 
@@ -38,12 +38,11 @@ from synthmarket.domain.calendar import (
 )
 from synthmarket.domain.control import SyntheticControlState, SyntheticProfileWeightMap
 from synthmarket.domain.presets import SyntheticControlPresetId, preset_spec
+from synthmarket.domain.session import CoverageState, ScenarioWeights, SessionState, UnderlyingState
 from synthmarket.domain.universe import DEFAULT_SYMBOLS, UNIVERSE, UnknownSymbolError, resolve_symbols
-
 from synthmarket.engine.coverage_boost import coverage_boost
 from synthmarket.engine.focus import universe_day
 from synthmarket.engine.market import PHASES, market_day
-from synthmarket.domain.session import CoverageState, ScenarioWeights, SessionState, UnderlyingState
 from synthmarket.engine.path_reads import FLOAT_KEYS, LAST_MINUTE, Scalars, fill, quote
 from synthmarket.engine.paths import SPREAD_Z_SCALE, SymbolPath, symbol_path
 from synthmarket.engine.weights import arrival_intensity, labeled_weights, with_noise
@@ -51,13 +50,13 @@ from synthmarket.engine.weights import arrival_intensity, labeled_weights, with_
 __all__ = [
     "OutsideSessionError",
     "RegimeEngine",
+    "clear_caches",
     "engine_for",
+    "get_coverage_boost",
+    "get_scenario_weights",
     "get_session_state",
     "get_underlying_state",
-    "get_scenario_weights",
-    "get_coverage_boost",
     "underlying_path",
-    "clear_caches",
 ]
 
 # 17:00 UTC falls inside the exchange's calendar day in both EST and EDT.

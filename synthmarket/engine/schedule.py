@@ -10,7 +10,6 @@ from synthmarket.domain import rng
 from synthmarket.domain.calendar import SESSION_MINUTES
 from synthmarket.domain.presets import PresetSpec
 from synthmarket.domain.regimes import REGIME_IDS, Regime
-
 from synthmarket.engine.events import EventSlot
 
 N_REGIMES = len(REGIME_IDS)

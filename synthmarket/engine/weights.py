@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Mapping
 
 from synthmarket.domain.calendar import SESSION_MINUTES
 from synthmarket.domain.presets import PresetSpec
-from synthmarket.domain.regimes import Regime
-from synthmarket.domain.profiles import FAMILY_IDS, NEUTRAL_NOISE, PUBLIC_PROFILE_IDS, SmartMoneyProfileId as P
-from synthmarket.domain.universe import SymbolSpec
-
+from synthmarket.domain.profiles import FAMILY_IDS, NEUTRAL_NOISE, PUBLIC_PROFILE_IDS
+from synthmarket.domain.profiles import SmartMoneyProfileId as P
+from synthmarket.domain.regimes import Regime, SessionPhase
 from synthmarket.domain.session import SessionState
-from synthmarket.domain.regimes import SessionPhase
+from synthmarket.domain.universe import SymbolSpec
 
 ID, RW, ED, VS, AR, HR = (p.value for p in (P.INSTITUTIONAL_DIRECTIONAL, P.RETAIL_WHALE, P.EVENT_DRIVEN,
                                             P.VOL_SELLER, P.ARBITRAGE, P.HEDGE_REACTIVE))

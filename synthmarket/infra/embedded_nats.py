@@ -128,7 +128,7 @@ class EmbeddedNats:
     def store_dir(self) -> Path | None:
         return self._store_dir
 
-    def start(self) -> "EmbeddedNats":
+    def start(self) -> EmbeddedNats:
         if self.process is not None:
             return self
         binary = self._binary or find_nats_server()
@@ -163,7 +163,7 @@ class EmbeddedNats:
         self._cleanup_tmp()
         self.port = None
 
-    def __enter__(self) -> "EmbeddedNats":
+    def __enter__(self) -> EmbeddedNats:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
@@ -188,7 +188,7 @@ class EmbeddedNats:
 
     def _spawn(self, binary: str, port: int) -> None:
         assert self._log_path is not None and self._store_dir is not None
-        self._log_file = open(self._log_path, "ab")
+        self._log_file = open(self._log_path, "ab")  # noqa: SIM115 - the server writes to it until _terminate closes it
         cmd = [binary, "-js", "-a", self.host, "-p", str(port), "-sd", str(self._store_dir)]
         self.process = subprocess.Popen(
             cmd,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import signal
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
@@ -44,7 +45,7 @@ class ThreadedGunicorn(BaseApplication):
             self._options["worker_exit"] = lambda _server, _worker: on_exit()
         super().__init__()
 
-    def load_config(self) -> None:  # noqa: D102 - gunicorn hook
+    def load_config(self) -> None:
         for key, value in self._options.items():
             if key in self.cfg.settings and value is not None:
                 self.cfg.set(key, value)
@@ -62,7 +63,7 @@ def chain_stop_signals(on_stop: Callable[[], Any]) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
         previous = signal.getsignal(signum)
 
-        def handler(sig, frame, previous=previous):  # noqa: ANN001, ANN202
+        def handler(sig, frame, previous=previous):
             try:
                 on_stop()
             finally:

@@ -5,26 +5,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Protocol
 
 from nats.aio.client import Client as NatsClient
 from nats.js.kv import KeyValue
 
 from synthmarket import engine as regime_engine
-from synthmarket.domain.session import SessionState
 from synthmarket import wire
 from synthmarket.domain.control import DEFAULT_CONTROL, SyntheticControlState
+from synthmarket.domain.session import SessionState
+from synthmarket.domain.session_clock import SessionClock
 from synthmarket.infra.control_follower import ControlFollower
-from synthmarket.infra.regime_stream import follow_regime_stream
 from synthmarket.infra.control_store import ensure_status_bucket
 from synthmarket.infra.metrics import MetricsRegistry
-from synthmarket.domain.session_clock import SessionClock
-from synthmarket.settings import Settings
-from synthmarket.names import CONTROL_BUCKET, STATUS_BUCKET, status_key
+from synthmarket.infra.regime_stream import follow_regime_stream
 from synthmarket.infra.tasks import cancel_and_wait
-from synthmarket.v1 import regime_pb2, status_pb2
 from synthmarket.infra.wallclock import WallClock, wall_ms
+from synthmarket.names import CONTROL_BUCKET, STATUS_BUCKET, status_key
+from synthmarket.settings import Settings
+from synthmarket.v1 import regime_pb2, status_pb2
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ class IngestMetrics:
     step_seconds: Any
 
     @classmethod
-    def create(cls, registry: MetricsRegistry) -> "IngestMetrics":
+    def create(cls, registry: MetricsRegistry) -> IngestMetrics:
         return cls(
             published=registry.counter("messages_published", "Messages published to NATS"),
             dropped=registry.counter("messages_dropped", "Messages dropped while NATS was unreachable"),

@@ -6,13 +6,13 @@ import argparse
 import asyncio
 import dataclasses
 import logging
-from typing import Sequence
+from collections.abc import Sequence
 
 from synthmarket.infra.ingest import IngestService, TapeFactory, partition
 from synthmarket.infra.metrics import serve_metrics_if_configured
 from synthmarket.infra.nats_connection import connect_unless_stopped, drain
-from synthmarket.names import status_key
 from synthmarket.infra.process import stop_on_signal
+from synthmarket.names import status_key
 from synthmarket.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from nats.aio.client import Client as NatsClient
 

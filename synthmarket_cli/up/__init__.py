@@ -9,8 +9,8 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from synthmarket.domain.control import SyntheticControlState
 from synthmarket.domain.session import SessionState
@@ -137,7 +137,7 @@ async def _serve(settings: Settings, interval: float, clock: SessionClock, speed
             print(format_session(ts, state, control, revision), flush=True)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=interval)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         return 0
     finally:

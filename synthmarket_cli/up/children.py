@@ -11,13 +11,14 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 from synthmarket.infra.embedded_nats import EmbeddedNats, EmbeddedNatsError, die_with_parent
-from synthmarket.settings import Settings
 from synthmarket.names import status_key
+from synthmarket.settings import Settings
 from synthmarket_cli.status import http_ok, regime_serving, status_written_probe, stream_probe
 
 log = logging.getLogger(__name__)

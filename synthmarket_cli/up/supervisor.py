@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from synthmarket_cli.up.children import Child, StartCancelled
 
@@ -59,7 +59,7 @@ class Supervisor:
             child = self._started.pop()
             try:
                 child.stop(timeout)
-            except Exception:  # noqa: BLE001 - keep stopping the rest
+            except Exception:
                 log.exception("could not stop %s cleanly", child.name)
 
     def urls(self) -> list[tuple[str, str]]:

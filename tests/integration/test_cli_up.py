@@ -19,12 +19,12 @@ import nats
 import pytest
 
 from synthmarket import __version__
-from synthmarket_cli import main as cli
 from synthmarket.domain.control import DEFAULT_CONTROL
-from synthmarket.infra.control_store import load_control, write_control
-from synthmarket.infra.embedded_nats import EmbeddedNats, free_port
 from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.domain.regimes import REGIME_IDS
+from synthmarket.infra.control_store import load_control, write_control
+from synthmarket.infra.embedded_nats import EmbeddedNats, free_port
+from synthmarket_cli import main as cli
 from synthmarket_cli.up.children import ChildFailed, ProcessChild, tcp_ready
 from synthmarket_cli.up.supervisor import Supervisor
 

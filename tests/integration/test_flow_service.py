@@ -8,26 +8,25 @@ import os
 import re
 import signal
 import sys
-import urllib.request
 import time
-from typing import AsyncIterator, Awaitable, Callable
+import urllib.request
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
 from flow_svc.classifier import SmartMoneyClassifier
 from flow_svc.service import MSG_ID_HEADER, FlowService, TapeClock, start_flow_service
-from synthmarket import engine
 from regime_svc.server import serve
-from synthmarket import wire
+from synthmarket import engine, wire
 from synthmarket.domain.calendar import exchange_date, trading_day_for
 from synthmarket.domain.chain import occ_symbol
 from synthmarket.domain.control import DEFAULT_CONTROL
-from synthmarket.infra.embedded_nats import free_port
 from synthmarket.domain.marketdata import EquityTrade, OptionPrint, SmartMoneyEvent
-from synthmarket.infra.metrics import start_metrics_server
 from synthmarket.domain.profiles import NEUTRAL_NOISE
 from synthmarket.domain.session_clock import SessionClock
-from synthmarket.settings import load_settings
+from synthmarket.domain.universe import UNIVERSE
+from synthmarket.infra.embedded_nats import free_port
+from synthmarket.infra.metrics import start_metrics_server
 from synthmarket.infra.streams import DUPLICATE_WINDOW_S
 from synthmarket.names import (
     SMART_MONEY_STREAM,
@@ -35,7 +34,7 @@ from synthmarket.names import (
     equity_trades_subject,
     option_prints_subject,
 )
-from synthmarket.domain.universe import UNIVERSE
+from synthmarket.settings import load_settings
 from synthmarket.v1 import smart_money_pb2
 
 pytestmark = pytest.mark.integration
@@ -360,7 +359,7 @@ async def test_a_full_publish_queue_drops_the_oldest_events_and_counts_them(flow
 
 async def test_a_classifier_failure_on_equity_context_is_counted_and_the_tape_goes_on(start_flow, nats_client):
     class BrokenOnEquities(SmartMoneyClassifier):
-        def observe_equity(self, update):  # noqa: ANN001
+        def observe_equity(self, update):
             raise RuntimeError("boom")
 
     nats_errors: list[Exception] = []

@@ -10,21 +10,22 @@ import time
 import uuid
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from nats.js.errors import NoKeysError
-
-from synthmarket.domain.control import DEFAULT_CONTROL
-from synthmarket.infra.control_store import ensure_status_bucket
-from synthmarket.infra.embedded_nats import free_port
-from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
-from synthmarket.settings import load_settings
-from synthmarket.names import CONTROL_KEY
-from synthmarket.v1 import status_pb2
 
 from admin_gateway.app import create_app
 from admin_gateway.backend import GatewayClients
 from admin_gateway.bridge import AsyncBridge
 from admin_gateway.testing import LiveServer
+from synthmarket.domain.control import DEFAULT_CONTROL
+from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
+from synthmarket.infra.control_store import ensure_status_bucket
+from synthmarket.infra.embedded_nats import free_port
+from synthmarket.names import CONTROL_KEY
+from synthmarket.settings import load_settings
+from synthmarket.v1 import status_pb2
 
 pytestmark = pytest.mark.integration
 

@@ -11,17 +11,18 @@ import uuid
 
 import pytest
 import simple_websocket
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
+from admin_gateway.app import create_app
+from admin_gateway.backend import GatewayClients
+from admin_gateway.testing import LiveServer, StreamPublisher, event_ids, make_event
 from synthmarket.domain.marketdata import SmartMoneyEvent
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 from synthmarket.settings import load_settings
 from synthmarket.v1 import smart_money_pb2
 from synthmarket.wire import smart_money_event_to_proto
-
-from admin_gateway.app import create_app
-from admin_gateway.backend import GatewayClients
-from admin_gateway.testing import LiveServer, StreamPublisher, event_ids, make_event
 
 pytestmark = pytest.mark.integration
 

@@ -15,9 +15,8 @@ import uuid
 import pytest
 import simple_websocket
 
-from synthmarket.infra.embedded_nats import free_port
-
 from admin_gateway.testing import StreamPublisher, make_event
+from synthmarket.infra.embedded_nats import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import socket
 import subprocess
@@ -16,10 +15,10 @@ from equities_svc.service import start_equities_service
 from options_svc.service import start_options_service
 from regime_svc.server import serve
 from synthmarket.domain.control import DEFAULT_CONTROL
+from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.infra.control_store import ensure_control_bucket, load_control, write_control
 from synthmarket.infra.embedded_nats import find_nats_server, free_port
 from synthmarket.infra.nats_connection import connect
-from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.settings import load_settings
 from synthmarket.v1 import status_pb2
 from tests.integration.test_ingest_services import poll
@@ -34,7 +33,7 @@ class Counter:
         self.options = 0
         self.equities = 0
 
-    async def on_message(self, msg) -> None:  # noqa: ANN001
+    async def on_message(self, msg) -> None:
         if msg.subject.startswith("md.options."):
             self.options += 1
         else:
@@ -148,7 +147,7 @@ async def _quiet(exc: Exception) -> None:
     pass  # the outage is the point of the test
 
 
-async def _report_revision(kv, key: str, revision: int) -> bool:  # noqa: ANN001
+async def _report_revision(kv, key: str, revision: int) -> bool:
     try:
         entry = await kv.get(key)
     except Exception:  # noqa: BLE001 - not written yet

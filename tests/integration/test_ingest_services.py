@@ -6,21 +6,21 @@ import asyncio
 import dataclasses
 import logging
 import time
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 
 from equities_svc.service import start_equities_service
 from options_svc.families import ALL_SUBTYPES
 from options_svc.service import start_options_service
-from synthmarket import engine
 from regime_svc.server import serve
+from synthmarket import engine
 from synthmarket.domain.control import DEFAULT_CONTROL
-from synthmarket.infra.control_store import write_control
-from synthmarket.infra.ingest import IngestService, partition
 from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.domain.profiles import FAMILY_IDS
 from synthmarket.domain.session_clock import SessionClock
+from synthmarket.infra.control_store import write_control
+from synthmarket.infra.ingest import IngestService, partition
 from synthmarket.settings import load_settings
 from synthmarket.v1 import market_pb2, status_pb2
 
@@ -109,7 +109,7 @@ def _ts_with_another_regime(clock: SessionClock, wall: int, symbols: tuple[str, 
 
 async def test_both_services_report_the_regime_servers_session_for_the_same_ts(stack):
     wall = FakeWall(1_795_000_000_000)
-    regime, options, equities, _, status_kv = await stack(wall=wall)
+    _regime, options, equities, _, status_kv = await stack(wall=wall)
     symbols = options.universe
     assert options.universe == equities.universe == tuple(SYMBOLS.split(","))
     for target in (wall.ms, _ts_with_another_regime(options.clock, wall.ms, symbols)):
@@ -117,13 +117,13 @@ async def test_both_services_report_the_regime_servers_session_for_the_same_ts(s
         ts = options.clock.ts(target)
         expected = engine.get_session_state(ts, DEFAULT_CONTROL, symbols)
         # Both follow the regime server's stream: same session ts, same answer as the engine's.
-        await poll(lambda: all(s.status.session is not None and s.status.session.ts == ts
-                               for s in (options, equities)), 5, f"both services saw session ts {ts}")
+        await poll(lambda ts=ts: all(s.status.session is not None and s.status.session.ts == ts
+                                     for s in (options, equities)), 5, f"both services saw session ts {ts}")
         for svc in (options, equities):
             assert svc.status.session.regime == expected.regime
             assert svc.status.session.focus_symbols == expected.focus_symbols
 
-        async def reports_agree() -> bool:
+        async def reports_agree(expected=expected) -> bool:
             reports = [await _report(status_kv, k) for k in ("options_svc.0", "equities_svc.0")]
             return all(r is not None and r.regime == expected.regime.value
                        and tuple(r.focus_symbols) == expected.focus_symbols
@@ -176,7 +176,7 @@ async def test_absent_or_corrupt_control_means_defaults_and_a_warning(stack, mak
     if stored is not None:
         revision = await control_kv.put("global", stored)
     with caplog.at_level(logging.WARNING, logger="synthmarket.infra.control_store"):
-        regime, options, equities, _, _ = await stack(control_kv=control_kv)
+        _regime, options, equities, _, _ = await stack(control_kv=control_kv)
         await poll(lambda: options.control_ready.is_set() and equities.control_ready.is_set(), 5, "controls loaded")
     for svc in (options, equities):
         assert svc.control == DEFAULT_CONTROL
@@ -189,13 +189,13 @@ async def test_absent_or_corrupt_control_means_defaults_and_a_warning(stack, mak
 async def test_published_messages_decode_and_carry_no_hidden_label(stack, nats_client):
     seen: list[tuple[str, bytes]] = []
 
-    async def collect(msg) -> None:  # noqa: ANN001
+    async def collect(msg) -> None:
         seen.append((msg.subject, msg.data))
 
     sub = await nats_client.subscribe("md.>", cb=collect)
     try:
         # Fast enough for a few hundred option prints in a few seconds.
-        regime, options, equities, _, status_kv = await stack(speed=120)
+        _regime, options, equities, _, status_kv = await stack(speed=120)
         await poll(lambda: sum(s.startswith("md.options.") for s, _ in seen) >= 100, 20, "100 option prints")
         await options.stop()
         await equities.stop()
@@ -211,7 +211,7 @@ async def test_published_messages_decode_and_carry_no_hidden_label(stack, nats_c
         msg = kinds[prefix].FromString(data)
         # Re-encoding gives the same bytes: nothing rides along outside the known fields.
         assert msg.SerializeToString() == data
-        assert getattr(msg, "underlying", None) or getattr(msg, "symbol") == symbol
+        assert getattr(msg, "underlying", None) or msg.symbol == symbol
         assert not any(name in data for name in hidden), (subject, msg)
         text = str(msg)
         assert not any(name.decode() in text for name in hidden), (subject, text)

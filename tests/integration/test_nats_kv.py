@@ -13,6 +13,7 @@ import nats
 import pytest
 
 from synthmarket.domain.control import DEFAULT_CONTROL, SyntheticProfileWeightMap
+from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.infra.control_store import (
     CONTROL_HISTORY,
     RevisionConflict,
@@ -23,7 +24,6 @@ from synthmarket.infra.control_store import (
     write_control,
 )
 from synthmarket.infra.embedded_nats import EmbeddedNats, EmbeddedNatsError, find_nats_server
-from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.names import CONTROL_KEY
 
 pytestmark = pytest.mark.integration
@@ -232,7 +232,7 @@ def test_embedded_temporary_store_and_process_are_gone_after_stop():
     assert proc.poll() is not None
     assert not store.exists()
     with pytest.raises(EmbeddedNatsError):
-        server.url
+        _ = server.url
 
 
 def test_binary_is_found_next_to_the_interpreter_without_path(monkeypatch):
@@ -246,7 +246,7 @@ def test_a_server_that_cannot_start_fails_fast_with_its_output(tmp_path):
     fake.write_text("#!/bin/sh\necho 'cannot listen: address in use' >&2\nexit 3\n")
     fake.chmod(0o755)
     started = time.monotonic()
-    with pytest.raises(EmbeddedNatsError, match="exited with code 3(.|\n)*address in use"):
+    with pytest.raises(EmbeddedNatsError, match=r"exited with code 3(.|\n)*address in use"):
         EmbeddedNats(binary=str(fake), startup_timeout=10).start()
     assert time.monotonic() - started < 5, "an exiting server must not wait out the startup timeout"
 

@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 import subprocess
-from typing import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import grpc
 import nats
@@ -14,18 +14,17 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from synthmarket import engine
-from synthmarket.domain.session import CoverageState
 from regime_svc.server import SERVICE_NAME, RegimeServer, serve
-from synthmarket import wire
+from synthmarket import engine, wire
 from synthmarket.domain.calendar import trading_day
 from synthmarket.domain.control import DEFAULT_CONTROL, SyntheticProfileWeightMap
+from synthmarket.domain.presets import SyntheticControlPresetId
+from synthmarket.domain.session import CoverageState
+from synthmarket.domain.session_clock import SessionClock
 from synthmarket.infra.control_store import ensure_control_bucket, write_control
 from synthmarket.infra.embedded_nats import EmbeddedNats, find_nats_server, free_port
-from synthmarket.domain.presets import SyntheticControlPresetId
-from synthmarket.domain.session_clock import SessionClock
-from synthmarket.settings import load_settings
 from synthmarket.names import CONTROL_KEY
+from synthmarket.settings import load_settings
 from synthmarket.v1 import regime_pb2, regime_pb2_grpc, smart_money_pb2
 
 pytestmark = pytest.mark.integration
@@ -333,8 +332,8 @@ async def test_unexpected_errors_are_internal_without_a_trace(channel, monkeypat
 
     monkeypatch.setattr(engine, "get_scenario_weights", broken)
     stub = regime_pb2_grpc.RegimeServiceStub(channel)
-    with caplog.at_level(logging.ERROR, logger="synthmarket.infra.grpc_errors"):
-        with pytest.raises(grpc.aio.AioRpcError) as caught:
+    with caplog.at_level(logging.ERROR, logger="synthmarket.infra.grpc_errors"), \
+            pytest.raises(grpc.aio.AioRpcError) as caught:
             await stub.GetScenarioWeights(regime_pb2.GetScenarioWeightsRequest(symbol="SPY", ts=MIDDAY_TS))
     assert caught.value.code() == grpc.StatusCode.INTERNAL
     assert caught.value.details() == "internal error"

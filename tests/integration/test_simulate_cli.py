@@ -55,7 +55,7 @@ def test_writes_every_file_with_its_minimum_fields(labelled_run: Path):
         assert rows, f"{name} is empty"
         for row in rows:
             assert fields <= row.keys(), f"{name} row lacks {fields - row.keys()}"
-            assert isinstance(row["ts"] if "ts" in row else 0, int)
+            assert isinstance(row.get("ts", 0), int)
     trades = [r for r in read_jsonl(labelled_run / "equities.jsonl") if r["type"] == "trade"]
     quotes = [r for r in read_jsonl(labelled_run / "equities.jsonl") if r["type"] == "quote"]
     assert trades and quotes

@@ -13,8 +13,8 @@ from pathlib import Path
 import nats
 import pytest
 
-from synthmarket.infra.embedded_nats import free_port
 from synthmarket.domain.regimes import REGIME_IDS
+from synthmarket.infra.embedded_nats import free_port
 from synthmarket_cli.status import stream_state
 from tests.integration.test_cli_up import Running, _children_of, _pid_gone, _port_closed, _synthmarket_exe
 
@@ -27,7 +27,7 @@ async def _prints_and_events(url: str) -> tuple[int, int]:
     nc = await nats.connect(url, connect_timeout=5)
     seen = {"options": 0, "equities": 0}
 
-    async def count(msg) -> None:  # noqa: ANN001
+    async def count(msg) -> None:
         seen["options" if msg.subject.startswith("md.options.") else "equities"] += 1
 
     await nc.subscribe("md.>", cb=count)
@@ -192,7 +192,8 @@ def test_the_dockerfile_copies_every_package_and_compose_validates_where_a_binar
     import tomllib
 
     dockerfile = (ROOT / "Dockerfile").read_text()
-    packages = [p.rstrip("*") for p in tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]]
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = [p.rstrip("*") for p in config["tool"]["setuptools"]["packages"]["find"]["include"]]
     for package in packages:
         assert f"COPY {package}/ {package}/" in dockerfile, package
     ignored = (ROOT / ".dockerignore").read_text().split()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from synthmarket_cli.status import read_reports
 from synthmarket.v1 import status_pb2
+from synthmarket_cli.status import read_reports
 
 pytestmark = pytest.mark.integration
 

@@ -8,8 +8,9 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Coroutine, Iterator, TypeVar
+from typing import Any, TypeVar
 
 import nats
 import pytest
@@ -20,12 +21,12 @@ from simple_websocket import ConnectionClosed
 from admin_gateway.app import create_app as create_gateway
 from admin_gateway.backend import GatewayClients
 from synthmarket.domain.control import DEFAULT_CONTROL, SEED_MAX
-from synthmarket.infra.control_store import ensure_control_bucket, ensure_status_bucket, load_control, write_control
-from synthmarket.infra.embedded_nats import free_port
 from synthmarket.domain.marketdata import EquityQuote, EquityTrade, OptionPrint, SmartMoneyEvent
 from synthmarket.domain.presets import SyntheticControlPresetId
-from synthmarket.settings import Settings, load_settings
+from synthmarket.infra.control_store import ensure_control_bucket, ensure_status_bucket, load_control, write_control
+from synthmarket.infra.embedded_nats import free_port
 from synthmarket.names import equity_quotes_subject, equity_trades_subject, option_prints_subject
+from synthmarket.settings import Settings, load_settings
 from synthmarket.v1 import status_pb2
 from synthmarket.wire import (
     equity_quote_to_proto,
@@ -92,7 +93,7 @@ class Backend:
     subject: str
 
     @classmethod
-    def create(cls, nats_url: str) -> "Backend":
+    def create(cls, nats_url: str) -> Backend:
         loop = LoopThread()
         backend = cls(nats_url, loop, None, unique("ctl"), unique("st"), unique("SMW"), "")
         backend.subject = f"flow.smart_money.{backend.stream.lower()}"

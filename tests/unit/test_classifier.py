@@ -8,10 +8,9 @@ import pathlib
 
 import pytest
 
+from flow_svc.classifier import SmartMoneyClassifier
 from synthmarket.domain import chain
 from synthmarket.domain.marketdata import SmartMoneyEvent
-
-from flow_svc.classifier import SmartMoneyClassifier
 from tests.unit.test_classifier_tape import DAY, T0, VENUES, Tape, run
 
 S = 1_000  # ms

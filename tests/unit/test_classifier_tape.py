@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
+from flow_svc.classifier import SmartMoneyClassifier
 from synthmarket.domain import rng
 from synthmarket.domain.calendar import trading_day
 from synthmarket.domain.chain import occ_symbol
 from synthmarket.domain.marketdata import OptionPrint, SmartMoneyEvent
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
-
-from flow_svc.classifier import SmartMoneyClassifier
 
 DAY = trading_day(dt.date(2026, 11, 25))  # a Wednesday
 T0 = DAY.at("10:00")

@@ -7,13 +7,12 @@ from collections import Counter, defaultdict
 
 import pytest
 
+from flow_svc.classifier import SmartMoneyClassifier
 from synthmarket.domain.calendar import trading_day
 from synthmarket.domain.control import SyntheticControlState
 from synthmarket.domain.marketdata import SmartMoneyEvent
 from synthmarket.domain.profiles import NEUTRAL_NOISE, PUBLIC_PROFILE_IDS
 from synthmarket.domain.universe import DEFAULT_SYMBOLS
-
-from flow_svc.classifier import SmartMoneyClassifier
 
 NONE = "none"
 MIN_RECALL = 0.9

@@ -34,7 +34,7 @@ def good_payload(**overrides) -> dict:
         "coverage_assist": False,
         "coverage_window_minutes": 30,
         "shared_seed": 42,
-        "profile_weights": {p: 1.0 for p in PUBLIC_PROFILE_IDS},
+        "profile_weights": dict.fromkeys(PUBLIC_PROFILE_IDS, 1.0),
         "updated_at": "2026-11-26T11:00:00Z",
         "updated_by": "ops@example",
     }
@@ -304,7 +304,7 @@ def test_defaults_match_the_design():
     assert DEFAULT_CONTROL.preset_id is SyntheticControlPresetId.BALANCED_DEMO
     assert DEFAULT_CONTROL.coverage_assist is True
     assert DEFAULT_CONTROL.coverage_window_minutes == 20
-    assert dict(DEFAULT_CONTROL.profile_weights) == {p: 1.0 for p in PUBLIC_PROFILE_IDS}
+    assert dict(DEFAULT_CONTROL.profile_weights) == dict.fromkeys(PUBLIC_PROFILE_IDS, 1.0)
 
 
 # --- lossless round trips JSON <-> dataclass <-> protobuf ----------------------------------
@@ -312,7 +312,7 @@ def test_defaults_match_the_design():
 
 def assert_roundtrips(payload: dict) -> None:
     state = control_from_json(json.dumps(payload))
-    assert state.to_dict() == {**{"updated_at": None, "updated_by": None}, **payload}
+    assert state.to_dict() == {"updated_at": None, "updated_by": None, **payload}
     assert control_from_json(state.to_json_bytes()) == state
     back = proto_roundtrip(state)
     assert back == state

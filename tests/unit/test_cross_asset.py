@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from synthmarket.engine.regime_engine import get_session_state, get_underlying_state
-from synthmarket.domain.calendar import MS_PER_MINUTE, exchange_date, trading_day
+from synthmarket.domain.calendar import MS_PER_MINUTE, trading_day
 from synthmarket.domain.chain import dte, otm_frac
 from synthmarket.domain.control import DEFAULT_CONTROL
 from synthmarket.domain.marketdata import EquityQuote, EquityTrade
+from synthmarket.engine.regime_engine import get_session_state, get_underlying_state
 from synthmarket_cli.offline import SimulationSpec, run_session
 
 SYMBOLS = ("SPY", "QQQ", "AAPL", "NVDA", "TSLA", "AMD", "JPM", "COIN")
@@ -91,7 +91,8 @@ def minute_returns(tape: Tape, symbol: str) -> dict[int, float]:
 
 
 def test_dealer_gamma_means_short_dated_atm_options_and_choppier_underlyings(tapes):
-    atm_short = share_by_regime(tapes, lambda p: dte(p.ts, p.expiry) <= 2 and abs(otm_frac(p.right, p.strike, p.underlying_price)) <= 0.01)
+    atm_short = share_by_regime(
+        tapes, lambda p: dte(p.ts, p.expiry) <= 2 and abs(otm_frac(p.right, p.strike, p.underlying_price)) <= 0.01)
     trend = np.mean([atm_short[r] for r in TRENDS if r in atm_short])
     # Tolerance: contracts traded short-dated at the money at least 1.3x the trend-regime share.
     assert atm_short["dealer_gamma"] >= 1.3 * trend, atm_short
@@ -113,7 +114,8 @@ def test_dealer_gamma_means_short_dated_atm_options_and_choppier_underlyings(tap
 
 
 def test_retail_chase_means_short_dated_otm_calls_iv_shock_and_momentum(tapes):
-    otm_calls = share_by_regime(tapes, lambda p: p.right == "C" and dte(p.ts, p.expiry) <= 7 and otm_frac("C", p.strike, p.underlying_price) >= 0.01)
+    otm_calls = share_by_regime(
+        tapes, lambda p: p.right == "C" and dte(p.ts, p.expiry) <= 7 and otm_frac("C", p.strike, p.underlying_price) >= 0.01)
     others = np.mean([v for r, v in otm_calls.items() if r not in ("retail_chase",)])
     # Tolerance: short-dated OTM call contracts at least 1.3x their share in other regimes.
     assert otm_calls["retail_chase"] >= 1.3 * others, otm_calls

@@ -10,6 +10,13 @@ import numpy as np
 import pytest
 
 from synthmarket import engine
+from synthmarket.domain.calendar import EXCHANGE_TZ, SESSION_MINUTES, trading_day
+from synthmarket.domain.control import SyntheticControlState, SyntheticProfileWeightMap
+from synthmarket.domain.presets import SyntheticControlPresetId
+from synthmarket.domain.profiles import FAMILY_IDS, PUBLIC_PROFILE_IDS
+from synthmarket.domain.regimes import Regime, SessionPhase
+from synthmarket.domain.session import MAX_COVERAGE_BOOST, CoverageState
+from synthmarket.domain.universe import DEFAULT_SYMBOLS, UnknownSymbolError
 from synthmarket.engine.regime_engine import (
     OutsideSessionError,
     get_coverage_boost,
@@ -18,13 +25,6 @@ from synthmarket.engine.regime_engine import (
     get_underlying_state,
     underlying_path,
 )
-from synthmarket.domain.session import MAX_COVERAGE_BOOST, CoverageState
-from synthmarket.domain.regimes import Regime, SessionPhase
-from synthmarket.domain.calendar import EXCHANGE_TZ, SESSION_MINUTES, trading_day
-from synthmarket.domain.control import SyntheticControlState, SyntheticProfileWeightMap
-from synthmarket.domain.presets import SyntheticControlPresetId
-from synthmarket.domain.profiles import FAMILY_IDS, PUBLIC_PROFILE_IDS
-from synthmarket.domain.universe import DEFAULT_SYMBOLS, UnknownSymbolError
 
 DAY = trading_day(dt.date(2026, 11, 24))  # a Tuesday
 CONTROL = SyntheticControlState(shared_seed=424242)
@@ -191,7 +191,7 @@ def test_coverage_boost_bounded_monotone_and_off_switch():
     off = CONTROL.with_update(coverage_assist=False)
     for window in (10, 20, 30):
         previous = 1.0
-        for missing_min in range(0, 3 * window):
+        for missing_min in range(3 * window):
             cov = _coverage(now, window, last={"arbitrage": now - missing_min * MINUTE})
             b = get_coverage_boost("arbitrage", cov, CONTROL)
             assert 1.0 <= b <= MAX_COVERAGE_BOOST

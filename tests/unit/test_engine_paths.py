@@ -7,12 +7,12 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from synthmarket.engine.regime_engine import get_session_state, get_underlying_state, underlying_path
-from synthmarket.domain.regimes import Regime
 from synthmarket.domain.calendar import SESSION_MINUTES, trading_day
 from synthmarket.domain.control import SyntheticControlState
 from synthmarket.domain.presets import SyntheticControlPresetId as Preset
+from synthmarket.domain.regimes import Regime
 from synthmarket.domain.universe import DEFAULT_SYMBOLS, UNIVERSE
+from synthmarket.engine.regime_engine import get_session_state, get_underlying_state, underlying_path
 
 DAY = trading_day(dt.date(2026, 11, 24))
 SEEDS = tuple(range(5100, 5110))

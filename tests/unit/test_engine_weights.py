@@ -7,13 +7,13 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from synthmarket.engine.regime_engine import get_scenario_weights, get_session_state
-from synthmarket.domain.regimes import Regime, SessionPhase
 from synthmarket.domain.calendar import SESSION_MINUTES, trading_day
 from synthmarket.domain.control import SyntheticControlState
 from synthmarket.domain.presets import SyntheticControlPresetId as Preset
 from synthmarket.domain.profiles import NEUTRAL_NOISE, PUBLIC_PROFILE_IDS
+from synthmarket.domain.regimes import Regime, SessionPhase
 from synthmarket.domain.universe import DEFAULT_SYMBOLS
+from synthmarket.engine.regime_engine import get_scenario_weights, get_session_state
 
 DAY = trading_day(dt.date(2026, 11, 24))
 SEEDS = tuple(range(7700, 7720))
@@ -39,7 +39,7 @@ def test_every_category_can_appear_within_any_20_minutes_in_balanced_demo():
             probes = state.event_symbols[:1] + tuple(s for s in DEFAULT_SYMBOLS if s not in state.event_symbols)[:1]
             weights = [get_scenario_weights(s, state.ts, control, state) for s in probes]
             positive[m] = [any(w.weights[f] > 0 for w in weights) for f in PUBLIC_PROFILE_IDS]
-        for start in range(0, SESSION_MINUTES - 19):
+        for start in range(SESSION_MINUTES - 19):
             covered = positive[start:start + 20].any(axis=0)
             assert covered.all(), (seed, start, [f for f, c in zip(PUBLIC_PROFILE_IDS, covered) if not c])
 

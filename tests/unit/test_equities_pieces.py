@@ -11,6 +11,7 @@ import pytest
 from equities_svc import activity, arrivals, quotes, sizes, trades, venues
 from equities_svc.batch import seq_within_ms
 from synthmarket.domain import rng
+from synthmarket.domain.calendar import MS_PER_MINUTE
 from synthmarket.domain.universe import symbol_spec
 
 EQ_DIR = pathlib.Path(__file__).resolve().parents[2] / "equities_svc"
@@ -57,13 +58,13 @@ def test_quote_times_sorted_in_minute_and_open_at_zero() -> None:
     assert np.all(np.diff(rows) >= 0)
     for r in range(50):
         mine = off[rows == r]
-        assert np.all(np.diff(mine) >= 0) and mine.min() >= 0 and mine.max() < activity.MS_PER_MINUTE
+        assert np.all(np.diff(mine) >= 0) and mine.min() >= 0 and mine.max() < MS_PER_MINUTE
     assert off[rows == 0][0] == 0
     # Poisson counts: mean 40 per minute (tolerance: 4 standard errors of the mean of 50 minutes).
     assert abs(np.bincount(rows).mean() - 40.0) < 4 * np.sqrt(40.0 / 50)
     # At least one NBBO change even when the rate is nil, so the in-force quote is always defined.
     rows, off = quotes.quote_times(keys[:3], np.zeros(3), np.zeros(3, bool))
-    assert rows.tolist() == [0, 1, 2] and np.all(off < activity.MS_PER_MINUTE)
+    assert rows.tolist() == [0, 1, 2] and np.all(off < MS_PER_MINUTE)
 
 
 def test_a_minute_does_not_depend_on_its_batch() -> None:
@@ -71,7 +72,7 @@ def test_a_minute_does_not_depend_on_its_batch() -> None:
     rates = np.linspace(5.0, 300.0, 20)
     branching = np.linspace(0.3, 0.6, 20)
     rows, t, par = arrivals.hawkes_rows(keys, rates, branching, cap=activity.MAX_TRADES_PER_MINUTE)
-    r1, t1, p1 = arrivals.hawkes_rows(keys[7:8], rates[7:8], branching[7:8], cap=activity.MAX_TRADES_PER_MINUTE)
+    _r1, t1, p1 = arrivals.hawkes_rows(keys[7:8], rates[7:8], branching[7:8], cap=activity.MAX_TRADES_PER_MINUTE)
     mine = rows == 7
     first = int(np.argmax(mine))
     assert np.array_equal(t[mine], t1)
@@ -88,7 +89,7 @@ def test_poisson_rows_counts_match_their_rates() -> None:
         counts = np.bincount(rows, minlength=400)
         assert abs(counts.mean() - rate) < 4 * np.sqrt(rate / 400), (rate, counts.mean())
         assert 0.75 < counts.var() / rate < 1.3, (rate, counts.var())
-        assert np.all((t >= 0) & (t < activity.MS_PER_MINUTE))
+        assert np.all((t >= 0) & (t < MS_PER_MINUTE))
 
 
 def _price_case(n: int = 200_000, seed: int = 7):
@@ -167,9 +168,9 @@ def test_off_exchange_probability_by_size_and_regime() -> None:
     chase = venues.off_exchange_prob(sz, activity.regime_activity("retail_chase").off_exchange_shift)
     ramp = venues.off_exchange_prob(sz, activity.regime_activity("event_ramp").off_exchange_shift, True)
     assert np.all(chase > base) and np.all(ramp < base)
-    assert np.all((venues.off_exchange_prob(sz, 5.0) <= venues.OFF_EXCHANGE_MAX))
+    assert np.all(venues.off_exchange_prob(sz, 5.0) <= venues.OFF_EXCHANGE_MAX)
     v = venues.venue_indices(np.linspace(0, 0.999, 1000), np.zeros(1000, bool), "technology")
-    assert set(venues.VENUES[i] for i in v) == set(venues.LIT_VENUES)
+    assert {venues.VENUES[i] for i in v} == set(venues.LIT_VENUES)
     assert np.all(venues.venue_indices(np.full(5, 0.3), np.ones(5, bool), "index_etf") == venues.OFF_EXCHANGE_INDEX)
 
 

@@ -6,13 +6,12 @@ import json
 
 import pytest
 
-from synthmarket.domain.control import DEFAULT_CONTROL, SEED_MAX
-from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
-from synthmarket.settings import load_settings
-
 from admin_gateway.admin import MAX_BODY_BYTES
 from admin_gateway.app import create_app
 from admin_gateway.backend import GatewayClients
+from synthmarket.domain.control import DEFAULT_CONTROL, SEED_MAX
+from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
+from synthmarket.settings import load_settings
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

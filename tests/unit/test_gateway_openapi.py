@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 
-from synthmarket.settings import load_settings
-
 from admin_gateway.app import create_app
 from admin_gateway.backend import GatewayClients
+from synthmarket.settings import load_settings
 
 
 def _app():
@@ -58,8 +57,8 @@ def test_document_shape_and_refs_resolve():
 
 
 def test_public_event_schema_is_exactly_the_public_fields():
-    from synthmarket.domain.marketdata import SmartMoneyEvent
     from admin_gateway.testing import make_event
+    from synthmarket.domain.marketdata import SmartMoneyEvent
 
     doc = _app().test_client().get("/openapi.json").get_json()
     schema = doc["components"]["schemas"]["SmartMoneyEvent"]

@@ -6,8 +6,6 @@ import threading
 
 import pytest
 
-from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
-
 from admin_gateway.errors import BadParameter
 from admin_gateway.events_cache import CachedEvent, EventsCache
 from admin_gateway.history import decode_event, time_ordered
@@ -21,6 +19,7 @@ from admin_gateway.params import (
     parse_ws,
 )
 from admin_gateway.testing import make_event
+from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 
 BASE_TS = 1_800_000_000_000
 

@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 
 from options_svc.generator import OptionsGenerator
-from synthmarket.engine.regime_engine import get_scenario_weights
 from synthmarket.domain.calendar import trading_day
 from synthmarket.domain.control import DEFAULT_CONTROL, SyntheticControlState, SyntheticProfileWeightMap
 from synthmarket.domain.marketdata import SmartMoneyEvent
-from synthmarket_cli.offline import SimulationSpec, run_session
 from synthmarket.domain.profiles import FAMILY_IDS, PUBLIC_PROFILE_IDS
 from synthmarket.domain.universe import DEFAULT_SYMBOLS
+from synthmarket.engine.regime_engine import get_scenario_weights
+from synthmarket_cli.offline import SimulationSpec, run_session
 
 WEEK = [dt.date(2026, 11, 16) + dt.timedelta(days=d) for d in range(5)]  # Monday..Friday
 MINUTE = 60_000

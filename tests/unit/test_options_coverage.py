@@ -21,7 +21,7 @@ def test_tracker_counts_public_profiles_over_a_rolling_window():
     tr.record(6 * MIN, "neutral_noise")          # noise never counts
     tr.record(7 * MIN, "vol_seller")
     assert tr.hits(8 * MIN)["arbitrage"] == 2
-    assert tr.hits(12 * MIN) == {**{p: 0 for p in PUBLIC_PROFILE_IDS}, "arbitrage": 1, "vol_seller": 1}
+    assert tr.hits(12 * MIN) == {**dict.fromkeys(PUBLIC_PROFILE_IDS, 0), "arbitrage": 1, "vol_seller": 1}
     state = tr.state(16 * MIN)
     assert state.hits["arbitrage"] == 0 and state.hits["vol_seller"] == 1
     assert state.last_seen_ms["arbitrage"] == 5 * MIN and state.window_minutes == 10

@@ -11,12 +11,11 @@ import pytest
 
 from options_svc import families
 from options_svc.legs import ScenarioContext
-from synthmarket.domain.session import SessionState, UnderlyingState
-from synthmarket.domain.regimes import SessionPhase
 from synthmarket.domain import chain, rng
 from synthmarket.domain.calendar import trading_day
 from synthmarket.domain.marketdata import OptionPrint
-from synthmarket.domain.regimes import Regime
+from synthmarket.domain.regimes import Regime, SessionPhase
+from synthmarket.domain.session import SessionState, UnderlyingState
 from synthmarket.domain.universe import UNIVERSE
 
 EPS = 1e-6

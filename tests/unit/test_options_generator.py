@@ -193,7 +193,11 @@ def _share(rows, pred) -> float:
 def test_dealer_gamma_brings_short_dated_atm_prints(tape):
     _, prints, labels, _ = tape
     rows = _by_regime([p for p in prints if labels[p.id][0] != NEUTRAL_NOISE], labels)
-    atm = lambda r: chain.dte(r[0].ts, r[0].expiry) <= 2 and abs(chain.otm_frac(r[0].right, r[0].strike, r[0].underlying_price)) <= 0.01  # noqa: E731
+
+    def atm(r) -> bool:
+        return (chain.dte(r[0].ts, r[0].expiry) <= 2
+                and abs(chain.otm_frac(r[0].right, r[0].strike, r[0].underlying_price)) <= 0.01)
+
     dealer = _share(rows["dealer_gamma"], atm)
     other = _share([r for k, v in rows.items() if k != "dealer_gamma" for r in v], atm)
     assert dealer >= 1.5 * other, f"dealer_gamma {dealer:.3f} vs others {other:.3f} (tolerance 1.5x)"
@@ -202,7 +206,11 @@ def test_dealer_gamma_brings_short_dated_atm_prints(tape):
 def test_retail_chase_brings_short_dated_otm_calls_and_richer_execution(tape):
     g, prints, labels, scenarios = tape
     rows = _by_regime([p for p in prints if labels[p.id][0] != NEUTRAL_NOISE], labels)
-    otm_calls = lambda r: r[0].right == "C" and chain.dte(r[0].ts, r[0].expiry) <= 7 and chain.otm_frac("C", r[0].strike, r[0].underlying_price) >= 0.01  # noqa: E731
+
+    def otm_calls(r) -> bool:
+        return (r[0].right == "C" and chain.dte(r[0].ts, r[0].expiry) <= 7
+                and chain.otm_frac("C", r[0].strike, r[0].underlying_price) >= 0.01)
+
     chase = _share(rows["retail_chase"], otm_calls)
     other = _share([r for k, v in rows.items() if k != "retail_chase" for r in v], otm_calls)
     assert chase >= 1.5 * other, f"retail_chase {chase:.3f} vs others {other:.3f} (tolerance 1.5x)"

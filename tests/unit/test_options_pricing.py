@@ -7,10 +7,9 @@ import math
 import pytest
 
 from options_svc import pricing
-from synthmarket.domain.session import SessionState, UnderlyingState
-from synthmarket.domain.regimes import SessionPhase
 from synthmarket.domain.chain import RISK_FREE_RATE
-from synthmarket.domain.regimes import Regime
+from synthmarket.domain.regimes import Regime, SessionPhase
+from synthmarket.domain.session import SessionState, UnderlyingState
 
 
 def _session(regime: Regime = Regime.MEAN_REVERT, events: tuple[str, ...] = (), clean: float = 0.8,

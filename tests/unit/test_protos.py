@@ -16,12 +16,12 @@ import pytest
 from google.protobuf import __version__ as protobuf_version
 from google.protobuf.descriptor import FieldDescriptor
 
-from synthmarket.domain.session import CoverageState, ScenarioWeights, SessionState, UnderlyingState
-from synthmarket.domain.regimes import Regime, SessionPhase
 from synthmarket.domain.control import SyntheticControlState, SyntheticDerivedStatus
 from synthmarket.domain.marketdata import EquityQuote, EquityTrade, OptionPrint, SmartMoneyEvent
 from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS, Direction, SmartMoneyProfileId
+from synthmarket.domain.regimes import Regime, SessionPhase
+from synthmarket.domain.session import CoverageState, ScenarioWeights, SessionState, UnderlyingState
 from synthmarket.v1 import control_pb2, market_pb2, regime_pb2, regime_pb2_grpc, smart_money_pb2, status_pb2
 
 ROOT = Path(__file__).resolve().parents[2]

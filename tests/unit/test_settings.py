@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from synthmarket.settings import SettingsError, load_settings
 from synthmarket.domain.universe import DEFAULT_SYMBOLS
+from synthmarket.settings import SettingsError, load_settings
 
 
 def test_defaults_match_the_documented_ports_and_modes():

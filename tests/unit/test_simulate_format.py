@@ -6,11 +6,10 @@ import dataclasses
 import datetime as dt
 import json
 
-import pytest
-
-from hypothesis import given, settings, strategies as st
-
 import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from equities_svc.generator import EquitiesGenerator, row_record
 from synthmarket import tape_lines

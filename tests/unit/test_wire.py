@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthmarket.domain.session import CoverageState, ScenarioWeights, SessionState, UnderlyingState
-from synthmarket.domain.regimes import Regime, SessionPhase
 from synthmarket.domain.control import DEFAULT_CONTROL, SyntheticDerivedStatus, SyntheticProfileWeightMap
 from synthmarket.domain.marketdata import EquityQuote, EquityTrade, OptionPrint, SmartMoneyEvent
 from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.domain.profiles import FAMILY_IDS, PUBLIC_PROFILE_IDS, Direction
+from synthmarket.domain.regimes import Regime, SessionPhase
+from synthmarket.domain.session import CoverageState, ScenarioWeights, SessionState, UnderlyingState
 from synthmarket.v1 import regime_pb2, smart_money_pb2
 from synthmarket.wire import (
     WireError,
@@ -192,7 +192,7 @@ def test_derived_status_keeps_free_text_phase_and_empty_counts():
     )
     back = derived_status_from_proto(through_bytes(derived_status_to_proto(status)))
     assert back == status
-    assert back.to_dict()["profile_hit_counts"] == {p: 0 for p in PUBLIC_PROFILE_IDS}
+    assert back.to_dict()["profile_hit_counts"] == dict.fromkeys(PUBLIC_PROFILE_IDS, 0)
 
 
 # --- market data ---------------------------------------------------------------------------
@@ -225,7 +225,8 @@ def test_option_print_dict_is_unchanged_by_the_wire():
 
 @pytest.mark.parametrize("off_exchange", [True, False])
 def test_equity_trade_roundtrips(off_exchange):
-    trade = EquityTrade(id="eq-77", ts=TS, symbol="MSFT", price=411.07, size=300, venue="FINRA_TRF" if off_exchange else "XNAS", off_exchange=off_exchange)
+    trade = EquityTrade(id="eq-77", ts=TS, symbol="MSFT", price=411.07, size=300,
+                        venue="FINRA_TRF" if off_exchange else "XNAS", off_exchange=off_exchange)
     assert equity_trade_from_proto(through_bytes(equity_trade_to_proto(trade))) == trade
 
 
@@ -258,7 +259,7 @@ def test_smart_money_event_enum_numbers_on_the_wire():
     "overrides, field", [(dict(profile_id="neutral_noise"), "profile_id"), (dict(direction="sideways"), "direction")]
 )
 def test_smart_money_event_with_a_non_public_value_is_refused_on_encode(overrides, field):
-    with pytest.raises(WireError, match="neutral_noise|sideways"):
+    with pytest.raises(WireError, match=r"neutral_noise|sideways"):
         smart_money_event_to_proto(smart_money_event(**overrides))
 
 
