@@ -180,9 +180,6 @@ class GatewayClients:
 
     # --- plumbing ----------------------------------------------------------------------------
 
-    def nats_reason(self) -> str:
-        return self._last_nats_error
-
     def _run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         """Run a NATS coroutine; anything short of an answer becomes ``Unavailable``."""
         nc = self._nc

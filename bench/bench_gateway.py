@@ -23,8 +23,8 @@ import uuid
 
 import simple_websocket
 
-from admin_gateway.testing import StreamPublisher, make_event
 from synthmarket.infra.embedded_nats import EmbeddedNats, free_port
+from tests.support.gateway import StreamPublisher, make_event
 
 
 def pct(values: list[float], q: float) -> float:

@@ -40,7 +40,6 @@ class SmartMoneyClassifier:
         self._seq = 0
         self._dates: dict[int, int] = {}        # UTC hour -> exchange-date ordinal
         self._expiries: dict[str, int] = {}     # "YYYY-MM-DD" -> date ordinal
-        self.prints_seen = 0
 
     # -- context ------------------------------------------------------------------------------
 
@@ -57,7 +56,6 @@ class SmartMoneyClassifier:
     # -- the tape -----------------------------------------------------------------------------
 
     def observe(self, p: OptionPrint) -> list[SmartMoneyEvent]:
-        self.prints_seen += 1
         events = self._close_due(p.ts)
         pv = self._view(p)
         if pv is None:

@@ -108,5 +108,3 @@ class ClusterBook:
         heap = self._heap
         return bool(heap) and heap[0][0] <= now_ts
 
-    def next_deadline(self) -> int | None:
-        return self._heap[0][0] if self._heap else None

@@ -50,10 +50,3 @@ class MarketContext:
         else:
             raise TypeError(f"expected EquityTrade or EquityQuote, got {type(item).__name__}")
 
-    def equity_mid(self, symbol: str) -> float | None:
-        """Mid of the last equity quote, else the last trade price, else None."""
-        quote = self.last_quote.get(symbol)
-        if quote is not None and quote.bid > 0 and quote.ask >= quote.bid:
-            return 0.5 * (quote.bid + quote.ask)
-        trade = self.last_trade.get(symbol)
-        return trade.price if trade is not None else None

@@ -98,7 +98,6 @@ class OptionsGenerator:
         self._control = control
         self._pending_control: SyntheticControlState | None = None
         self._sym_keys = {s: rng.stable_str_key(s) for s in self.symbols}
-        self._start_ts = int(start_ts)
         self._gen_until = int(start_ts)
         self._now = int(start_ts)
         self._hawkes = {s: arrivals.HawkesState(at_ms=int(start_ts)) for s in self.symbols}
@@ -120,7 +119,6 @@ class OptionsGenerator:
         self._last_hedge_end: dict[str, int] = {}
         self._last_event_burst: dict[str, int] = {}
         self.boosts_applied = 0
-        self.scenarios_dropped = 0
         self.fallbacks: Counter[str] = Counter()   # families picked but not hostable at that moment
         self.scenario_counts: dict[str, int] = dict.fromkeys(FAMILY_IDS, 0)
         self._day: TradingDay | None = None     # the last session looked up (see _day_at_or_after)
@@ -332,7 +330,6 @@ class OptionsGenerator:
         self.boosts_applied += applied
         drafts, family, subtype, ctx = self._draw(ctx, g, weights)
         if drafts is None:
-            self.scenarios_dropped += 1
             return
         symbol = ctx.symbol
         idx = self.symbols.index(symbol)

@@ -70,14 +70,6 @@ def bs_price(right: str, spot: float, strike: float, t_years: float, sigma: floa
     return disc * norm_cdf(-d2) - spot * norm_cdf(-d1)
 
 
-def bs_delta(right: str, spot: float, strike: float, t_years: float, sigma: float,
-             r: float = RISK_FREE_RATE) -> float:
-    t = max(t_years, _MIN_T)
-    vol_t = sigma * math.sqrt(t)
-    d1 = (math.log(spot / strike) + (r + 0.5 * sigma * sigma) * t) / vol_t
-    return norm_cdf(d1) if right == "C" else norm_cdf(d1) - 1.0
-
-
 @dataclass(frozen=True)
 class Surface:
     """IV surface parameters for one name at one instant."""

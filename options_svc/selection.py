@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from options_svc.families import EVENT_ONLY, HEDGE_START_OTM, NOT_ON_EVENT_SYMBOLS, SUBTYPES
+from options_svc.families import EVENT_ONLY, HEDGE_START_OTM, NOT_ON_EVENT_SYMBOLS
 from options_svc.legs import ScenarioContext
 from synthmarket.domain import chain
 from synthmarket.domain.profiles import FAMILY_IDS, NEUTRAL_NOISE
@@ -116,5 +116,3 @@ def pick(weights: Mapping[str, float], u: float) -> str | None:
     return last
 
 
-def family_subtypes(family: str) -> tuple[str, ...]:
-    return SUBTYPES[family]

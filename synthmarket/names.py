@@ -12,11 +12,6 @@ def status_key(service: str, replica: int = 0) -> str:
     """The key one ingest replica reports under in STATUS_BUCKET, e.g. ``options_svc.0``."""
     return f"{service}.{replica}"
 
-
-def service_of_status_key(key: str) -> str:
-    """``options_svc.1`` -> ``options_svc``."""
-    return key.rsplit(".", 1)[0]
-
 OPTION_PRINTS_PREFIX = "md.options.prints"
 EQUITY_TRADES_PREFIX = "md.equities.trades"
 EQUITY_QUOTES_PREFIX = "md.equities.quotes"

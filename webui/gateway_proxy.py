@@ -51,7 +51,7 @@ def _unavailable(message: str) -> Upstream:
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     """A redirect would resend the bearer token to wherever it points: refuse to follow."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
+    def redirect_request(self, req, fp, code, msg, headers, _newurl):
         return None
 
 
@@ -63,10 +63,6 @@ class GatewayProxy:
         self._token = token
         self.timeout = timeout
         self._opener = urllib.request.build_opener(_NoRedirect)
-
-    @property
-    def has_token(self) -> bool:
-        return bool(self._token)
 
     def ws_url(self, path: str) -> str:
         if self.base_url.startswith("https://"):

@@ -87,7 +87,6 @@ class MarketFeed:
         self.board = SymbolBoard()
         self.session = SessionView()
         self.recent: list[dict[str, Any]] = []
-        self.messages_in = 0
         self.decode_errors = 0
         self._lock = threading.Lock()
         self._subs: set[Subscription] = set()
@@ -181,7 +180,6 @@ class MarketFeed:
 
     def ingest(self, subject: str, data: bytes) -> None:
         """Decode one market-data message and fold it into the views; bad payloads are counted."""
-        self.messages_in += 1
         try:
             if subject.startswith(OPTION_PRINTS_PREFIX + "."):
                 item = option_print_from_proto(market_pb2.OptionPrint.FromString(data))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -247,6 +247,3 @@ def session_view(reports: Iterable[Mapping[str, Any]]) -> SessionView:
     return best or SessionView()
 
 
-def bounded(rows: Sequence[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
-    """The newest ``limit`` rows (rows arrive oldest first)."""
-    return list(rows[-limit:]) if limit > 0 else []

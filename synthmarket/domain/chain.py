@@ -13,7 +13,6 @@ from functools import lru_cache
 from synthmarket.domain.calendar import EXCHANGE_TZ, exchange_date, is_trading_date
 
 RISK_FREE_RATE = 0.045          # continuously compounded, used for pricing and parity checks
-DIVIDEND_YIELD = 0.0
 # Dealer gamma sits in the front weekly: every name lists an expiry this close on every weekday.
 FRONT_EXPIRY_MAX_DTE = 4
 STALE_QUOTE_MS = 2_000          # a quote this old (or older) gives side "unknown"
@@ -40,7 +39,6 @@ SIDE_UNKNOWN = "unknown"
 
 COND_ISO = "ISO"                # sweep legs
 COND_MLEG = "MLEG"              # legs of a multi-leg order
-COND_NONE = ""
 
 
 class OccSymbolError(ValueError):
@@ -154,16 +152,6 @@ def expiries(root: str, trade_date: dt.date) -> tuple[dt.date, ...]:
     for k in LEAPS_YEARS:
         out.add(expiry_on(third_friday(trade_date.year + k, 1)))
     return tuple(sorted(out))
-
-
-def expiries_for_ts(root: str, ts_ms: int) -> tuple[dt.date, ...]:
-    return expiries(root, exchange_date(ts_ms))
-
-
-def expiries_between(root: str, ts_ms: int, min_dte: int, max_dte: int) -> tuple[dt.date, ...]:
-    """Listed expiries whose DTE lies in [min_dte, max_dte]."""
-    today = exchange_date(ts_ms)
-    return tuple(e for e in expiries(root, today) if min_dte <= (e - today).days <= max_dte)
 
 
 def dte(ts_ms: int, expiry: dt.date | str) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
-import struct
 
 import numpy as np
 
@@ -56,11 +55,6 @@ def normal(*parts: int | str) -> float:
 def generator(*parts: int | str) -> np.random.Generator:
     """A numpy Generator seeded from ``parts``; use it for a bounded batch of draws."""
     return np.random.Generator(np.random.Philox(key=mix(*parts)))
-
-
-def float_bits(value: float) -> int:
-    """Stable integer identity of a float, for use inside a key."""
-    return struct.unpack("<Q", struct.pack("<d", value))[0]
 
 
 # Vectorised counter-based draws: the n-th number of the stream keyed ``k`` is

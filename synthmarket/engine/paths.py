@@ -64,7 +64,6 @@ class SymbolPath:
     iv_shock: np.ndarray       # float[390]
     is_focus: np.ndarray       # bool[390]
     is_event: np.ndarray       # bool[390]
-    minute_log: np.ndarray     # float[391]: log mid at each minute mark (jumps included)
 
 
 def _membership(uday: UniverseDay, symbol: str) -> tuple[np.ndarray, np.ndarray]:
@@ -210,7 +209,6 @@ def symbol_path(ordinal: int, seed: int, preset_id: SyntheticControlPresetId, sy
     for slot in slots:
         jump = gap_fraction(slot, spec.annual_vol)
         log_sec[slot.minute * 60:] += jump
-        log_min[slot.minute:] += jump
     atm_iv, skew, shock = _option_fields(day, spec, slots, is_focus, is_event)
 
     return SymbolPath(
@@ -220,5 +218,4 @@ def symbol_path(ordinal: int, seed: int, preset_id: SyntheticControlPresetId, sy
         volatility=total_sig * math.sqrt(MINUTES_PER_YEAR),
         drift_bps=(spec.beta * day.market_drift + idio_drift) * 1e4,
         atm_iv=atm_iv, skew=skew, iv_shock=shock, is_focus=is_focus, is_event=is_event,
-        minute_log=log_min,
     )

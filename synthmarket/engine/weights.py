@@ -53,14 +53,6 @@ REGIME_ACTIVITY: Mapping[Regime, float] = MappingProxyType({
 BASE_ARRIVALS_PER_MIN = 0.5
 
 
-def family_weights(symbol: str, state: SessionState, spec: PresetSpec,
-                   profile_weights: Mapping[str, float]) -> dict[str, float]:
-    """Normalised weights over FAMILY_IDS (sum 1)."""
-    labeled = labeled_weights(state.regime, state.session_phase, symbol in state.event_symbols,
-                              symbol in state.focus_symbols, spec, profile_weights)
-    return with_noise(labeled, state.quote_cleanliness)
-
-
 def labeled_weights(regime: Regime, phase: SessionPhase, is_event: bool, is_focus: bool, spec: PresetSpec,
                     profile_weights: Mapping[str, float]) -> dict[str, float]:
     """Raw (unnormalised) weights of the six labeled families, in PUBLIC_PROFILE_IDS order.

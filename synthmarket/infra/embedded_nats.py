@@ -17,7 +17,6 @@ from typing import BinaryIO
 log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 4222
 BINARY_NAME = "nats-server"
 
 

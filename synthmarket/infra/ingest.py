@@ -141,7 +141,6 @@ class IngestStatus:
     published: int = 0
     dropped: int = 0
     last_publish_ts: int = 0
-    tape_ts: int = 0
     hit_counts: dict[str, int] = field(default_factory=dict)
 
 

@@ -24,12 +24,12 @@ from tests.integration.test_webui_proxy import (
     TOKEN,
     Backend,
     GatewayUnderTest,
-    eventually,
     gateway_settings,
     sample_event,
     sample_print,
     webui_settings,
 )
+from tests.support.waiting import wait_until
 from webui.app import create_app
 from webui.local_servers import ThreadedServer
 from webui.market_feed import MarketFeed
@@ -101,7 +101,7 @@ def stack(nats_url: str) -> Iterator[Stack]:
     s = Stack(backend, regime, gateway, feed, webui, public_feed, public_webui,
               market_t0=int(time.time() * 1000) - 600_000)
     s.report()
-    eventually(lambda: gateway.clients.cache.primed.is_set(), 10, "the gateway to follow the stream")
+    wait_until(lambda: gateway.clients.cache.primed.is_set(), 10, "the gateway to follow the stream")
     assert feed.connected.wait(5) and public_feed.connected.wait(5)
     try:
         yield s
@@ -220,7 +220,7 @@ def test_a_full_drawer_session_never_exposes_the_token(page: Page, stack: Stack)
           lambda: page.locator('#ctl-window input[value="30"]').check(),
           lambda: page.locator('#w-retail_whale input[value="1.6"]').check())
     expect(page.locator("#save-state")).to_contain_text("saved")
-    state = eventually(lambda: (lambda s: s if s.preset_id is SyntheticControlPresetId.EVENT_DAY else None)(
+    state = wait_until(lambda: (lambda s: s if s.preset_id is SyntheticControlPresetId.EVENT_DAY else None)(
         stack.backend.control()[0]), 5, "the KV entry to change")
     assert (state.coverage_assist, state.coverage_window_minutes) == (False, 30)
     assert state.profile_weights["retail_whale"] == 1.6 and state.shared_seed == BIG_SEED

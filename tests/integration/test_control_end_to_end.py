@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
 
 import pytest
 
@@ -17,17 +16,9 @@ from options_svc.service import start_options_service
 from synthmarket.settings import load_settings
 from synthmarket.v1 import status_pb2
 from tests.integration.test_gateway_admin import AUTH, CONTROL, STATUS, Stack
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-def wait_until(check: Callable[[], bool], timeout: float, what: str) -> float:
-    began = time.monotonic()
-    while not check():
-        if time.monotonic() - began > timeout:
-            raise AssertionError(f"not within {timeout}s: {what}")
-        time.sleep(0.01)
-    return time.monotonic() - began
 
 
 @pytest.fixture

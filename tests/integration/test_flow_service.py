@@ -36,6 +36,7 @@ from synthmarket.names import (
 )
 from synthmarket.settings import load_settings
 from synthmarket.v1 import smart_money_pb2
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -72,21 +73,6 @@ def sweep(ts0: int, prefix: str, *, und: str = "AAPL", spot: float = 228.0, stri
             condition="ISO",
         ))
     return legs
-
-
-async def eventually(check: Callable[[], Awaitable[bool] | bool], timeout: float, what: str) -> None:
-    """Poll ``check`` until true. Deadlines are generous (a JetStream ack can stall for seconds on a
-    loaded disk); a passing run returns as soon as the condition holds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def stream_events(js, start_seq: int) -> list[tuple[smart_money_pb2.SmartMoneyEvent, dict]]:

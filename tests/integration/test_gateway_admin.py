@@ -18,7 +18,6 @@ from nats.js.errors import NoKeysError
 from admin_gateway.app import create_app
 from admin_gateway.backend import GatewayClients
 from admin_gateway.bridge import AsyncBridge
-from admin_gateway.testing import LiveServer
 from synthmarket.domain.control import DEFAULT_CONTROL
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 from synthmarket.infra.control_store import ensure_status_bucket
@@ -26,6 +25,8 @@ from synthmarket.infra.embedded_nats import free_port
 from synthmarket.names import CONTROL_KEY
 from synthmarket.settings import load_settings
 from synthmarket.v1 import status_pb2
+from tests.support.gateway import LiveServer
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -33,14 +34,6 @@ TOKEN = "gateway-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 CONTROL = "/admin/synthetic/control"
 STATUS = "/admin/synthetic/status"
-
-
-def _wait(predicate, timeout: float = 10.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 class Stack:
@@ -71,7 +64,7 @@ class Stack:
         self.clients = GatewayClients(
             self.settings, control_bucket=self.control_bucket, status_bucket=self.status_bucket
         ).start()
-        _wait(lambda: self.clients.nats_connected, what="gateway NATS connection")
+        wait_until(lambda: self.clients.nats_connected, what="gateway NATS connection")
         self.app = create_app(self.settings, self.clients)
         self.client = self.app.test_client()
 
@@ -382,7 +375,7 @@ def test_derived_status_recovers_within_seconds_of_a_long_regime_outage(nats_url
 
         regime = s.bridge.run(serve(load_settings({}), addr=addr, follow_control=False), 10)
         started = time.monotonic()
-        _wait(lambda: s.client.get(STATUS, headers=AUTH).get_json()["derived"] is not None, 10, "derived status")
+        wait_until(lambda: s.client.get(STATUS, headers=AUTH).get_json()["derived"] is not None, 10, "derived status")
         # Tolerance: the 1 s backoff cap plus a 2 s call timeout's worth of scheduling slack.
         waited = time.monotonic() - started
         assert waited < 2.5, f"derived status took {waited:.1f} s to recover"

@@ -17,12 +17,13 @@ from hypothesis import strategies as st
 
 from admin_gateway.app import create_app
 from admin_gateway.backend import GatewayClients
-from admin_gateway.testing import LiveServer, StreamPublisher, event_ids, make_event
 from synthmarket.domain.marketdata import SmartMoneyEvent
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 from synthmarket.settings import load_settings
 from synthmarket.v1 import smart_money_pb2
 from synthmarket.wire import smart_money_event_to_proto
+from tests.support.gateway import LiveServer, StreamPublisher, event_ids, make_event
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -31,17 +32,6 @@ PUBLIC_FIELDS = set(SmartMoneyEvent.__dataclass_fields__)
 # rises with stream sequence as it does live.
 BASE_TS = 1_900_000_000_000
 _slots = itertools.count(1)
-
-
-def _wait(predicate, timeout: float = 10.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 class Slot:
@@ -70,7 +60,7 @@ def publisher(nats_url):
 def gateway(nats_url, publisher):
     settings = load_settings({"NATS_URL": nats_url})
     clients = GatewayClients(settings).start()
-    _wait(lambda: clients.cache.primed.is_set(), what="events cache to load")
+    wait_until(lambda: clients.cache.primed.is_set(), what="events cache to load")
     app = create_app(settings, clients)
     server = LiveServer(app)
     yield app.test_client(), clients, server
@@ -89,7 +79,7 @@ def test_flow_is_newest_first_filtered_and_public_only(gateway, publisher):
     slot = Slot()
     events = slot.events(12)
     publisher.publish(events)
-    got = _wait(lambda: (e := _flow(client, symbol=slot.symbol, limit=500)) and len(e) == 12 and e, what="flow")
+    got = wait_until(lambda: (e := _flow(client, symbol=slot.symbol, limit=500)) and len(e) == 12 and e, what="flow")
     assert event_ids(got) == [e.event_id for e in reversed(events)]
     assert [e["ts"] for e in got] == sorted((e["ts"] for e in got), reverse=True)
     for item in got:
@@ -116,7 +106,7 @@ def test_hidden_labels_and_junk_never_reach_the_api(gateway, publisher):
     publisher.publish_raw(unlabeled.SerializeToString(), unlabeled.event_id)
     marker = make_event(1, slot.base + 5, symbol=slot.symbol, prefix=slot.prefix + "m")
     publisher.publish([marker])
-    got = _wait(lambda: (e := _flow(client, symbol=slot.symbol)) and len(e) == 2 and e, what="flow")
+    got = wait_until(lambda: (e := _flow(client, symbol=slot.symbol)) and len(e) == 2 and e, what="flow")
     assert event_ids(got) == [marker.event_id, event.event_id]
     text = client.get("/flow/smart-money", query_string={"symbol": slot.symbol}).get_data(as_text=True)
     assert "call_sweep" not in text
@@ -226,7 +216,7 @@ def test_websocket_receives_live_filtered_events(gateway, publisher):
     ws = simple_websocket.Client.connect(f"{server.ws_url}/ws/smart-money?symbol={slot.symbol}&profile=vol_seller,arbitrage")
     ws_all = simple_websocket.Client.connect(f"{server.ws_url}/ws/smart-money?symbol={slot.symbol}")
     try:
-        _wait(lambda: clients.cache.subscriber_count() == before + 2, what="websocket subscriptions")
+        wait_until(lambda: clients.cache.subscriber_count() == before + 2, what="websocket subscriptions")
         events = slot.events(12)
         publisher.publish(events)
         wanted = [e.event_id for e in events if e.profile_id in ("vol_seller", "arbitrage")]
@@ -239,7 +229,7 @@ def test_websocket_receives_live_filtered_events(gateway, publisher):
     finally:
         ws.close()
         ws_all.close()
-    _wait(lambda: clients.cache.subscriber_count() == before, what="subscriptions to be released")
+    wait_until(lambda: clients.cache.subscriber_count() == before, what="subscriptions to be released")
 
 
 def test_websocket_with_a_bad_filter_is_refused_before_upgrade(gateway):
@@ -283,9 +273,9 @@ def test_streams_beyond_the_limit_get_a_503_and_short_requests_still_answer(nats
     publisher.publish(slot.events(3))
     ws = None
     try:
-        _wait(lambda: clients.cache.primed.is_set(), what="events cache to load")
+        wait_until(lambda: clients.cache.primed.is_set(), what="events cache to load")
         ws = simple_websocket.Client.connect(f"{server.ws_url}/ws/smart-money")
-        _wait(lambda: clients.cache.subscriber_count() == 1, what="the first websocket")
+        wait_until(lambda: clients.cache.subscriber_count() == 1, what="the first websocket")
         # The only slot is taken: a second websocket is refused before the upgrade, a replay too.
         with pytest.raises(simple_websocket.ConnectionError) as refused:
             simple_websocket.Client.connect(f"{server.ws_url}/ws/smart-money")
@@ -300,7 +290,7 @@ def test_streams_beyond_the_limit_get_a_503_and_short_requests_still_answer(nats
         ws = None
         # The slot comes back when the websocket ends; a finished replay gives it back too.
         for _ in range(2):
-            lines = _wait(lambda: _replay_lines(f"{server.url}/replay/smart-money?{query}"), what="a free slot")
+            lines = wait_until(lambda: _replay_lines(f"{server.url}/replay/smart-money?{query}"), what="a free slot")
             assert event_ids(lines) == [e.event_id for e in slot.events(3)]
     finally:
         if ws is not None:

@@ -15,8 +15,8 @@ import uuid
 import pytest
 import simple_websocket
 
-from admin_gateway.testing import StreamPublisher, make_event
 from synthmarket.infra.embedded_nats import free_port
+from tests.support.gateway import StreamPublisher, make_event
 
 pytestmark = pytest.mark.integration
 

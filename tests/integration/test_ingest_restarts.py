@@ -21,7 +21,7 @@ from synthmarket.infra.embedded_nats import find_nats_server, free_port
 from synthmarket.infra.nats_connection import connect
 from synthmarket.settings import load_settings
 from synthmarket.v1 import status_pb2
-from tests.integration.test_ingest_services import poll
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +42,7 @@ class Counter:
 
 async def _grows(counter: Counter, timeout: float, what: str) -> None:
     before = (counter.options, counter.equities)
-    await poll(lambda: counter.options > before[0] and counter.equities > before[1], timeout, what)
+    await eventually(lambda: counter.options > before[0] and counter.equities > before[1], timeout, what)
 
 
 class NatsProcess:
@@ -96,24 +96,24 @@ async def test_publishing_resumes_after_regime_and_nats_restarts(tmp_path):
         services.append(await start_options_service(settings, nc, status_interval_s=0.2))
         services.append(await start_equities_service(settings, nc, status_interval_s=0.2))
         options, equities = services
-        await poll(lambda: options.regime_connected.is_set() and equities.regime_connected.is_set(), 10,
+        await eventually(lambda: options.regime_connected.is_set() and equities.regime_connected.is_set(), 10,
                    "regime stream up")
         await _grows(counter, 10, "publishing at first")
 
         # regime_svc goes away and comes back on the same address.
         await regime.stop(0)
-        await poll(lambda: not options.regime_connected.is_set() and not equities.regime_connected.is_set(), 5,
+        await eventually(lambda: not options.regime_connected.is_set() and not equities.regime_connected.is_set(), 5,
                    "the services notice the regime stream is gone")
         regime = await serve(settings, addr=addr)
-        await poll(lambda: options.regime_connected.is_set() and equities.regime_connected.is_set(), 10,
+        await eventually(lambda: options.regime_connected.is_set() and equities.regime_connected.is_set(), 10,
                    "regime stream back (reconnect with backoff)")
         await _grows(counter, 5, "publishing after the regime restart")
 
         # The NATS server goes away and comes back on the same port with the same store.
         server.stop()
-        await poll(lambda: not nc.is_connected, 5, "the services notice NATS is gone")
+        await eventually(lambda: not nc.is_connected, 5, "the services notice NATS is gone")
         server = NatsProcess(port, store)
-        await poll(lambda: nc.is_connected and watcher.is_connected, 15, "reconnected to NATS")
+        await eventually(lambda: nc.is_connected and watcher.is_connected, 15, "reconnected to NATS")
         await _grows(counter, 10, "publishing after the NATS restart")
         published = options.status.published, equities.status.published
 
@@ -125,14 +125,14 @@ async def test_publishing_resumes_after_regime_and_nats_restarts(tmp_path):
             assert current == DEFAULT_CONTROL
             state = DEFAULT_CONTROL.with_update(preset_id=SyntheticControlPresetId.QUIET_RANGE, updated_by="test")
             new_rev = await write_control(kv, state, revision or 0)
-            await poll(lambda: options.status.applied_revision == equities.status.applied_revision == new_rev, 10,
+            await eventually(lambda: options.status.applied_revision == equities.status.applied_revision == new_rev, 10,
                        f"revision {new_rev} applied after the NATS restart")
             # Status reports land in the (persisted) status bucket again.
             status = await check.jetstream().key_value("synthetic_status")
-            await poll(lambda: _report_revision(status, "options_svc.0", new_rev), 5, "status report after restart")
+            await eventually(lambda: _report_revision(status, "options_svc.0", new_rev), 5, "status report after restart")
         finally:
             await check.close()
-        await poll(lambda: options.status.published > published[0] and equities.status.published > published[1],
+        await eventually(lambda: options.status.published > published[0] and equities.status.published > published[1],
                    10, "both keep publishing under the new control")
     finally:
         for svc in reversed(services):

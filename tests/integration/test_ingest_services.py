@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import time
-from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -23,6 +21,7 @@ from synthmarket.infra.control_store import write_control
 from synthmarket.infra.ingest import IngestService, partition
 from synthmarket.settings import load_settings
 from synthmarket.v1 import market_pb2, status_pb2
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -37,20 +36,6 @@ class FakeWall:
 
     def __call__(self) -> int:
         return self.ms
-
-
-async def poll(check: Callable[[], bool | Awaitable[bool]], timeout: float, what: str) -> float:
-    """Seconds until ``check()`` holds; fails with ``what`` after ``timeout`` seconds."""
-    began = time.monotonic()
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return time.monotonic() - began
-        if time.monotonic() - began > timeout:
-            raise AssertionError(f"not within {timeout}s: {what}")
-        await asyncio.sleep(0.02)
 
 
 def _settings(nats_url: str, **env: str):
@@ -117,7 +102,7 @@ async def test_both_services_report_the_regime_servers_session_for_the_same_ts(s
         ts = options.clock.ts(target)
         expected = engine.get_session_state(ts, DEFAULT_CONTROL, symbols)
         # Both follow the regime server's stream: same session ts, same answer as the engine's.
-        await poll(lambda ts=ts: all(s.status.session is not None and s.status.session.ts == ts
+        await eventually(lambda ts=ts: all(s.status.session is not None and s.status.session.ts == ts
                                      for s in (options, equities)), 5, f"both services saw session ts {ts}")
         for svc in (options, equities):
             assert svc.status.session.regime == expected.regime
@@ -129,32 +114,31 @@ async def test_both_services_report_the_regime_servers_session_for_the_same_ts(s
                        and tuple(r.focus_symbols) == expected.focus_symbols
                        and r.session_phase == expected.session_phase.value for r in reports)
 
-        await poll(reports_agree, 5, f"status KV reports regime {expected.regime.value} for ts {ts}")
+        await eventually(reports_agree, 5, f"status KV reports regime {expected.regime.value} for ts {ts}")
 
 
 async def test_a_control_write_reaches_regime_and_both_ingest_services_within_a_second(stack):
     regime, options, equities, control_kv, status_kv = await stack(speed=30)
     await regime.wait_for_control()
-    await poll(lambda: options.control_ready.is_set() and equities.control_ready.is_set(), 5, "controls loaded")
-    await poll(lambda: options.publishing.is_set() and equities.publishing.is_set(), 10, "both publishing")
+    await eventually(lambda: options.control_ready.is_set() and equities.control_ready.is_set(), 5, "controls loaded")
+    await eventually(lambda: options.publishing.is_set() and equities.publishing.is_set(), 10, "both publishing")
     state = DEFAULT_CONTROL.with_update(preset_id=SyntheticControlPresetId.DEALER_DAY, shared_seed=7, updated_by="test")
     revision = await write_control(control_kv, state, 0)
-    took = await poll(
+    await eventually(
         lambda: (regime.control.revision == revision and options.status.applied_revision == revision
                  and equities.status.applied_revision == revision),
         1.0, f"revision {revision} applied by regime_svc, options_svc and equities_svc",
     )
-    assert took < 1.0
     assert options.control == equities.control == regime.control.state == state
     # The generators run under it from their next step on.
-    await poll(lambda: options.tape.generator.control == equities.tape.generator.control == state, 1,
+    await eventually(lambda: options.tape.generator.control == equities.tape.generator.control == state, 1,
                "both generators run under the new control")
 
     async def reported() -> bool:
         reports = [await _report(status_kv, k) for k in ("options_svc.0", "equities_svc.0")]
         return all(r is not None and r.applied_control_revision == revision for r in reports)
 
-    await poll(reported, 2, "status KV carries the applied revision")
+    await eventually(reported, 2, "status KV carries the applied revision")
     # The same figures on /metrics.
     for svc in (options, equities):
         name = svc.service
@@ -165,7 +149,7 @@ async def test_a_control_write_reaches_regime_and_both_ingest_services_within_a_
     debt = options.registry.value("synthmarket_options_svc_coverage_debt")
     assert debt == sum(1 for v in report.profile_hit_counts.values() if v == 0)
     # The regime stream is pushed on a control change too: both services see the new revision there.
-    await poll(lambda: options.status.snapshot_revision == equities.status.snapshot_revision == revision,
+    await eventually(lambda: options.status.snapshot_revision == equities.status.snapshot_revision == revision,
                2, "regime snapshots carry the new revision")
 
 
@@ -177,7 +161,7 @@ async def test_absent_or_corrupt_control_means_defaults_and_a_warning(stack, mak
         revision = await control_kv.put("global", stored)
     with caplog.at_level(logging.WARNING, logger="synthmarket.infra.control_store"):
         _regime, options, equities, _, _ = await stack(control_kv=control_kv)
-        await poll(lambda: options.control_ready.is_set() and equities.control_ready.is_set(), 5, "controls loaded")
+        await eventually(lambda: options.control_ready.is_set() and equities.control_ready.is_set(), 5, "controls loaded")
     for svc in (options, equities):
         assert svc.control == DEFAULT_CONTROL
         # A corrupt entry keeps its revision so a compare-and-set write can replace it.
@@ -196,7 +180,7 @@ async def test_published_messages_decode_and_carry_no_hidden_label(stack, nats_c
     try:
         # Fast enough for a few hundred option prints in a few seconds.
         _regime, options, equities, _, status_kv = await stack(speed=120)
-        await poll(lambda: sum(s.startswith("md.options.") for s, _ in seen) >= 100, 20, "100 option prints")
+        await eventually(lambda: sum(s.startswith("md.options.") for s, _ in seen) >= 100, 20, "100 option prints")
         await options.stop()
         await equities.stop()
         await nats_client.flush()
@@ -236,7 +220,7 @@ async def test_replicas_split_the_symbols_and_report_under_their_own_keys(nats_u
                 dataclasses.replace(settings, speed=30), nats_client, replica=i, replicas=2,
                 regime_addr=regime.address, control_bucket=control_kv._name, status_bucket=status_kv._name,
                 status_interval_s=0.2))
-        await poll(lambda: all(r.publishing.is_set() for r in replicas), 15, "both replicas publishing")
+        await eventually(lambda: all(r.publishing.is_set() for r in replicas), 15, "both replicas publishing")
         assert [r.symbols for r in replicas] == [("SPY", "AAPL", "NVDA"), ("QQQ", "TSLA")]
         for r in replicas:
             # The tape only holds the replica's own symbols; the session universe stays whole.
@@ -246,7 +230,7 @@ async def test_replicas_split_the_symbols_and_report_under_their_own_keys(nats_u
         async def both_reported() -> bool:
             return all([await _report(status_kv, f"equities_svc.{i}") is not None for i in range(2)])
 
-        await poll(both_reported, 5, "a status report per replica")
+        await eventually(both_reported, 5, "a status report per replica")
         assert (await _report(status_kv, "equities_svc.1")).replica == "1"
     finally:
         for r in replicas:
@@ -257,11 +241,11 @@ async def test_replicas_split_the_symbols_and_report_under_their_own_keys(nats_u
 async def test_hosted_control_does_not_apply_unless_both_adapters_are_synthetic(stack, caplog):
     with caplog.at_level(logging.WARNING, logger="synthmarket.infra.ingest"):
         regime, options, equities, control_kv, _ = await stack(OPTIONS_ADAPTER="live")
-        await poll(lambda: options.control_ready.is_set() and equities.control_ready.is_set(), 5, "controls set")
+        await eventually(lambda: options.control_ready.is_set() and equities.control_ready.is_set(), 5, "controls set")
     state = DEFAULT_CONTROL.with_update(preset_id=SyntheticControlPresetId.EVENT_DAY, updated_by="test")
     revision = await write_control(control_kv, state, 0)
     # The regime server follows the entry; the ingest services, in a mixed backend, do not.
-    await poll(lambda: regime.control.revision == revision, 2, "regime_svc saw the write")
+    await eventually(lambda: regime.control.revision == revision, 2, "regime_svc saw the write")
     await asyncio.sleep(0.3)
     for svc in (options, equities):
         assert svc.control == DEFAULT_CONTROL and svc.status.applied_revision == 0

@@ -26,6 +26,7 @@ from synthmarket.infra.embedded_nats import EmbeddedNats, find_nats_server, free
 from synthmarket.names import CONTROL_KEY
 from synthmarket.settings import load_settings
 from synthmarket.v1 import regime_pb2, regime_pb2_grpc, smart_money_pb2
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -41,20 +42,6 @@ EVENT_DAY = DEFAULT_CONTROL.with_update(
     profile_weights=SyntheticProfileWeightMap({"vol_seller": 1.6}),
     updated_by="ops",
 )
-
-
-async def eventually(check: Callable[[], Awaitable[bool] | bool], timeout: float, what: str) -> None:
-    """Poll ``check`` until it is true or ``timeout`` seconds pass."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -34,6 +34,7 @@ from synthmarket.wire import (
     option_print_to_proto,
     smart_money_event_to_proto,
 )
+from tests.support.waiting import wait_until
 from webui.app import create_app, stop_streams
 from webui.gateway_proxy import GatewayProxy
 from webui.local_servers import ThreadedServer
@@ -66,18 +67,6 @@ class LoopThread:
     def close(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
-
-
-def eventually(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
-    """Poll ``check`` until it returns something truthy; fail with ``what`` after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 @dataclass
@@ -421,10 +410,10 @@ def test_smart_money_relay_and_recent_flow(backend: Backend, gateway: GatewayUnd
     webui = ThreadedServer(create_app(webui_settings(backend, gateway.url, admin=False))).start()
     ws = None
     try:
-        eventually(lambda: gateway.clients.cache.primed.is_set(), 10, "the gateway to follow the stream")
+        wait_until(lambda: gateway.clients.cache.primed.is_set(), 10, "the gateway to follow the stream")
         ws = WsClient.connect(webui.url.replace("http", "ws") + "/ws/smart-money")
         assert json.loads(ws.receive(timeout=10)) == {"type": "relay_ready"}
-        eventually(lambda: gateway.clients.cache.subscriber_count() == 1, 10, "the relay to subscribe upstream")
+        wait_until(lambda: gateway.clients.cache.subscriber_count() == 1, 10, "the relay to subscribe upstream")
         now = int(time.time() * 1000)
         backend.publish_event(sample_event(1, now))
         message = json.loads(ws.receive(timeout=10))
@@ -435,11 +424,11 @@ def test_smart_money_relay_and_recent_flow(backend: Backend, gateway: GatewayUnd
         assert client.get("/api/flow/smart-money?limit=abc").status_code == 400
         ws.close()
         # The first relay lets go of its upstream subscription (each side polls once a second).
-        eventually(lambda: gateway.clients.cache.subscriber_count() == 0, 10, "the first relay to end")
+        wait_until(lambda: gateway.clients.cache.subscriber_count() == 0, 10, "the first relay to end")
         # Filters travel to the gateway with the relay.
         ws = WsClient.connect(webui.url.replace("http", "ws") + "/ws/smart-money?profile=vol_seller")
         assert json.loads(ws.receive(timeout=10)) == {"type": "relay_ready"}
-        eventually(lambda: gateway.clients.cache.subscriber_count() == 1, 10, "the filtered relay to subscribe")
+        wait_until(lambda: gateway.clients.cache.subscriber_count() == 1, 10, "the filtered relay to subscribe")
         backend.publish_event(sample_event(2, now + 1, "retail_whale"))
         backend.publish_event(sample_event(3, now + 2, "vol_seller"))
         assert json.loads(ws.receive(timeout=10))["event_id"] == f"ev-3-{now + 2}"

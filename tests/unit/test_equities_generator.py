@@ -8,7 +8,6 @@ import re
 import numpy as np
 import pytest
 
-from equities_svc import tapestats
 from equities_svc.generator import BLOCK_MINUTES, EquitiesGenerator
 from synthmarket import engine
 from synthmarket.domain.calendar import MS_PER_MINUTE, trading_day
@@ -16,6 +15,7 @@ from synthmarket.domain.control import SyntheticControlState
 from synthmarket.domain.marketdata import EquityQuote, EquityTrade
 from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.domain.universe import UnknownSymbolError
+from tests.support import tapestats
 
 DAY = trading_day(dt.date(2026, 11, 24))       # a Tuesday
 FRIDAY = trading_day(dt.date(2026, 11, 20))

@@ -15,7 +15,7 @@ from synthmarket.domain.calendar import MS_PER_MINUTE
 from synthmarket.domain.universe import symbol_spec
 
 EQ_DIR = pathlib.Path(__file__).resolve().parents[2] / "equities_svc"
-PURE_MODULES = ("activity", "arrivals", "batch", "generator", "quotes", "sizes", "tapestats", "trades", "venues")
+PURE_MODULES = ("activity", "arrivals", "batch", "generator", "quotes", "sizes", "trades", "venues")
 FORBIDDEN = {"os", "time", "random", "grpc", "nats", "flask", "socket", "asyncio"}
 
 

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from equities_svc import tapestats as ts
 from equities_svc.generator import EquitiesGenerator
 from synthmarket import engine
 from synthmarket.domain.calendar import MS_PER_MINUTE, SESSION_MINUTES, trading_day
 from synthmarket.domain.control import SyntheticControlState
 from synthmarket.domain.universe import symbol_spec
+from tests.support import tapestats as ts
 
 DAY = trading_day(dt.date(2026, 11, 24))
 SYMBOLS = ("SPY", "AAPL", "NVDA", "TSLA", "BAC", "JPM")

@@ -57,8 +57,8 @@ def test_document_shape_and_refs_resolve():
 
 
 def test_public_event_schema_is_exactly_the_public_fields():
-    from admin_gateway.testing import make_event
     from synthmarket.domain.marketdata import SmartMoneyEvent
+    from tests.support.gateway import make_event
 
     doc = _app().test_client().get("/openapi.json").get_json()
     schema = doc["components"]["schemas"]["SmartMoneyEvent"]

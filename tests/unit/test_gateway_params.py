@@ -18,8 +18,8 @@ from admin_gateway.params import (
     parse_replay,
     parse_ws,
 )
-from admin_gateway.testing import make_event
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
+from tests.support.gateway import make_event
 
 BASE_TS = 1_800_000_000_000
 

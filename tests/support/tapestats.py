@@ -83,12 +83,6 @@ def acf(x: np.ndarray, lag: int) -> float:
     return float(np.dot(x[:-lag], x[lag:]) / den) if den > 0 else 0.0
 
 
-def sign_change_rate(returns: np.ndarray) -> float:
-    """Share of consecutive non-zero returns whose sign flips (choppiness)."""
-    s = np.sign(returns[returns != 0])
-    return float(np.mean(s[1:] != s[:-1])) if s.size > 1 else 0.0
-
-
 def volume_per_minute(cols: TapeColumns, open_ms: int, minutes: int = SESSION_MINUTES) -> np.ndarray:
     minute = (cols.t_ts - open_ms) // MS_PER_MINUTE
     ok = (minute >= 0) & (minute < minutes)
@@ -147,6 +141,3 @@ def on_grid(prices: np.ndarray, step: float) -> np.ndarray:
     return np.abs(units - np.rint(units)) < 1e-6
 
 
-def mean_quoted_spread_bps(cols: TapeColumns) -> float:
-    mid = (cols.q_bid + cols.q_ask) / 2
-    return float(np.mean((cols.q_ask - cols.q_bid) / mid * 1e4)) if mid.size else float("nan")

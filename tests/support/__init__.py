@@ -1,0 +1,1 @@
+"""What the tests share: waiting helpers, gateway fixtures and tape statistics."""
