@@ -13,7 +13,6 @@ from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
 
 import grpc
-import nats
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
@@ -29,6 +28,7 @@ from admin_gateway.params import EventFilter, HistoryQuery, ReplayQuery, decode_
 from synthmarket.domain.control import SyntheticControlState, SyntheticDerivedStatus
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 from synthmarket.infra.control_store import ensure_control_bucket, load_control, write_control
+from synthmarket.infra.nats_connection import connect
 from synthmarket.infra.status_reports import read_status_reports
 from synthmarket.names import CONTROL_BUCKET, SMART_MONEY_STREAM, SMART_MONEY_SUBJECT, STATUS_BUCKET
 from synthmarket.settings import Settings
@@ -38,7 +38,6 @@ from synthmarket.wire import SessionSnapshot, WireError, session_snapshot_from_p
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-RECONNECT_WAIT_S = 0.5
 REPLAY_PAGE = 500
 # The regime channel lives as long as the gateway. gRPC's default reconnect backoff grows to two
 # minutes while the regime server is down, so derived status would stay "unavailable" that long
@@ -106,21 +105,11 @@ class GatewayClients:
 
     async def _connect_and_feed(self) -> None:
         url = self.settings.nats_url
-        if not url:
-            self._last_nats_error = "NATS_URL is not set"
-            return
+        self._last_nats_error = f"cannot reach NATS at {url} yet"
         while not self._closing:
             try:
-                self._nc = await nats.connect(
-                    url,
-                    connect_timeout=2,
-                    allow_reconnect=True,
-                    max_reconnect_attempts=-1,
-                    reconnect_time_wait=RECONNECT_WAIT_S,
-                    error_cb=self._on_error,
-                    disconnected_cb=self._on_disconnect,
-                    reconnected_cb=self._on_reconnect,
-                )
+                # Waits for the server, then reconnects forever (one warning per outage).
+                self._nc = await connect(url, "admin_gateway", on_disconnected=self._on_disconnected)
                 self._js = self._nc.jetstream(timeout=self.op_timeout)
                 log.info("connected to NATS at %s", url)
                 break
@@ -129,15 +118,8 @@ class GatewayClients:
                 await asyncio.sleep(1.0)
         await self._feed_cache()
 
-    async def _on_error(self, exc: Exception) -> None:
-        self._last_nats_error = f"NATS error: {exc or type(exc).__name__}"
-
-    async def _on_disconnect(self) -> None:
+    def _on_disconnected(self) -> None:
         self._last_nats_error = f"disconnected from NATS at {self.settings.nats_url}"
-        log.warning("%s", self._last_nats_error)
-
-    async def _on_reconnect(self) -> None:
-        log.info("reconnected to NATS")
 
     async def _feed_cache(self) -> None:
         """Follow the stream forever, starting with the newest ``cache size`` events."""

@@ -17,9 +17,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-import nats
 from nats.js.errors import BucketNotFoundError, NoKeysError, NotFoundError
 
+from synthmarket.infra.nats_connection import connect
 from synthmarket.names import (
     ALL_EQUITY_QUOTES,
     ALL_EQUITY_TRADES,
@@ -140,16 +140,11 @@ class MarketFeed:
 
     async def _main(self) -> None:
         url = self.settings.nats_url
-        if not url:
-            log.warning("NATS_URL is not set: the market panels stay empty")
-            return
         while not self._closing:
             try:
-                self._nc = await nats.connect(
-                    url, connect_timeout=2, allow_reconnect=True, max_reconnect_attempts=-1,
-                    reconnect_time_wait=0.5, disconnected_cb=self._on_disconnect,
-                    reconnected_cb=self._on_reconnect, error_cb=self._on_error,
-                )
+                # Waits for the server, then reconnects forever (one warning per outage).
+                self._nc = await connect(url, "webui", on_disconnected=self._on_disconnected,
+                                         on_reconnected=self._on_reconnected)
                 break
             except Exception as exc:  # noqa: BLE001 - keep trying; the page shows the feed as down
                 log.warning("market feed cannot reach NATS at %s yet: %s", url, exc)
@@ -162,16 +157,13 @@ class MarketFeed:
         log.info("market feed subscribed on %s", url)
         await asyncio.gather(self._flush_forever(), self._session_forever(), self._heartbeat_forever())
 
-    async def _on_disconnect(self) -> None:
+    def _on_disconnected(self) -> None:
         self.connected.clear()
         self._broadcast({"type": "heartbeat", "feed": {"nats": False}})
 
-    async def _on_reconnect(self) -> None:
+    def _on_reconnected(self) -> None:
         self.connected.set()
         self._broadcast({"type": "heartbeat", "feed": {"nats": True}})
-
-    async def _on_error(self, exc: Exception) -> None:
-        log.debug("market feed NATS error: %s", exc)
 
     async def _on_msg(self, msg: Any) -> None:
         self.ingest(msg.subject, msg.data)

@@ -19,7 +19,8 @@ from synthmarket.domain.control import DEFAULT_CONTROL
 from synthmarket.domain.marketdata import EquityQuote, EquityTrade
 from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.settings import load_settings
-from tests.integration.test_webui_proxy import (
+from tests.support.waiting import wait_until
+from tests.support.webui_backend import (
     BIG_SEED,
     TOKEN,
     Backend,
@@ -29,7 +30,6 @@ from tests.integration.test_webui_proxy import (
     sample_print,
     webui_settings,
 )
-from tests.support.waiting import wait_until
 from webui.app import create_app
 from webui.local_servers import ThreadedServer
 from webui.market_feed import MarketFeed

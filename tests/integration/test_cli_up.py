@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import queue
 import re
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-from pathlib import Path
 
 import nats
 import pytest
@@ -27,6 +23,7 @@ from synthmarket.infra.embedded_nats import EmbeddedNats, free_port
 from synthmarket_cli import main as cli
 from synthmarket_cli.up.children import ChildFailed, ProcessChild, tcp_ready
 from synthmarket_cli.up.supervisor import Supervisor
+from tests.support.processes import Running, children_of, pid_gone, port_closed, synthmarket_exe
 
 pytestmark = pytest.mark.integration
 
@@ -34,86 +31,12 @@ REGIME_LINE = re.compile(r"\| regime (" + "|".join(REGIME_IDS) + r") \|")
 NATS_LINE = re.compile(r"pid (\d+)\): nats://127\.0\.0\.1:(\d+)")
 
 
-def _synthmarket_exe() -> str:
-    # The console script of this venv, even when the venv is not activated.
-    beside = Path(sys.executable).parent / "synthmarket"
-    return str(beside) if beside.exists() else shutil.which("synthmarket") or "synthmarket"
 
 
-class Running:
-    """``synthmarket up`` as a child process whose output lines are read on a thread."""
-
-    def __init__(self, *args: str, env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen(
-            [_synthmarket_exe(), "up", *args],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.lines: list[str] = []
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self._queue.put(line.rstrip("\n"))
-        self._queue.put(None)
-
-    def wait_for(self, pattern: re.Pattern[str] | str, timeout: float = 20.0) -> re.Match[str]:
-        """Poll the output with a deadline until a line matches."""
-        rx = re.compile(pattern) if isinstance(pattern, str) else pattern
-        for line in self.lines:
-            if m := rx.search(line):
-                return m
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self._queue.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if line is None:
-                break
-            self.lines.append(line)
-            if m := rx.search(line):
-                return m
-        output = "\n".join(self.lines)
-        raise AssertionError(f"no line matching {rx.pattern!r} within {timeout}s; output:\n{output}")
-
-    def stop(self, sig: int = signal.SIGINT, timeout: float = 15.0) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            code = self.proc.wait(timeout=timeout)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-        # Collect what it printed while shutting down.
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            try:
-                line = self._queue.get(timeout=0.5)
-            except queue.Empty:
-                break
-            if line is None:
-                break
-            self.lines.append(line)
-        return code
 
 
-def _pid_gone(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return True
-    return state == "Z"  # exited, only waiting to be reaped by init
 
 
-def _port_closed(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
 @pytest.fixture
@@ -159,41 +82,24 @@ def test_up_reports_the_live_regime_follows_control_and_stops_cleanly_on_sigint(
         code = up.stop(signal.SIGINT)
     assert code == 0, "\n".join(up.lines)
     assert up.lines[-1] == "stopped"
-    assert _pid_gone(nats_pid), "the nats-server child must not outlive `synthmarket up`"
-    assert _port_closed(port)
+    assert pid_gone(nats_pid), "the nats-server child must not outlive `synthmarket up`"
+    assert port_closed(port)
 
 
-def _children_of(pid: int) -> set[int]:
-    """Every live process below ``pid`` (children, grandchildren: gunicorn workers, nats-server)."""
-    parents: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            parents.setdefault(ppid, []).append(int(entry.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in parents.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return {p for p in found if not _pid_gone(p)}
 
 
 def test_no_child_outlives_up_when_it_is_killed_outright(up_env):
     up = Running("--interval", "5", env=up_env)
     try:
         up.wait_for(r"^ready;", timeout=60)
-        children = _children_of(up.proc.pid)
+        children = children_of(up.proc.pid)
         assert len(children) >= 2, "nats-server and the services run as children"
         up.proc.kill()  # SIGKILL: no chance to clean up
         up.proc.wait(timeout=10)
         deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and not all(_pid_gone(p) for p in children):
+        while time.monotonic() < deadline and not all(pid_gone(p) for p in children):
             time.sleep(0.1)
-        left = sorted(p for p in children if not _pid_gone(p))
+        left = sorted(p for p in children if not pid_gone(p))
         assert not left, f"orphans after SIGKILL of up: {left}"
     finally:
         up.stop(signal.SIGKILL)
@@ -213,7 +119,7 @@ def test_up_moves_to_a_free_port_when_nats_port_is_taken(up_env):
         finally:
             code = up.stop(signal.SIGTERM)
     assert code == 0, "\n".join(up.lines)
-    assert _pid_gone(int(nats_match.group(1)))
+    assert pid_gone(int(nats_match.group(1)))
 
 
 def test_up_uses_an_external_nats_url_and_starts_no_server(up_env):
@@ -241,7 +147,7 @@ def test_up_stops_promptly_while_still_waiting_for_nats(up_env):
 
 def test_up_rejects_bad_settings_with_exit_code_2(up_env):
     up_env["NATS_PORT"] = "not-a-port"
-    done = subprocess.run([_synthmarket_exe(), "up"], env=up_env, capture_output=True, text=True, timeout=30)
+    done = subprocess.run([synthmarket_exe(), "up"], env=up_env, capture_output=True, text=True, timeout=30)
     assert done.returncode == 2
     assert "NATS_PORT" in done.stderr
 
@@ -346,9 +252,9 @@ def test_process_child_waits_for_health_and_stops_its_process():
     sup.start_all()
     assert child.process is not None
     pid = child.process.pid
-    assert not _port_closed(port)
+    assert not port_closed(port)
     sup.stop_all()
-    assert _pid_gone(pid) and _port_closed(port)
+    assert pid_gone(pid) and port_closed(port)
 
 
 def test_process_child_that_exits_while_starting_is_reported():

@@ -15,7 +15,7 @@ from equities_svc.service import start_equities_service
 from options_svc.service import start_options_service
 from synthmarket.settings import load_settings
 from synthmarket.v1 import status_pb2
-from tests.integration.test_gateway_admin import AUTH, CONTROL, STATUS, Stack
+from tests.support.admin_stack import AUTH, CONTROL, STATUS, Stack
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration

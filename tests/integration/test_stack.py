@@ -16,7 +16,7 @@ import pytest
 from synthmarket.domain.regimes import REGIME_IDS
 from synthmarket.infra.embedded_nats import free_port
 from synthmarket_cli.status import stream_state
-from tests.integration.test_cli_up import Running, _children_of, _pid_gone, _port_closed, _synthmarket_exe
+from tests.support.processes import Running, children_of, pid_gone, port_closed, synthmarket_exe
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +63,7 @@ def test_up_runs_every_service_and_sigint_stops_them_all(stack_env):
         terminal = up.wait_for(r"open the web terminal at (http://\S+)")
         assert terminal.group(1) == f"http://127.0.0.1:{stack_env['WEBUI_PORT']}"
         up.wait_for(r"^ready; Ctrl-C stops everything \(session clock speed 120x\)")
-        children = _children_of(up.proc.pid)
+        children = children_of(up.proc.pid)
         # nats-server, six services, a gunicorn worker under each of the two web servers.
         assert len(children) >= 1 + len(SERVICES) + 2, children
 
@@ -72,7 +72,7 @@ def test_up_runs_every_service_and_sigint_stops_them_all(stack_env):
         assert option_prints > 0 and events > 0
 
         env = {**stack_env, "SYNTH_SPEED": "120"}
-        done = subprocess.run([_synthmarket_exe(), "status", "--json"], env=env, capture_output=True, text=True,
+        done = subprocess.run([synthmarket_exe(), "status", "--json"], env=env, capture_output=True, text=True,
                               timeout=30)
         assert done.returncode == 0, done.stdout + done.stderr
         status = json.loads(done.stdout)
@@ -83,7 +83,7 @@ def test_up_runs_every_service_and_sigint_stops_them_all(stack_env):
             assert report["regime"] and report["prints_published"] > 0, report
         assert status["flow_svc"]["events"] > 0 and status["admin_gateway"]["up"] and status["webui"]["up"]
 
-        lines = subprocess.run([_synthmarket_exe(), "status"], env=env, capture_output=True, text=True, timeout=30)
+        lines = subprocess.run([synthmarket_exe(), "status"], env=env, capture_output=True, text=True, timeout=30)
         assert lines.returncode == 0
         assert re.search(rf"^regime_svc \S+: up \| .*\| regime ({'|'.join(REGIME_IDS)}) \|", lines.stdout, re.M), lines.stdout
         assert "options_svc.0: control rev 0" in lines.stdout, lines.stdout
@@ -99,10 +99,10 @@ def test_up_runs_every_service_and_sigint_stops_them_all(stack_env):
         for name in SERVICES
     }
     assert sorted(SERVICES, key=first_stop.get) == list(reversed(SERVICES)), first_stop
-    alive = sorted(pid for pid in children if not _pid_gone(pid))
+    alive = sorted(pid for pid in children if not pid_gone(pid))
     assert not alive, f"still running after SIGINT: {alive}"
     for port in (stack_env["NATS_PORT"], stack_env["GATEWAY_PORT"], stack_env["WEBUI_PORT"]):
-        assert _port_closed(int(port))
+        assert port_closed(int(port))
 
 
 # -- compose.yaml and the Dockerfile -------------------------------------------------------------

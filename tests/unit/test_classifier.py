@@ -11,7 +11,7 @@ import pytest
 from flow_svc.classifier import SmartMoneyClassifier
 from synthmarket.domain import chain
 from synthmarket.domain.marketdata import SmartMoneyEvent
-from tests.unit.test_classifier_tape import DAY, T0, VENUES, Tape, run
+from tests.support.option_tape import DAY, T0, VENUES, Tape, run
 
 S = 1_000  # ms
 

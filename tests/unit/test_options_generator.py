@@ -18,7 +18,7 @@ from synthmarket.domain.calendar import trading_day
 from synthmarket.domain.control import DEFAULT_CONTROL, SyntheticProfileWeightMap
 from synthmarket.domain.marketdata import OptionPrint
 from synthmarket.domain.profiles import NEUTRAL_NOISE, PUBLIC_PROFILE_IDS
-from tests.unit.test_options_families import footprint_violations
+from tests.support.footprints import footprint_violations
 
 SYMBOLS = ("SPY", "QQQ", "IWM", "AAPL", "NVDA", "TSLA", "JPM", "AMD")
 DAY = trading_day(dt.date(2026, 11, 25))    # every regime visits this day for the default seed
