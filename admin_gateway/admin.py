@@ -87,9 +87,8 @@ def _etag(revision: int | None) -> str:
     return f'"{revision or 0}"'
 
 
-def _control_response(state: SyntheticControlState, revision: int | None, status: int = 200) -> Response:
+def _control_response(state: SyntheticControlState, revision: int | None) -> Response:
     response = jsonify(state.to_dict())
-    response.status_code = status
     response.headers["ETag"] = _etag(revision)
     return response
 

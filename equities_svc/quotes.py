@@ -49,8 +49,3 @@ def nbbo_cents(mid: np.ndarray, spread_bps: np.ndarray) -> tuple[np.ndarray, np.
     bid = np.rint(mid_c - width / 2.0).astype(np.int64)
     bid = np.maximum(bid, 1)
     return bid, bid + width
-
-
-def cents_to_price(cents: np.ndarray) -> list[float]:
-    """Integer cents to float dollars; integer division by 100 is correctly rounded to the penny."""
-    return (np.asarray(cents, dtype=np.int64) / CENTS).tolist()

@@ -91,8 +91,3 @@ def trade_prices_micros(
 
     price = np.where(off_exchange, off, lit)
     return np.maximum(price, MICROS_PER_CENT)
-
-
-def micros_to_price(micros: np.ndarray) -> list[float]:
-    # IEEE division of two integers is correctly rounded, so this is the float nearest the decimal.
-    return (np.asarray(micros, dtype=np.int64) / MICROS_PER_DOLLAR).tolist()

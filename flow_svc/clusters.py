@@ -107,4 +107,3 @@ class ClusterBook:
         """Whether pop_due(now_ts) may return anything (cheap: the earliest heap entry only)."""
         heap = self._heap
         return bool(heap) and heap[0][0] <= now_ts
-

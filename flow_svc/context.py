@@ -49,4 +49,3 @@ class MarketContext:
             self.last_quote[item.symbol] = item
         else:
             raise TypeError(f"expected EquityTrade or EquityQuote, got {type(item).__name__}")
-

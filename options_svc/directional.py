@@ -94,7 +94,7 @@ def ask_lift_accumulation(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None:
         return None
     out = [ctx.fill(rng, t, expiry, strike, right, PLACE_ASK, min(max(draw_size(rng, 50, 400), each), 400),
                     pick_venue(rng)) for t in times]
-    out = keep_otm(ctx, out, 0.0, 0.10)
+    out = keep_otm(out, 0.0, 0.10)
     if len(out) < 4 or total_premium(out) < 100_000:
         return None
     return out
@@ -118,7 +118,7 @@ def far_dated_conviction(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None:
         return None
     out = [ctx.fill(rng, t, expiry, strike, right, PLACE_ASK, min(max(draw_size(rng, 500, 3000), each), 3000),
                     pick_venue(rng)) for t in times]
-    out = keep_otm(ctx, out, 0.0, 0.20)
+    out = keep_otm(out, 0.0, 0.20)
     return out if out and total_premium(out) >= 250_000 else None
 
 
@@ -153,7 +153,7 @@ def _chase(ctx: ScenarioContext, rng: Rng, right: str) -> list[Draft] | None:
             continue
         out = [ctx.fill(rng, t, expiry, strike, right, PLACE_ASK, draw_size(rng, lo, hi), pick_venue(rng))
                for t in times]
-        out = keep_otm(ctx, out, 0.01, 0.06)
+        out = keep_otm(out, 0.01, 0.06)
         if len(out) >= 5 and 25_000 <= total_premium(out) <= 500_000:
             return out
         return None
@@ -194,7 +194,7 @@ def attention_contract_spike(ctx: ScenarioContext, rng: Rng) -> list[Draft] | No
             continue
         out = [ctx.fill(rng, t, expiry, strike, right, PLACE_ASK, draw_size(rng, each_min, 500), pick_venue(rng))
                for t in times]
-        out = [d for d in keep_otm(ctx, out, 0.08, 0.25) if d.price <= 1.50]
+        out = [d for d in keep_otm(out, 0.08, 0.25) if d.price <= 1.50]
         return out if len(out) >= 6 else None
     return None
 
@@ -244,7 +244,7 @@ def _event_burst(ctx: ScenarioContext, rng: Rng, expiry, right: str, otm_hi: flo
         return None
     out = [ctx.fill(rng, t, expiry, strike, right, PLACE_ASK, draw_size(rng, each_min, 400), pick_venue(rng))
            for t in times]
-    out = keep_otm(ctx, out, 0.0, otm_hi)
+    out = keep_otm(out, 0.0, otm_hi)
     return out if len(out) >= 3 else None
 
 

@@ -193,10 +193,9 @@ def listed_expiries(symbol: str, today: dt.date, lo: int, hi: int) -> tuple[dt.d
 # Contract choice
 
 
-def strikes_in_otm(ctx: ScenarioContext, expiry: dt.date, right: str, lo: float, hi: float,
-                   spot: float | None = None) -> list[float]:
+def strikes_in_otm(ctx: ScenarioContext, expiry: dt.date, right: str, lo: float, hi: float) -> list[float]:
     """Listed strikes whose OTM fraction lies in [lo, hi] (fractions, lo may be negative)."""
-    s = ctx.ul.price if spot is None else spot
+    s = ctx.ul.price
     inc = chain.strike_increment(s, (expiry - ctx.today).days, ctx.symbol)
     if right == "C":
         k_lo, k_hi = s * (1.0 + lo), s * (1.0 + hi)
@@ -322,7 +321,7 @@ def nearest(items: list[float], target: float) -> float:
     return min(items, key=lambda k: (abs(k - target), k))
 
 
-def keep_otm(ctx: ScenarioContext, drafts: list[Draft], lo: float, hi: float) -> list[Draft]:
+def keep_otm(drafts: list[Draft], lo: float, hi: float) -> list[Draft]:
     """Drop prints whose moneyness drifted outside [lo, hi] as the underlying moved."""
     return [d for d in drafts if lo <= chain.otm_frac(d.right, d.strike, d.underlying_price) <= hi]
 

@@ -172,11 +172,3 @@ def _penny_book(centre: float, half_ticks: int) -> tuple[float, float]:
     if bid <= 0.0:
         bid, ask = 0.0, round(ask, 2)
     return bid, ask
-
-
-def intrinsic_bounds(right: str, spot: float, strike: float, t_years: float) -> tuple[float, float]:
-    """No-arbitrage (lower, upper) bounds of a European option with q = 0."""
-    disc = strike * math.exp(-RISK_FREE_RATE * t_years)
-    if right == "C":
-        return max(0.0, spot - disc), spot
-    return max(0.0, disc - spot), disc

@@ -114,5 +114,3 @@ def pick(weights: Mapping[str, float], u: float) -> str | None:
         if x < 0.0:
             return key
     return last
-
-

@@ -57,7 +57,7 @@ def _write(ctx: ScenarioContext, rng: Rng, right: str, total_lo: int, total_hi: 
     times = live(ctx, spaced_times(rng, ctx.ts, n, 1_000, 20_000))
     out = [ctx.fill(rng, t, expiry, strike, right, PLACE_BID if rng.random() < 0.75 else PLACE_BELOW_BID,
                     sz, pick_venue(rng)) for t, sz in zip(times, sizes)]
-    out = keep_otm(ctx, out, 0.03, 0.10)
+    out = keep_otm(out, 0.03, 0.10)
     if not out or sum(d.size for d in out) < total_lo:
         return None
     return out

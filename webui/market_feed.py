@@ -125,6 +125,7 @@ class MarketFeed:
                     await self._nc.close()
                 except Exception:  # noqa: BLE001 - best effort while shutting down
                     pass
+            self.connected.clear()  # a deliberate close reports no outage, so the hook does not run
             tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
             for task in tasks:
                 task.cancel()

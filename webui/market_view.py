@@ -67,11 +67,9 @@ class PrintSampler:
         self.max_pending = max(max_pending, max_per_drain)
         self._pending: list[tuple[float, int, OptionPrint]] = []  # min-heap on premium
         self._counter = 0
-        self.offered = 0
         self.dropped = 0
 
     def offer(self, p: OptionPrint) -> None:
-        self.offered += 1
         self._counter += 1
         item = (p.price * p.size, self._counter, p)
         if len(self._pending) < self.max_pending:
@@ -245,5 +243,3 @@ def session_view(reports: Iterable[Mapping[str, Any]]) -> SessionView:
         if best is None or view.last_publish_ts > best.last_publish_ts:
             best = view
     return best or SessionView()
-
-

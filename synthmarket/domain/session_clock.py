@@ -112,11 +112,6 @@ def session_reading(wall_ms: int, speed: float = 1.0, start_ms: int | None = Non
     )
 
 
-def session_ts(wall_ms: int, speed: float = 1.0, start_ms: int | None = None) -> int:
-    """Just the synthetic session timestamp (epoch ms UTC) for ``wall_ms``."""
-    return session_reading(wall_ms, speed, start_ms).ts
-
-
 @dataclass(frozen=True)
 class SessionClock:
     """A configured clock: ``clock.ts(wall_ms)``. Carries settings, never reads the wall clock."""

@@ -47,18 +47,6 @@ from synthmarket.engine.path_reads import FLOAT_KEYS, LAST_MINUTE, Scalars, fill
 from synthmarket.engine.paths import SPREAD_Z_SCALE, SymbolPath, symbol_path
 from synthmarket.engine.weights import arrival_intensity, labeled_weights, with_noise
 
-__all__ = [
-    "OutsideSessionError",
-    "RegimeEngine",
-    "clear_caches",
-    "engine_for",
-    "get_coverage_boost",
-    "get_scenario_weights",
-    "get_session_state",
-    "get_underlying_state",
-    "underlying_path",
-]
-
 # 17:00 UTC falls inside the exchange's calendar day in both EST and EDT.
 _MIDDAY_UTC_MS = 17 * 3_600_000
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import BinaryIO
+
+from synthmarket.infra.child_processes import die_with_parent, terminate
 
 log = logging.getLogger(__name__)
 
@@ -66,21 +67,6 @@ def _answers_nats(host: str, port: int, timeout: float) -> bool:
             return sock.recv(5).startswith(b"INFO")
     except OSError:
         return False
-
-
-def die_with_parent(sig: int = signal.SIGTERM) -> None:
-    """``preexec_fn`` for children: they get ``sig`` once the thread that started them exits.
-
-    Linux only. Covers an owner killed without cleaning up (SIGKILL, crash), so no orphan
-    outlives it; start children from a thread that lives as long as the owner (the main one).
-    """
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, int(sig))  # PR_SET_PDEATHSIG
-    except Exception:  # noqa: BLE001 - best effort on non-glibc systems
-        pass
 
 
 class EmbeddedNats:
@@ -225,14 +211,8 @@ class EmbeddedNats:
 
     def _terminate(self, timeout: float = 5.0) -> None:
         proc, self.process = self.process, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                log.warning("nats-server (pid %s) ignored SIGTERM; killing it", proc.pid)
-                proc.kill()
-                proc.wait(timeout=timeout)
+        if proc is not None:
+            terminate(proc, "nats-server", timeout)
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from synthmarket.infra.embedded_nats import EmbeddedNats, EmbeddedNatsError, die_with_parent
+from synthmarket.infra.child_processes import die_with_parent, terminate
+from synthmarket.infra.embedded_nats import EmbeddedNats, EmbeddedNatsError
 from synthmarket.names import status_key
 from synthmarket.settings import Settings
 from synthmarket_cli.status import http_ok, regime_serving, status_written_probe, stream_probe
@@ -154,14 +155,8 @@ class ProcessChild:
 
     def stop(self, timeout: float) -> None:
         proc, self.process = self.process, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                log.warning("%s (pid %s) ignored SIGTERM; killing it", self.name, proc.pid)
-                proc.kill()
-                proc.wait(timeout=timeout)
+        if proc is not None:
+            terminate(proc, self.name, timeout)
         # Its last lines are printed before `up` says it stopped.
         if self._pump is not None:
             self._pump.join(timeout=2)
