@@ -28,7 +28,7 @@ from admin_gateway.params import EventFilter, HistoryQuery, ReplayQuery, decode_
 from synthmarket.domain.control import SyntheticControlState, SyntheticDerivedStatus
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 from synthmarket.infra.control_store import ensure_control_bucket, load_control, write_control
-from synthmarket.infra.nats_connection import connect
+from synthmarket.infra.nats_connection import connect, identity
 from synthmarket.infra.status_reports import read_status_reports
 from synthmarket.names import CONTROL_BUCKET, SMART_MONEY_STREAM, SMART_MONEY_SUBJECT, STATUS_BUCKET
 from synthmarket.settings import Settings
@@ -109,7 +109,8 @@ class GatewayClients:
         while not self._closing:
             try:
                 # Waits for the server, then reconnects forever (one warning per outage).
-                self._nc = await connect(url, "admin_gateway", on_disconnected=self._on_disconnected)
+                self._nc = await connect(url, "admin_gateway", on_disconnected=self._on_disconnected,
+                                         credentials=identity(self.settings))
                 self._js = self._nc.jetstream(timeout=self.op_timeout)
                 log.info("connected to NATS at %s", url)
                 break

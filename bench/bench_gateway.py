@@ -213,10 +213,10 @@ def main() -> None:
     gateway = None
     publisher = None
     try:
-        publisher = StreamPublisher(nats_server.url)
+        publisher = StreamPublisher(nats_server.url_as())
         publisher.publish([make_event(i, 1_980_000_000_000 + i * 1000, prefix="seed") for i in range(1000)])
         port = free_port()
-        gateway = start_gateway(nats_server.url, port, threads=args.clients + 64)
+        gateway = start_gateway(nats_server.url_as(), port, threads=args.clients + 64)
         flow = bench_flow(port, args.rate, args.seconds)
         print(f"GET /flow/smart-money?limit=50 at {args.rate:g} req/s for {args.seconds:g} s: "
               f"p50 {flow['p50_ms']:.1f} ms, p99 {flow['p99_ms']:.1f} ms, max {flow['max_ms']:.1f} ms, "

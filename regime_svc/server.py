@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -85,9 +87,10 @@ class RegimeControl:
     """
 
     def __init__(self, control: LiveControl, nats_url: str, nc: NatsClient | None = None,
-                 bucket: str = CONTROL_BUCKET) -> None:
+                 bucket: str = CONTROL_BUCKET, credentials: Mapping[str, Any] | None = None) -> None:
         self.control = control
         self.nats_url = nats_url
+        self._credentials = credentials
         self._nc = nc
         self._owns_nc = nc is None
         self._follower = ControlFollower(self._connection, self._apply, "regime_svc", bucket)
@@ -100,8 +103,8 @@ class RegimeControl:
     async def _connection(self) -> NatsClient:
         # A boot while NATS is down simply waits here in the background.
         if self._nc is None:
-            self._nc = await nats_connection.connect(self.nats_url, "regime_svc",
-                                                     on_reconnected=self._follower.rewatch)
+            self._nc = await nats_connection.connect(self.nats_url, "regime_svc", on_reconnected=self._follower.rewatch,
+                                                     credentials=self._credentials)
         return self._nc
 
     def _apply(self, state: SyntheticControlState, revision: int | None) -> None:
@@ -317,7 +320,8 @@ async def serve(
 
     follower = None
     if follow_control:
-        follower = RegimeControl(control, settings.nats_url, nc, control_bucket)
+        follower = RegimeControl(control, settings.nats_url, nc, control_bucket,
+                                 nats_connection.identity(settings))
         follower.start()
     log.info("regime gRPC server listening on %s:%d", host, port)
     return RegimeServer(server, port, host, servicer, control, follower, health_servicer)

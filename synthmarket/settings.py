@@ -84,6 +84,11 @@ class Settings:
     equities_replicas: int = 1
     # True when NATS_URL was set: `synthmarket up` then starts no embedded server.
     nats_url_given: bool = False
+    # This process's NATS identity (see synthmarket/infra/nats_auth.py); `up` sets them per child.
+    nats_user: str | None = None
+    nats_password: str | None = None
+    # `identity=password` lines for every identity: `up` hands each child its own (generated when unset).
+    nats_auth_file: str | None = None
 
     @property
     def backend_mode(self) -> str:
@@ -141,4 +146,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         equities_replica=equities_replica,
         equities_replicas=equities_replicas,
         nats_url_given=bool(env.get("NATS_URL")),
+        nats_user=env.get("NATS_USER") or None,
+        nats_password=env.get("NATS_PASSWORD") or None,
+        nats_auth_file=env.get("NATS_AUTH_FILE") or None,
     )

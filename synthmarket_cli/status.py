@@ -10,7 +10,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -21,12 +21,15 @@ from nats.js.errors import NotFoundError
 from synthmarket import wire
 from synthmarket.domain.calendar import EXCHANGE_TZ
 from synthmarket.domain.session_clock import SessionClock
-from synthmarket.infra.nats_connection import connect_once
+from synthmarket.infra.nats_connection import connect_once, identity
 from synthmarket.infra.process import settings_or_exit
 from synthmarket.infra.status_reports import Reports, read_status_reports
 from synthmarket.names import SMART_MONEY_STREAM, STATUS_BUCKET, status_key
 from synthmarket.settings import Settings
 from synthmarket.v1 import regime_pb2, regime_pb2_grpc
+
+# Connect keywords of a NATS identity, or None when the URL carries them (or none are needed).
+Credentials = Mapping[str, Any] | None
 
 T = TypeVar("T")
 
@@ -91,18 +94,19 @@ def http_ok(url: str, timeout: float = 1.0) -> bool:
         return False
 
 
-async def read_reports(nats_url: str, bucket: str = STATUS_BUCKET) -> Reports:
+async def read_reports(nats_url: str, bucket: str = STATUS_BUCKET, credentials: Credentials = None) -> Reports:
     """Every status report in the bucket: key -> (report, KV revision). Empty when none yet."""
-    nc = await connect_once(nats_url)
+    nc = await connect_once(nats_url, credentials=credentials)
     try:
         return await read_status_reports(nc.jetstream(timeout=2), bucket)
     finally:
         await nc.close()
 
 
-async def stream_state(nats_url: str, stream: str = SMART_MONEY_STREAM) -> tuple[int, int] | None:
+async def stream_state(nats_url: str, stream: str = SMART_MONEY_STREAM,
+                       credentials: Credentials = None) -> tuple[int, int] | None:
     """(messages, last sequence) of a JetStream stream, or None when it does not exist."""
-    nc = await connect_once(nats_url)
+    nc = await connect_once(nats_url, credentials=credentials)
     try:
         try:
             info = await nc.jetstream(timeout=2).stream_info(stream)
@@ -113,7 +117,7 @@ async def stream_state(nats_url: str, stream: str = SMART_MONEY_STREAM) -> tuple
         await nc.close()
 
 
-def status_written_probe(nats_url: Callable[[], str], key: str) -> Callable[[], bool]:
+def status_written_probe(nats_url: Callable[[], str], key: str, credentials: Credentials = None) -> Callable[[], bool]:
     """Ready once ``key`` in the status bucket gets a revision newer than at the first probe.
 
     A store kept from an earlier run still holds old reports; only a fresh write counts.
@@ -122,7 +126,7 @@ def status_written_probe(nats_url: Callable[[], str], key: str) -> Callable[[], 
 
     def check() -> bool:
         try:
-            reports = run_async(lambda: read_reports(nats_url()), 2.0)
+            reports = run_async(lambda: read_reports(nats_url(), credentials=credentials), 2.0)
         except Exception:  # noqa: BLE001 - not reachable yet
             return False
         revision = reports[key][1] if key in reports else 0
@@ -134,10 +138,11 @@ def status_written_probe(nats_url: Callable[[], str], key: str) -> Callable[[], 
     return check
 
 
-def stream_probe(nats_url: Callable[[], str], stream: str = SMART_MONEY_STREAM) -> Callable[[], bool]:
+def stream_probe(nats_url: Callable[[], str], stream: str = SMART_MONEY_STREAM,
+                 credentials: Credentials = None) -> Callable[[], bool]:
     def check() -> bool:
         try:
-            return run_async(lambda: stream_state(nats_url(), stream), 2.0) is not None
+            return run_async(lambda: stream_state(nats_url(), stream, credentials), 2.0) is not None
         except Exception:  # noqa: BLE001 - not reachable yet
             return False
 
@@ -150,6 +155,7 @@ def stream_probe(nats_url: Callable[[], str], stream: str = SMART_MONEY_STREAM) 
 @dataclass(frozen=True)
 class Where:
     nats_url: str
+    credentials: Credentials
     regime_addr: str
     gateway_url: str
     webui_url: str
@@ -185,7 +191,7 @@ def collect(settings: Settings, where: Where) -> dict[str, Any]:
             preset=snapshot.control.preset_id.value if snapshot.control else None,
         )
     try:
-        reports = run_async(lambda: read_reports(where.nats_url), 3.0)
+        reports = run_async(lambda: read_reports(where.nats_url, credentials=where.credentials), 3.0)
         out["nats"]["up"] = True
     except Exception as exc:  # noqa: BLE001 - shown as down
         reports = {}
@@ -202,7 +208,7 @@ def collect(settings: Settings, where: Where) -> dict[str, Any]:
     stream = None
     if out["nats"]["up"]:
         try:
-            stream = run_async(lambda: stream_state(where.nats_url), 3.0)
+            stream = run_async(lambda: stream_state(where.nats_url, credentials=where.credentials), 3.0)
         except Exception:  # noqa: BLE001
             stream = None
     out["flow_svc"] = {"stream": SMART_MONEY_STREAM, "up": stream is not None,
@@ -252,7 +258,7 @@ def check(settings: Settings, where: Where, service: str) -> tuple[bool, str]:
         return ok, f"gRPC health at {where.regime_addr}: {'SERVING' if ok else 'not serving'}"
     if service == "nats":
         try:
-            run_async(lambda: read_reports(where.nats_url), 3.0)
+            run_async(lambda: read_reports(where.nats_url, credentials=where.credentials), 3.0)
             return True, f"NATS at {where.nats_url} answers"
         except Exception as exc:  # noqa: BLE001
             return False, f"NATS at {where.nats_url}: {exc or type(exc).__name__}"
@@ -260,7 +266,7 @@ def check(settings: Settings, where: Where, service: str) -> tuple[bool, str]:
         replica = settings.options_replica if service == "options_svc" else settings.equities_replica
         key = status_key(service, replica)
         try:
-            reports = run_async(lambda: read_reports(where.nats_url), 3.0)
+            reports = run_async(lambda: read_reports(where.nats_url, credentials=where.credentials), 3.0)
         except Exception as exc:  # noqa: BLE001
             return False, f"NATS at {where.nats_url}: {exc or type(exc).__name__}"
         if key not in reports:
@@ -272,7 +278,7 @@ def check(settings: Settings, where: Where, service: str) -> tuple[bool, str]:
         return True, f"{key} reported {report.prints_published} messages published"
     if service == "flow_svc":
         try:
-            state = run_async(lambda: stream_state(where.nats_url), 3.0)
+            state = run_async(lambda: stream_state(where.nats_url, credentials=where.credentials), 3.0)
         except Exception as exc:  # noqa: BLE001
             return False, f"NATS at {where.nats_url}: {exc or type(exc).__name__}"
         return state is not None, f"stream {SMART_MONEY_STREAM} " + ("exists" if state else "missing")
@@ -306,6 +312,7 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_or_exit("synthmarket status")
     where = Where(
         nats_url=args.nats_url or settings.nats_url,
+        credentials=identity(settings),
         regime_addr=args.regime_addr or settings.regime_grpc_addr,
         gateway_url=f"http://{_reachable(settings.gateway_host)}:{settings.gateway_port}",
         webui_url=f"http://{_reachable(settings.webui_host)}:{settings.webui_port}",

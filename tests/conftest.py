@@ -8,6 +8,7 @@ import os
 import re
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 
 import nats
 import pytest
@@ -15,6 +16,7 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.kv import KeyValue
 
+from synthmarket.infra import nats_auth
 from synthmarket.infra.embedded_nats import EmbeddedNats
 
 log = logging.getLogger(__name__)
@@ -47,31 +49,42 @@ def _docker_answers(timeout: float = DOCKER_PING_SECONDS) -> bool:
     return bool(result and result[0])
 
 
-def _nats_container():
-    try:
-        from testcontainers.community.nats import NatsContainer
-    except ImportError:  # older testcontainers releases
-        from testcontainers.nats import NatsContainer
-    return NatsContainer(jetstream=True)
+def _nats_container(config_dir: Path):
+    """The NATS image run with the same authorization config as the embedded server."""
+    from testcontainers.core.container import DockerContainer
+
+    return (DockerContainer("nats:2.10-alpine")
+            .with_exposed_ports(4222)
+            .with_volume_mapping(str(config_dir), "/etc/synthmarket", "ro")
+            .with_command("-c /etc/synthmarket/nats-server.conf"))
 
 
 @pytest.fixture(scope="session")
-def nats_url() -> Iterator[str]:
-    """URL of a JetStream-enabled NATS server: ``NATS_URL``, else a container, else embedded."""
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A JetStream NATS server with the product's authorization, as a URL carrying the operator identity.
+
+    ``NATS_URL`` when set (give it credentials), else a container where a Docker engine answers,
+    else an embedded ``nats-server``. Anonymous connections are refused by all but the first.
+    """
     env_url = os.environ.get("NATS_URL")
     if env_url:
         yield env_url
         return
 
     if _docker_answers():
-        container = _nats_container()
+        passwords = nats_auth.generate_passwords()
+        config_dir = tmp_path_factory.mktemp("nats-conf")
+        config = nats_auth.server_config(passwords, "0.0.0.0", 4222, "/data/jetstream")
+        nats_auth.write_private(config_dir / "nats-server.conf", config).chmod(0o644)
+        container = _nats_container(config_dir)
         try:
             container.start()
+            host, port = container.get_container_host_ip(), container.get_exposed_port(4222)
         except Exception as exc:  # noqa: BLE001 - fall back to the embedded server
             log.warning("NATS container did not start (%s); using embedded nats-server", exc)
         else:
             try:
-                yield container.nats_uri()
+                yield f"nats://{nats_auth.OPERATOR}:{passwords[nats_auth.OPERATOR]}@{host}:{port}"
             finally:
                 container.stop()
             return
@@ -79,7 +92,7 @@ def nats_url() -> Iterator[str]:
     server = EmbeddedNats(host="127.0.0.1", port=0)
     server.start()
     try:
-        yield server.url
+        yield server.url_as(nats_auth.OPERATOR)
     finally:
         server.stop()
 

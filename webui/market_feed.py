@@ -19,7 +19,7 @@ from typing import Any
 
 from nats.js.errors import BucketNotFoundError, NoKeysError, NotFoundError
 
-from synthmarket.infra.nats_connection import connect
+from synthmarket.infra.nats_connection import connect, identity
 from synthmarket.names import (
     ALL_EQUITY_QUOTES,
     ALL_EQUITY_TRADES,
@@ -145,7 +145,7 @@ class MarketFeed:
             try:
                 # Waits for the server, then reconnects forever (one warning per outage).
                 self._nc = await connect(url, "webui", on_disconnected=self._on_disconnected,
-                                         on_reconnected=self._on_reconnected)
+                                         on_reconnected=self._on_reconnected, credentials=identity(self.settings))
                 break
             except Exception as exc:  # noqa: BLE001 - keep trying; the page shows the feed as down
                 log.warning("market feed cannot reach NATS at %s yet: %s", url, exc)

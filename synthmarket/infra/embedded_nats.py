@@ -1,4 +1,4 @@
-"""A local ``nats-server -js`` child process: find the binary, pick a port, wait for it, stop it."""
+"""A local ``nats-server`` child process with JetStream and authorization: find it, pick a port, wait, stop."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import BinaryIO
 
+from synthmarket.infra import nats_auth
 from synthmarket.infra.child_processes import die_with_parent, terminate
 
 log = logging.getLogger(__name__)
@@ -83,6 +85,7 @@ class EmbeddedNats:
         store_dir: str | os.PathLike[str] | None = None,
         startup_timeout: float = 15.0,
         binary: str | None = None,
+        passwords: Mapping[str, str] | None = None,
     ) -> None:
         self.host = host
         self.requested_port = port
@@ -96,6 +99,9 @@ class EmbeddedNats:
         self._log_path: Path | None = None
         self._log_file: BinaryIO | None = None
         self.process: subprocess.Popen[bytes] | None = None
+        # Every identity's password (fresh ones unless given): the server never runs open.
+        self.passwords: dict[str, str] = dict(passwords) if passwords else nats_auth.generate_passwords()
+        self.auth_file: Path | None = None
 
     # -- public surface -------------------------------------------------------------------
 
@@ -104,6 +110,12 @@ class EmbeddedNats:
         if self.port is None:
             raise EmbeddedNatsError("embedded NATS is not started")
         return f"nats://{self.host}:{self.port}"
+
+    def url_as(self, identity: str = nats_auth.OPERATOR) -> str:
+        """The URL with one identity's credentials in it (for tests and tools that take only a URL)."""
+        if self.port is None:
+            raise EmbeddedNatsError("embedded NATS is not started")
+        return f"nats://{identity}:{self.passwords[identity]}@{self.host}:{self.port}"
 
     @property
     def pid(self) -> int | None:
@@ -122,6 +134,8 @@ class EmbeddedNats:
         self._store_dir = self._requested_store or Path(self._tmp.name) / "jetstream"
         self._store_dir.mkdir(parents=True, exist_ok=True)
         self._log_path = Path(self._tmp.name) / "nats-server.log"
+        self.auth_file = nats_auth.write_private(Path(self._tmp.name) / "nats-identities",
+                                                 nats_auth.format_passwords(self.passwords))
 
         port = self._choose_port()
         # A free port can be taken between our probe and the server's bind; try a few.
@@ -174,7 +188,10 @@ class EmbeddedNats:
     def _spawn(self, binary: str, port: int) -> None:
         assert self._log_path is not None and self._store_dir is not None
         self._log_file = open(self._log_path, "ab")  # noqa: SIM115 - the server writes to it until _terminate closes it
-        cmd = [binary, "-js", "-a", self.host, "-p", str(port), "-sd", str(self._store_dir)]
+        config = nats_auth.write_private(
+            Path(self._log_path.parent) / "nats-server.conf",
+            nats_auth.server_config(self.passwords, self.host, port, str(self._store_dir)))
+        cmd = [binary, "-c", str(config)]
         self.process = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
@@ -221,3 +238,4 @@ class EmbeddedNats:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+            self.auth_file = None

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from synthmarket.infra.ingest import IngestService, TapeFactory, partition
 from synthmarket.infra.metrics import serve_metrics_if_configured
-from synthmarket.infra.nats_connection import connect_unless_stopped, drain
+from synthmarket.infra.nats_connection import connect_unless_stopped, drain, identity
 from synthmarket.infra.process import stop_on_signal
 from synthmarket.names import status_key
 from synthmarket.settings import Settings, SettingsError, load_settings
@@ -38,7 +38,8 @@ async def run_service(service: str, tape_factory: TapeFactory, settings: Setting
         if holder:
             holder[0].nats_reconnected()
 
-    nc = await connect_unless_stopped(url, status_key(service, replica), stop, reconnected)
+    nc = await connect_unless_stopped(url, status_key(service, replica), stop, reconnected,
+                                      credentials=identity(settings))
     if nc is None:
         return
     svc = IngestService(service, settings, nc, tape_factory, replica=replica, replicas=replicas)

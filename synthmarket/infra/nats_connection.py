@@ -10,12 +10,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from nats.aio.client import Client as NatsClient
 
 from synthmarket.infra.tasks import cancel_and_wait
+from synthmarket.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +27,17 @@ DRAIN_TIMEOUT_S = 5.0
 PENDING_BYTES = 16 * 1024 * 1024
 
 
+def identity(settings: Settings) -> dict[str, Any]:
+    """The connect keywords for this process's NATS identity (none: credentials may be in the URL)."""
+    if settings.nats_user is None:
+        return {}
+    return {"user": settings.nats_user, "password": settings.nats_password or ""}
+
+
 async def connect(url: str, name: str, *,
                   on_disconnected: Callable[[], None] | None = None,
-                  on_reconnected: Callable[[], None] | None = None) -> NatsClient:
+                  on_reconnected: Callable[[], None] | None = None,
+                  credentials: Mapping[str, Any] | None = None) -> NatsClient:
     """A connection that waits for the server and then reconnects forever, one warning per outage."""
     nc = NatsClient()
     down = [False]
@@ -64,17 +73,20 @@ async def connect(url: str, name: str, *,
         reconnected_cb=reconnected_cb,
         pending_size=PENDING_BYTES,
         **policy,
+        **(credentials or {}),
     )
+    down[0] = False   # a first connect that had to wait is not an outage the next one should hide
     return nc
 
 
 async def connect_unless_stopped(url: str, name: str, stop: asyncio.Event,
-                                 on_reconnected: Callable[[], None] | None = None) -> NatsClient | None:
+                                 on_reconnected: Callable[[], None] | None = None,
+                                 credentials: Mapping[str, Any] | None = None) -> NatsClient | None:
     """Connect, waiting as long as NATS is down, unless ``stop`` is set first (then None).
 
     Without NATS there is no tape to serve, but a stop signal must still end the wait.
     """
-    connecting = asyncio.create_task(connect(url, name, on_reconnected=on_reconnected))
+    connecting = asyncio.create_task(connect(url, name, on_reconnected=on_reconnected, credentials=credentials))
     stopping = asyncio.create_task(stop.wait())
     await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
     if not connecting.done():
@@ -91,17 +103,19 @@ async def _silent(exc: Exception) -> None:
     pass  # a probe reports its own failure once
 
 
-async def connect_once(url: str, timeout: float = 1.0) -> NatsClient:
+async def connect_once(url: str, timeout: float = 1.0, credentials: Mapping[str, Any] | None = None) -> NatsClient:
     """One attempt that never retries: for probes and one-shot reads. Raises when unreachable."""
     # nats-py's first connect loops over max_reconnect_attempts, where 0 would mean forever: 1 gives
     # up after one quick retry.
     nc = NatsClient()
     policy: dict[str, Any] = {"connect_timeout": timeout, "reconnect_time_wait": 0.1}
-    await nc.connect(url, allow_reconnect=False, max_reconnect_attempts=1, error_cb=_silent, **policy)
+    await nc.connect(url, allow_reconnect=False, max_reconnect_attempts=1, error_cb=_silent, **policy,
+                     **(credentials or {}))
     return nc
 
 
-async def wait_reachable(url: str, stop: asyncio.Event, timeout: float) -> bool:
+async def wait_reachable(url: str, stop: asyncio.Event, timeout: float,
+                         credentials: Mapping[str, Any] | None = None) -> bool:
     """Probe once a second until NATS answers (True), ``stop`` is set (False) or ``timeout`` passes.
 
     Each probe ends on its own: cancelling nats-py's built-in connect-retry loop is not reliable
@@ -110,7 +124,7 @@ async def wait_reachable(url: str, stop: asyncio.Event, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while not stop.is_set():
         try:
-            probe = await connect_once(url, timeout=CONNECT_TIMEOUT_S)
+            probe = await connect_once(url, timeout=CONNECT_TIMEOUT_S, credentials=credentials)
         except Exception as exc:  # noqa: BLE001 - any failure means "not reachable yet"
             log.warning("NATS at %s not reachable yet: %s", url, exc or type(exc).__name__)
         else:

@@ -20,7 +20,15 @@ from synthmarket.infra import nats_connection
 from synthmarket.infra.control_store import ensure_control_bucket, ensure_status_bucket, watch_control
 from synthmarket.infra.process import settings_or_exit
 from synthmarket.settings import Settings
-from synthmarket_cli.up.children import WEBUI_LABEL, ChildFailed, NatsChild, StartCancelled, build_children
+from synthmarket_cli.up.children import (
+    WEBUI_LABEL,
+    ChildFailed,
+    NatsChild,
+    StartCancelled,
+    build_children,
+    nats_passwords,
+    up_credentials,
+)
 from synthmarket_cli.up.report import format_session, print_up
 from synthmarket_cli.up.supervisor import Supervisor
 
@@ -62,7 +70,12 @@ async def _serve(settings: Settings, interval: float, clock: SessionClock, speed
         loop.add_signal_handler(sig, stop.set)
 
     interrupted = threading.Event()
-    supervisor = Supervisor(build_children(settings, speed, interrupted.is_set), on_up=print_up)
+    try:
+        children = build_children(settings, speed, interrupted.is_set)
+    except ChildFailed as exc:
+        print(f"synthmarket up: {exc}", file=sys.stderr, flush=True)
+        return 2
+    supervisor = Supervisor(children, on_up=print_up)
     n_nats = sum(isinstance(c, NatsChild) for c in supervisor.children)
     if settings.nats_url_given:
         print(f"NATS (external, NATS_URL): {settings.nats_url}", flush=True)
@@ -81,13 +94,15 @@ async def _serve(settings: Settings, interval: float, clock: SessionClock, speed
             return 1
         embedded = next((c for c in supervisor.children if isinstance(c, NatsChild)), None)
         nats_url = embedded.url if embedded is not None else settings.nats_url
+        credentials = up_credentials(settings, embedded.server.passwords if embedded is not None
+                                     else nats_passwords(settings))
         if stop.is_set():
             return 0
 
         try:
-            if not await nats_connection.wait_reachable(nats_url, stop, CONNECT_TIMEOUT_S):
+            if not await nats_connection.wait_reachable(nats_url, stop, CONNECT_TIMEOUT_S, credentials):
                 return 0
-            nc = await nats_connection.connect(nats_url, "synthmarket up")
+            nc = await nats_connection.connect(nats_url, "synthmarket up", credentials=credentials)
             js = nc.jetstream(timeout=5)
             kv = await ensure_control_bucket(js)
             await ensure_status_bucket(js)

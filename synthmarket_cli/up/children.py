@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from synthmarket.infra import nats_auth, nats_connection
 from synthmarket.infra.child_processes import die_with_parent, terminate
 from synthmarket.infra.embedded_nats import EmbeddedNats, EmbeddedNatsError
 from synthmarket.names import status_key
@@ -50,9 +51,10 @@ class StartCancelled(ChildFailed):
 class NatsChild:
     """The embedded ``nats-server -js``."""
 
-    def __init__(self, host: str, port: int, store_dir: str | None) -> None:
+    def __init__(self, host: str, port: int, store_dir: str | None,
+                 passwords: Mapping[str, str] | None = None) -> None:
         self.name = "nats"
-        self.server = EmbeddedNats(host=host, port=port, store_dir=store_dir)
+        self.server = EmbeddedNats(host=host, port=port, store_dir=store_dir, passwords=passwords)
 
     def start(self) -> None:
         try:
@@ -81,6 +83,7 @@ class NatsChild:
         return [
             (f"NATS (embedded nats-server -js, pid {self.server.pid})", self.server.url),
             ("JetStream store", str(store)),
+            ("NATS identities (identity=password, mode 0600)", str(self.server.auth_file)),
         ]
 
     @property
@@ -186,23 +189,42 @@ def _module_runs(module: str) -> bool:
         return False
 
 
+def nats_passwords(settings: Settings) -> dict[str, str] | None:
+    """Every identity's password: from NATS_AUTH_FILE, else None (the embedded server makes fresh ones)."""
+    if settings.nats_auth_file is None:
+        return None
+    try:
+        return nats_auth.read_passwords(Path(settings.nats_auth_file))
+    except nats_auth.AuthFileError as exc:
+        raise ChildFailed(str(exc)) from None
+
+
 def build_children(
     settings: Settings, speed: float | None = None, cancelled: Callable[[], bool] = lambda: False
 ) -> list[Child]:
-    """Everything ``up`` runs, in start order: NATS, regime, ingest, flow, gateway, web terminal."""
+    """Everything ``up`` runs, in start order: NATS, regime, ingest, flow, gateway, web terminal.
+
+    Each service child connects to NATS as its own identity; with NATS_URL and no NATS_AUTH_FILE
+    the children keep the NATS_USER/NATS_PASSWORD of ``up``'s environment.
+    """
     children: list[Child] = []
     nats_child: NatsChild | None = None
+    passwords = nats_passwords(settings)
     if not settings.nats_url_given:
         store = str(Path(settings.data_dir) / "nats") if settings.data_dir else None
-        nats_child = NatsChild("127.0.0.1", settings.nats_port, store)
+        nats_child = NatsChild("127.0.0.1", settings.nats_port, store, passwords)
         children.append(nats_child)
+        passwords = nats_child.server.passwords
+    operator = up_credentials(settings, passwords)
 
     def nats_url() -> str:
         return nats_child.url if nats_child is not None else settings.nats_url
 
-    def env() -> dict[str, str]:
+    def env(identity: str) -> dict[str, str]:
         # Resolved at each child's start: the embedded server may have moved to a free port.
         out = {"NATS_URL": nats_url(), "REGIME_GRPC_ADDR": settings.regime_grpc_addr}
+        if passwords is not None:
+            out |= {"NATS_USER": identity, "NATS_PASSWORD": passwords.get(identity, "")}
         if speed is not None:
             out["SYNTH_SPEED"] = repr(speed)
         return out
@@ -212,22 +234,23 @@ def build_children(
     def python_m(name: str, ready: Callable[[], bool], served: Sequence[tuple[str, str]] = (),
                  args: Sequence[str] = (), label: str | None = None, metrics: bool = False) -> ProcessChild:
         nonlocal metrics_children
-        child_env = env
+        extra: dict[str, str] = {}
         if metrics and settings.metrics_port > 0:
             # One METRICS_PORT shared by every child would collide: each gets the next port.
             port = settings.metrics_port + metrics_children
             metrics_children += 1
-            child_env = lambda: {**env(), "METRICS_PORT": str(port)}  # noqa: E731
+            extra["METRICS_PORT"] = str(port)
             served = (*served, (f"{label or name} metrics", f"http://{settings.metrics_host}:{port}/metrics"))
-        return ProcessChild(label or name, [sys.executable, "-m", name, *args], ready, child_env, served, True, cancelled)
+        return ProcessChild(label or name, [sys.executable, "-m", name, *args], ready,
+                            lambda: {**env(name), **extra}, served, True, cancelled)
 
     def ingest(service: str, replicas: int) -> list[ProcessChild]:
         # Every replica of the configured count, so the whole symbol list is published.
         if replicas == 1:
-            return [python_m(service, status_written_probe(nats_url, status_key(service)),
+            return [python_m(service, status_written_probe(nats_url, status_key(service), operator),
                              args=["--replica", "0", "--replicas", "1"], metrics=True)]
         return [
-            python_m(service, status_written_probe(nats_url, status_key(service, i)),
+            python_m(service, status_written_probe(nats_url, status_key(service, i), operator),
                      args=["--replica", str(i), "--replicas", str(replicas)], label=status_key(service, i), metrics=True)
             for i in range(replicas)
         ]
@@ -238,7 +261,7 @@ def build_children(
     ))
     children.extend(ingest("options_svc", settings.options_replicas))
     children.extend(ingest("equities_svc", settings.equities_replicas))
-    children.append(python_m("flow_svc", stream_probe(nats_url), metrics=True))
+    children.append(python_m("flow_svc", stream_probe(nats_url, credentials=operator), metrics=True))
     gateway = f"http://{settings.gateway_host}:{settings.gateway_port}"
     children.append(python_m(
         "admin_gateway", lambda: http_ok(f"{gateway}/openapi.json"),
@@ -249,3 +272,9 @@ def build_children(
         children.append(python_m("webui", lambda: http_ok(f"{webui}/healthz"), [(WEBUI_LABEL, webui)]))
     return children
 
+
+def up_credentials(settings: Settings, passwords: Mapping[str, str] | None) -> dict[str, Any]:
+    """How ``up`` itself connects: as the operator when it knows the passwords, else as its environment says."""
+    if passwords is not None and nats_auth.OPERATOR in passwords:
+        return {"user": nats_auth.OPERATOR, "password": passwords[nats_auth.OPERATOR]}
+    return nats_connection.identity(settings)

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import nats
 import pytest
@@ -20,6 +21,7 @@ from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.domain.regimes import REGIME_IDS
 from synthmarket.infra.control_store import load_control, write_control
 from synthmarket.infra.embedded_nats import EmbeddedNats, free_port
+from synthmarket.infra.nats_auth import IDENTITIES, read_passwords
 from synthmarket_cli import main as cli
 from synthmarket_cli.up.children import ChildFailed, ProcessChild, tcp_ready
 from synthmarket_cli.up.supervisor import Supervisor
@@ -28,6 +30,7 @@ from tests.support.processes import Running, children_of, pid_gone, port_closed,
 pytestmark = pytest.mark.integration
 
 REGIME_LINE = re.compile(r"\| regime (" + "|".join(REGIME_IDS) + r") \|")
+IDENTITIES_LINE = re.compile(r"^NATS identities \(identity=password, mode 0600\): (\S+)$")
 NATS_LINE = re.compile(r"pid (\d+)\): nats://127\.0\.0\.1:(\d+)")
 
 
@@ -55,8 +58,9 @@ def up_env(tmp_path) -> dict[str, str]:
     return env
 
 
-async def _write_event_day(url: str) -> int:
-    nc = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=0)
+async def _write_event_day(url: str, password: str) -> int:
+    # Only the gateway's identity may write the control: use it, as an operator would.
+    nc = await nats.connect(url, user="admin_gateway", password=password, connect_timeout=5, max_reconnect_attempts=0)
     try:
         kv = await nc.jetstream().key_value("synthetic_control")
         _, revision = await load_control(kv)
@@ -75,7 +79,11 @@ def test_up_reports_the_live_regime_follows_control_and_stops_cleanly_on_sigint(
         assert served_port == port, "NATS_PORT must be honoured when the port is free"
         up.wait_for(REGIME_LINE)
         assert "control balanced_demo (defaults)" in up.lines[-1]
-        revision = asyncio.run(_write_event_day(f"nats://127.0.0.1:{port}"))
+        identities = Path(up.wait_for(IDENTITIES_LINE).group(1))
+        assert identities.stat().st_mode & 0o777 == 0o600
+        passwords = read_passwords(identities)
+        assert set(passwords) == set(IDENTITIES)
+        revision = asyncio.run(_write_event_day(f"nats://127.0.0.1:{port}", passwords["admin_gateway"]))
         up.wait_for(rf"control changed: event_day \(rev {revision}\)")
         up.wait_for(rf"control event_day \(rev {revision}\)")
     finally:
@@ -125,6 +133,7 @@ def test_up_moves_to_a_free_port_when_nats_port_is_taken(up_env):
 def test_up_uses_an_external_nats_url_and_starts_no_server(up_env):
     with EmbeddedNats() as external:
         up_env["NATS_URL"] = external.url
+        up_env["NATS_AUTH_FILE"] = str(external.auth_file)   # the services' identities on that server
         up = Running("--interval", "0.3", env=up_env)
         try:
             up.wait_for(rf"NATS \(external, NATS_URL\): {re.escape(external.url)}")

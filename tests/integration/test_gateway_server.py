@@ -17,6 +17,7 @@ import simple_websocket
 
 from synthmarket.infra.embedded_nats import free_port
 from tests.support.gateway import StreamPublisher, make_event
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -38,17 +39,22 @@ def served_gateway(nats_url):
     proc = subprocess.Popen([sys.executable, "-m", "admin_gateway", "--threads", "32"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
+
+    def answers() -> bool:
         try:
             if _get(base + "/openapi.json")[0] == 200:
-                break
+                return True
         except (OSError, ValueError):
             pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError(f"gateway did not come up: {proc.stdout.read().decode()[-2000:]}")
-        time.sleep(0.1)
+        if proc.poll() is not None:
+            raise AssertionError("the gateway exited while starting")
+        return False
+
+    try:
+        wait_until(answers, 20, "the gateway to serve /openapi.json", interval=0.1)
+    except AssertionError as exc:
+        proc.kill()
+        raise AssertionError(f"gateway did not come up ({exc}): {proc.stdout.read().decode()[-2000:]}") from None
     yield proc, base, port
     if proc.poll() is None:
         proc.kill()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import nats
@@ -21,7 +20,7 @@ from synthmarket.infra.embedded_nats import find_nats_server, free_port
 from synthmarket.infra.nats_connection import connect
 from synthmarket.settings import load_settings
 from synthmarket.v1 import status_pb2
-from tests.support.waiting import eventually
+from tests.support.waiting import eventually, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -60,16 +59,19 @@ class NatsProcess:
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
-                    if sock.recv(4) == b"INFO":
-                        return
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise AssertionError(f"nats-server did not start on port {port}")
+        try:
+            wait_until(self._greets, 15, f"nats-server to start on port {port}", interval=0.05)
+        except AssertionError:
+            self.stop()
+            raise
+
+    def _greets(self) -> bool:
+        """The server accepts a connection and sends its INFO line."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                return sock.recv(4) == b"INFO"
+        except OSError:
+            return False
 
     def stop(self) -> None:
         if self.proc.poll() is None:

@@ -25,6 +25,7 @@ from synthmarket.infra.control_store import (
 )
 from synthmarket.infra.embedded_nats import EmbeddedNats, EmbeddedNatsError, find_nats_server
 from synthmarket.names import CONTROL_KEY
+from tests.support.logs import warning_messages
 
 pytestmark = pytest.mark.integration
 
@@ -46,10 +47,6 @@ EVENT_DAY = DEFAULT_CONTROL.with_update(
     updated_by="ops-a",
 )
 DEALER_DAY = DEFAULT_CONTROL.with_update(preset_id=SyntheticControlPresetId.DEALER_DAY, updated_by="ops-b")
-
-
-def _warnings(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
 
 
 async def test_ensure_buckets_are_idempotent_and_keep_history(js, unique_bucket_name):
@@ -75,7 +72,7 @@ async def test_absent_entry_loads_defaults_with_one_warning(make_kv, caplog):
         state, revision = await load_control(kv)
     assert state == DEFAULT_CONTROL
     assert revision is None
-    assert len(_warnings(caplog)) == 1 and "absent" in _warnings(caplog)[0]
+    assert len(warning_messages(caplog)) == 1 and "absent" in warning_messages(caplog)[0]
 
 
 async def test_write_then_load_round_trips_state_and_revision(make_kv):
@@ -105,7 +102,7 @@ async def test_unreadable_entry_loads_defaults_with_its_revision(make_kv, caplog
     assert state == DEFAULT_CONTROL
     # The revision is kept so an operator's compare-and-set write can replace the bad value.
     assert revision == bad_revision
-    warnings = _warnings(caplog)
+    warnings = warning_messages(caplog)
     assert len(warnings) == 1 and reason in warnings[0], warnings
     fixed = await write_control(kv, EVENT_DAY, revision)
     assert (await load_control(kv)) == (EVENT_DAY, fixed)
@@ -172,7 +169,7 @@ async def test_watch_sees_every_change_and_survives_corrupt_entries(make_kv, cap
         with caplog.at_level(logging.WARNING, logger="synthmarket.infra.control_store"):
             r2 = await kv.put(CONTROL_KEY, b"\x00garbage")
             assert await next_item(3) == (DEFAULT_CONTROL, r2)
-        assert any("unreadable" in m for m in _warnings(caplog))
+        assert any("unreadable" in m for m in warning_messages(caplog))
         r3 = await write_control(kv, DEALER_DAY, r2)
         assert await next_item(4) == (DEALER_DAY, r3)
         await kv.delete(CONTROL_KEY)
@@ -218,9 +215,9 @@ async def _put_and_get(url: str, value: bytes | None) -> bytes:
 async def test_embedded_store_dir_keeps_kv_across_restarts(tmp_path):
     store = tmp_path / "js"
     with EmbeddedNats(store_dir=store) as first:
-        assert await _put_and_get(first.url, b'{"kept":true}') == b'{"kept":true}'
+        assert await _put_and_get(first.url_as(), b'{"kept":true}') == b'{"kept":true}'
     with EmbeddedNats(store_dir=store) as second:
-        assert await _put_and_get(second.url, None) == b'{"kept":true}'
+        assert await _put_and_get(second.url_as(), None) == b'{"kept":true}'
     assert store.is_dir()
 
 

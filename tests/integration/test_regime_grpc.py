@@ -26,6 +26,7 @@ from synthmarket.infra.embedded_nats import EmbeddedNats, find_nats_server, free
 from synthmarket.names import CONTROL_KEY
 from synthmarket.settings import load_settings
 from synthmarket.v1 import regime_pb2, regime_pb2_grpc, smart_money_pb2
+from tests.support.logs import warning_messages
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -250,15 +251,11 @@ async def test_control_write_is_pushed_at_once(start_regime, control_kv):
         assert got.revision == revision and wire.control_from_proto(got.control) == EVENT_DAY
 
 
-def _warnings(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-
-
 async def test_absent_entry_serves_defaults_with_a_warning(start_regime, control_kv, caplog):
     with caplog.at_level(logging.WARNING):
         server = await start_regime(control_kv.bucket_name)
     assert server.control.state == DEFAULT_CONTROL and server.control.revision is None
-    assert any("absent" in m for m in _warnings(caplog)), _warnings(caplog)
+    assert any("absent" in m for m in warning_messages(caplog)), warning_messages(caplog)
     async with grpc.aio.insecure_channel(server.address) as ch:
         got = await regime_pb2_grpc.RegimeServiceStub(ch).GetControl(regime_pb2.GetControlRequest())
     assert got.revision == 0 and wire.control_from_proto(got.control) == DEFAULT_CONTROL
@@ -269,7 +266,7 @@ async def test_corrupt_entry_serves_defaults_with_a_warning(start_regime, contro
     with caplog.at_level(logging.WARNING):
         server = await start_regime(control_kv.bucket_name)
     assert server.control.state == DEFAULT_CONTROL and server.control.revision == bad
-    assert any("unreadable" in m for m in _warnings(caplog)), _warnings(caplog)
+    assert any("unreadable" in m for m in warning_messages(caplog)), warning_messages(caplog)
     async with grpc.aio.insecure_channel(server.address) as ch:
         stub = regime_pb2_grpc.RegimeServiceStub(ch)
         got = await stub.GetControl(regime_pb2.GetControlRequest())
@@ -281,21 +278,22 @@ async def test_corrupt_entry_serves_defaults_with_a_warning(start_regime, contro
 
 async def test_boot_without_nats_serves_defaults_then_follows_once_nats_is_up(settings, caplog, unique_bucket_name):
     port = free_port("127.0.0.1")
-    offline = load_settings({"NATS_URL": f"nats://127.0.0.1:{port}", "REGIME_GRPC_ADDR": "127.0.0.1:0"})
+    nats_server = EmbeddedNats(host="127.0.0.1", port=port)   # not started yet
+    offline = load_settings({"NATS_URL": f"nats://127.0.0.1:{port}", "NATS_USER": "regime_svc",
+                             "NATS_PASSWORD": nats_server.passwords["regime_svc"], "REGIME_GRPC_ADDR": "127.0.0.1:0"})
     bucket = unique_bucket_name("ctl")
     with caplog.at_level(logging.WARNING, logger="regime_svc.server"):
         server = await serve(offline, control_bucket=bucket)
-    nats_server = EmbeddedNats(host="127.0.0.1", port=port)
     try:
         async with grpc.aio.insecure_channel(server.address) as ch:
             stub = regime_pb2_grpc.RegimeServiceStub(ch)
             got = await stub.GetControl(regime_pb2.GetControlRequest(), timeout=5)
             assert got.revision == 0 and wire.control_from_proto(got.control) == DEFAULT_CONTROL
-            await eventually(lambda: any("unavailable" in m for m in _warnings(caplog)), 5, "a retry warning")
+            await eventually(lambda: any("unavailable" in m for m in warning_messages(caplog)), 5, "a retry warning")
 
             await asyncio.to_thread(nats_server.start)
 
-            nc = await nats.connect(nats_server.url)
+            nc = await nats.connect(nats_server.url_as())
             try:
                 kv = await ensure_control_bucket(nc.jetstream(), bucket)
                 revision = await write_control(kv, EVENT_DAY, None)

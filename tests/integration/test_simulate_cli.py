@@ -11,6 +11,7 @@ import pytest
 
 from options_svc.families import ALL_SUBTYPES, SUBTYPES
 from synthmarket.domain.profiles import FAMILY_IDS, NEUTRAL_NOISE
+from tests.support.waiting import wait_until
 
 RUN = [sys.executable, "-m", "synthmarket_cli.main", "simulate"]
 SHORT = ["--date", "2026-11-18", "--start", "10:00", "--minutes", "12", "--symbols", "SPY,AAPL,NVDA,TSLA,JPM"]
@@ -145,12 +146,7 @@ def test_an_interrupted_run_leaves_nothing_that_looks_complete(tmp_path: Path):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         # Wait until the run has started writing, then interrupt it.
-        import time
-
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not (out / "options.jsonl.part").exists():
-            time.sleep(0.05)
-        assert (out / "options.jsonl.part").exists(), "the run never started writing"
+        wait_until((out / "options.jsonl.part").exists, 60, "the run to start writing", interval=0.05)
         proc.send_signal(subprocess.signal.SIGINT)
         proc.wait(timeout=60)
     finally:

@@ -14,7 +14,10 @@ import nats
 import pytest
 
 from synthmarket.domain.regimes import REGIME_IDS
+from synthmarket.infra import nats_auth
 from synthmarket.infra.embedded_nats import free_port
+from synthmarket.infra.nats_auth import read_passwords
+from synthmarket.names import ALL_EQUITY_QUOTES, ALL_EQUITY_TRADES, ALL_OPTION_PRINTS
 from synthmarket_cli.status import stream_state
 from tests.support.processes import Running, children_of, pid_gone, port_closed, synthmarket_exe
 
@@ -23,17 +26,20 @@ pytestmark = pytest.mark.integration
 SERVICES = ("regime_svc", "options_svc", "equities_svc", "flow_svc", "admin_gateway", "webui")
 
 
-async def _prints_and_events(url: str) -> tuple[int, int]:
-    nc = await nats.connect(url, connect_timeout=5)
+async def _prints_and_events(url: str, password: str) -> tuple[int, int]:
+    # The web terminal's identity: it may read the tape and the stream, and nothing more.
+    nc = await nats.connect(url, user="webui", password=password, connect_timeout=5)
+    reader = {"user": "webui", "password": password}
     seen = {"options": 0, "equities": 0}
 
     async def count(msg) -> None:
         seen["options" if msg.subject.startswith("md.options.") else "equities"] += 1
 
-    await nc.subscribe("md.>", cb=count)
+    for subject in (ALL_OPTION_PRINTS, ALL_EQUITY_TRADES, ALL_EQUITY_QUOTES):
+        await nc.subscribe(subject, cb=count)
     try:
         for _ in range(150):
-            state = await stream_state(url)
+            state = await stream_state(url, credentials=reader)
             if seen["options"] and seen["equities"] and state and state[0] > 0:
                 return seen["options"], state[0]
             await asyncio.sleep(0.1)
@@ -68,10 +74,12 @@ def test_up_runs_every_service_and_sigint_stops_them_all(stack_env):
         assert len(children) >= 1 + len(SERVICES) + 2, children
 
         url = f"nats://127.0.0.1:{stack_env['NATS_PORT']}"
-        option_prints, events = asyncio.run(_prints_and_events(url))
+        identities = Path(up.wait_for(r"^NATS identities \(identity=password, mode 0600\): (\S+)$").group(1))
+        passwords = read_passwords(identities)
+        option_prints, events = asyncio.run(_prints_and_events(url, passwords["webui"]))
         assert option_prints > 0 and events > 0
 
-        env = {**stack_env, "SYNTH_SPEED": "120"}
+        env = {**stack_env, "SYNTH_SPEED": "120", "NATS_USER": "operator", "NATS_PASSWORD": passwords["operator"]}
         done = subprocess.run([synthmarket_exe(), "status", "--json"], env=env, capture_output=True, text=True,
                               timeout=30)
         assert done.returncode == 0, done.stdout + done.stderr
@@ -136,6 +144,9 @@ def _check_service(name: str, spec: dict, services: dict) -> None:
     assert importlib.util.find_spec(f"{module}.__main__") is not None, f"{name}: python -m {module} has no entry"
     env = spec["environment"]
     assert env["NATS_URL"] == "nats://nats:4222", name
+    identity = spec["command"][2]
+    assert env["NATS_USER"] == identity, f"{name} connects to NATS as itself"
+    assert env["NATS_PASSWORD"].startswith("${" + nats_auth.password_variable(identity) + ":?"), name
     unknown = set(env) - _settings_variables()
     assert not unknown, f"{name}: variables no setting reads: {unknown}"
     test = spec["healthcheck"]["test"]
@@ -152,8 +163,12 @@ def test_compose_runs_nats_with_jetstream_and_every_service_from_one_image():
     services = compose["services"]
     assert set(services) == COMPOSE_SERVICES
     nats_spec = services["nats"]
-    assert nats_spec["image"].startswith("nats:2.10") and "-js" in nats_spec["command"]
+    assert nats_spec["image"].startswith("nats:2.10") and nats_spec["command"] == ["-c", "/etc/nats/synthmarket.conf"]
     assert "healthcheck" in nats_spec and nats_spec["volumes"][0].split(":")[0] in compose["volumes"]
+    # The server's users and permissions are the product's, with every password from the environment.
+    assert "./deploy/nats-server.conf:/etc/nats/synthmarket.conf:ro" in nats_spec["volumes"]
+    assert (ROOT / "deploy" / "nats-server.conf").read_text() == nats_auth.deployment_config()
+    assert set(nats_spec["environment"]) == {nats_auth.password_variable(i) for i in nats_auth.IDENTITIES}
     for name in SERVICES:
         _check_service(name, services[name], services)
         assert services[name]["command"][2] == name, "each container runs the service it is named for"
@@ -164,7 +179,6 @@ def test_compose_runs_nats_with_jetstream_and_every_service_from_one_image():
     assert {"SYNTHETIC_CONTROL_ENABLED", "SYNTHETIC_ADMIN_TOKEN", "OPTIONS_ADAPTER", "EQUITIES_ADAPTER"} <= set(gateway)
     assert {"NEXT_PUBLIC_SYNTHETIC_ADMIN", "NEXT_PUBLIC_API_URL", "SYNTHETIC_ADMIN_TOKEN"} <= set(webui)
     assert services["admin_gateway"]["ports"] == ["8080:8080"] and services["webui"]["ports"] == ["3000:3000"]
-    # NATS has no auth: published on the host's loopback only, or anyone could write the control.
     assert nats_spec["ports"] == ["127.0.0.1:4222:4222"]
 
 

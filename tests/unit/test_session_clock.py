@@ -14,7 +14,6 @@ from synthmarket.domain.session_clock import (
     SessionClock,
     add_trading_days,
     session_reading,
-    session_ts,
 )
 
 MIN = 60_000
@@ -130,7 +129,7 @@ def test_market_holidays_are_skipped_like_weekends():
 @pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf")])
 def test_speed_must_be_positive_and_finite(bad):
     with pytest.raises(ValueError):
-        session_ts(ny(2026, 12, 2, 10, 0), speed=bad)
+        session_reading(ny(2026, 12, 2, 10, 0), speed=bad)
 
 
 wall_times = st.integers(min_value=ny(2024, 1, 1, 0, 0), max_value=ny(2030, 12, 31, 23, 59))

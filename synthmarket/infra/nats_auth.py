@@ -1,0 +1,158 @@
+"""Who may do what on NATS: one identity per service with only its subjects, and the server config for it.
+
+Writes are the point: only the gateway writes the control entry, only flow publishes smart-money
+events, each ingest service publishes only its own tape and status key. Reading (JetStream info,
+consumers, direct gets) is open to every identity, since every service reads the market. The
+``operator`` identity is the deployment's own, for ``synthmarket up``/``status`` and the ``nats``
+CLI. A connection without a known identity is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+from synthmarket import names
+
+OPERATOR = "operator"
+SERVICES = ("regime_svc", "options_svc", "equities_svc", "flow_svc", "admin_gateway", "webui")
+IDENTITIES = (*SERVICES, OPERATOR)
+
+_INBOX = "_INBOX.>"
+# JetStream reads: stream and consumer info, ephemeral consumers and their flow control, direct gets.
+_READ_JS = [
+    "$JS.API.INFO",
+    "$JS.API.STREAM.INFO.>",
+    "$JS.API.STREAM.NAMES",
+    "$JS.API.STREAM.LIST",
+    "$JS.API.CONSUMER.CREATE.>",
+    "$JS.API.CONSUMER.DELETE.>",
+    "$JS.API.CONSUMER.INFO.>",
+    "$JS.API.CONSUMER.MSG.NEXT.>",
+    "$JS.API.DIRECT.GET.>",
+    "$JS.API.STREAM.MSG.GET.>",
+    "$JS.FC.>",
+    "$JS.ACK.>",
+]
+_MARKET_DATA = [names.ALL_OPTION_PRINTS, names.ALL_EQUITY_TRADES, names.ALL_EQUITY_QUOTES]
+
+
+def _kv_stream(bucket: str) -> str:
+    return f"KV_{bucket}"
+
+
+def _create(stream: str) -> str:
+    return f"$JS.API.STREAM.CREATE.{stream}"
+
+
+def _kv_put(bucket: str, key: str) -> str:
+    return f"$KV.{bucket}.{key}"
+
+
+def _publishes(identity: str) -> list[str]:
+    control = _create(_kv_stream(names.CONTROL_BUCKET))
+    status = _create(_kv_stream(names.STATUS_BUCKET))
+    if identity == "regime_svc":
+        return [control]
+    if identity == "options_svc":
+        return [control, status, names.ALL_OPTION_PRINTS, _kv_put(names.STATUS_BUCKET, "options_svc.>")]
+    if identity == "equities_svc":
+        return [control, status, names.ALL_EQUITY_TRADES, names.ALL_EQUITY_QUOTES,
+                _kv_put(names.STATUS_BUCKET, "equities_svc.>")]
+    if identity == "flow_svc":
+        return [_create(names.SMART_MONEY_STREAM), f"$JS.API.STREAM.UPDATE.{names.SMART_MONEY_STREAM}",
+                names.SMART_MONEY_SUBJECT]
+    if identity == "admin_gateway":
+        return [control, status, _kv_put(names.CONTROL_BUCKET, names.CONTROL_KEY)]
+    if identity == "webui":
+        return []
+    raise ValueError(f"unknown NATS identity {identity!r}")
+
+
+def permissions(identity: str) -> dict[str, dict[str, list[str]]]:
+    """The nats-server permission block of one identity."""
+    if identity == OPERATOR:
+        return {"publish": {"allow": [">"]}, "subscribe": {"allow": [">"]}}
+    subscribe = [_INBOX]
+    if identity in ("flow_svc", "webui"):
+        subscribe += _MARKET_DATA
+    return {"publish": {"allow": _READ_JS + _publishes(identity)}, "subscribe": {"allow": subscribe}}
+
+
+def generate_passwords() -> dict[str, str]:
+    """A fresh random password for every identity."""
+    return {identity: secrets.token_urlsafe(24) for identity in IDENTITIES}
+
+
+def server_config(passwords: Mapping[str, str], host: str, port: int, store_dir: str) -> str:
+    """A nats-server config: JetStream on, every identity with its permissions, no anonymous access."""
+    users = [{"user": identity, "password": passwords[identity], "permissions": permissions(identity)}
+             for identity in IDENTITIES]
+    # JSON is valid nats-server config syntax, and json.dumps quotes every string safely.
+    body = {"host": host, "port": port, "jetstream": {"store_dir": store_dir},
+            "authorization": {"users": users}}
+    return json.dumps(body, indent=2) + "\n"
+
+
+def write_private(path: Path, text: str) -> Path:
+    """Write ``text`` readable by its owner only (created 0600, never world-readable for a moment)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with open(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return path
+
+
+def format_passwords(passwords: Mapping[str, str]) -> str:
+    """The passwords file: one ``identity=password`` line each."""
+    return "".join(f"{identity}={passwords[identity]}\n" for identity in IDENTITIES if identity in passwords)
+
+
+class AuthFileError(ValueError):
+    """The NATS passwords file is missing, unreadable or incomplete."""
+
+
+def read_passwords(path: Path) -> dict[str, str]:
+    """``identity=password`` lines (blank lines and ``#`` comments allowed)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise AuthFileError(f"cannot read NATS passwords file {path}: {exc.strerror}") from None
+    out: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        identity, sep, password = line.partition("=")
+        if not sep or not password or identity not in IDENTITIES:
+            raise AuthFileError(f"{path}:{number}: expected <identity>=<password> with identity one of "
+                                f"{', '.join(IDENTITIES)}")
+        out[identity] = password
+    return out
+
+
+def password_variable(identity: str) -> str:
+    """The environment variable a deployment keeps one identity's password in."""
+    return f"NATS_PASSWORD_{identity.upper()}"
+
+
+def deployment_config(store_dir: str = "/data", monitor_port: int = 8222) -> str:
+    """The compose server's config: the same users and permissions, passwords from the environment.
+
+    nats-server resolves an unquoted ``$NAME`` from its environment, so no secret is in the file.
+    """
+    users = ",\n".join(
+        f'    {{"user": "{identity}", "password": ${password_variable(identity)}, '
+        f'"permissions": {json.dumps(permissions(identity))}}}'
+        for identity in IDENTITIES
+    )
+    return (
+        "# Generated from synthmarket/infra/nats_auth.py (deployment_config); a test keeps it in step.\n"
+        f'jetstream {{ store_dir: "{store_dir}" }}\n'
+        f"http_port: {monitor_port}\n"
+        f"authorization {{\n  users: [\n{users}\n  ]\n}}\n"
+    )
