@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask_sock import Sock
 
 from admin_gateway.admin import init_admin
 from admin_gateway.backend import GatewayClients
@@ -11,6 +10,7 @@ from admin_gateway.errors import register_error_handlers
 from admin_gateway.openapi import init_openapi
 from admin_gateway.public import init_public
 from admin_gateway.server import DEFAULT_THREADS, stream_limit
+from synthmarket.infra.websockets import PushOnlySock
 from synthmarket.settings import Settings
 
 
@@ -25,6 +25,6 @@ def create_app(settings: Settings, clients: GatewayClients, max_streams: int = s
     app.extensions["gateway.clients"] = clients
     register_error_handlers(app)
     init_admin(app)
-    init_public(app, Sock(app), max_streams)
+    init_public(app, PushOnlySock(app), max_streams)
     init_openapi(app)
     return app

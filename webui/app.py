@@ -7,11 +7,11 @@ import threading
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, render_template, request
-from flask_sock import Sock
 
 from synthmarket.domain.control import ALLOWED_WEIGHTS, ALLOWED_WINDOWS, WEIGHT_LABELS
 from synthmarket.domain.presets import PRESETS
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
+from synthmarket.infra.websockets import PushOnlySock
 from synthmarket.settings import Settings
 from webui.gateway_proxy import GatewayProxy, Upstream
 from webui.market_feed import MarketFeed
@@ -74,7 +74,7 @@ def create_app(settings: Settings, market: MarketFeed | None = None, proxy: Gate
     app.extensions["webui.market"] = market
     app.extensions["webui.proxy"] = proxy
     stopping = app.extensions["webui.stopping"] = threading.Event()
-    sock = Sock(app)
+    sock = PushOnlySock(app)
 
     @app.before_request
     def _hide_admin_api() -> Response | None:
