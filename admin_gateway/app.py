@@ -21,6 +21,7 @@ def create_app(settings: Settings, clients: GatewayClients, max_streams: int = s
     """
     app = Flask("admin_gateway", static_folder=None)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # the default provider has it
+    app.config["TRUSTED_HOSTS"] = list(settings.allowed_hosts)
     app.extensions["gateway.settings"] = settings
     app.extensions["gateway.clients"] = clients
     register_error_handlers(app)

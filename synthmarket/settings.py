@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from synthmarket.domain.universe import DEFAULT_SYMBOLS
 
@@ -87,8 +87,15 @@ class Settings:
     # This process's NATS identity (see synthmarket/infra/nats_auth.py); `up` sets them per child.
     nats_user: str | None = None
     nats_password: str | None = None
+    # Host names the gateway and the web terminal answer to (any other Host header gets 400, which
+    # defeats DNS rebinding); a leading dot allows subdomains.
+    allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
     # `identity=password` lines for every identity: `up` hands each child its own (generated when unset).
     nats_auth_file: str | None = None
+    # Web terminal operator sign-in: a password form when set (the one-time link works either way),
+    # and the key that signs session cookies (random per start when unset). Kept out of repr.
+    operator_password: str | None = field(default=None, repr=False)
+    session_secret: str | None = field(default=None, repr=False)
 
     @property
     def backend_mode(self) -> str:
@@ -96,6 +103,13 @@ class Settings:
         if all(synthetic):
             return "synthetic"
         return "mixed" if any(synthetic) else "live"
+
+
+def _names(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    return tuple(part.strip().lower() for part in raw.split(",") if part.strip())
 
 
 def _replica(env: Mapping[str, str], index_name: str, count_name: str) -> tuple[int, int]:
@@ -149,4 +163,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         nats_user=env.get("NATS_USER") or None,
         nats_password=env.get("NATS_PASSWORD") or None,
         nats_auth_file=env.get("NATS_AUTH_FILE") or None,
+        allowed_hosts=_names(env, "ALLOWED_HOSTS", ("localhost", "127.0.0.1", "::1")),
+        operator_password=env.get("SYNTH_OPERATOR_PASSWORD") or None,
+        session_secret=env.get("SYNTH_SESSION_SECRET") or None,
     )
