@@ -1,4 +1,4 @@
-"""Serving a Flask app in-process with gunicorn's threaded worker (websockets need the raw socket it exposes)."""
+"""Serving a Flask app in-process with a bounded gunicorn gthread worker (websockets need the raw socket it exposes)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ class ThreadedGunicorn(BaseApplication):
         self._options: dict[str, Any] = {
             "bind": f"{host}:{port}",
             "workers": 1,
-            "worker_class": "gthread",
+            # gthread with per-address connection caps and timed reads: no client starves the rest.
+            "worker_class": "synthmarket.infra.bounded_worker.BoundedThreadWorker",
             "threads": threads,
             # Connections beyond the thread pool wait in keep-alive; keep room for them.
             "worker_connections": threads * 2,

@@ -28,6 +28,9 @@ class PushOnlyServer(Server):
     def __init__(self, environ: dict[str, Any], **options: Any) -> None:
         # Without the offer in the handshake, permessage-deflate is never negotiated.
         offered = {k: v for k, v in environ.items() if k != "HTTP_SEC_WEBSOCKET_EXTENSIONS"}
+        raw = environ.get("gunicorn.socket")
+        if raw is not None:
+            raw.settimeout(None)   # the server's read timeout is for requests; a push-only socket idles
         super().__init__(offered, max_message_size=MAX_INCOMING_BYTES, **options)
 
     def _handle_events(self) -> bool:
