@@ -2,11 +2,12 @@
 
     GatewayError                 any failure the gateway answers on purpose
     ├── BadParameter        400  a query parameter (named) is malformed or unknown
+    ├── UnreadableBody      400  the request body broke off or its chunked framing is malformed
     ├── Unauthorized        401  missing or wrong bearer token
     ├── AdapterConflict     409  the hosted adapters are not both synthetic
     ├── PreconditionFailed  412  If-Match names a stale revision (carries the current state)
-    ├── PayloadTooLarge     413
-    ├── UnsupportedMedia    415
+    ├── PayloadTooLarge     413  the body is over the limit (carries ``max_bytes``)
+    ├── UnsupportedMedia    415  not application/json (carries the ``accepted`` types)
     ├── InvalidBody         422  field-level validation errors
     └── Unavailable         503  NATS or regime_svc cannot be reached
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing.exceptions import WebsocketMismatch
 
@@ -48,6 +49,11 @@ class BadParameter(GatewayError):
         super().__init__(f"{parameter}: {message}", parameter=parameter)
 
 
+class UnreadableBody(GatewayError):
+    status = 400
+    error = "unreadable_body"
+
+
 class Unauthorized(GatewayError):
     status = 401
     error = "unauthorized"
@@ -73,6 +79,9 @@ class PreconditionFailed(GatewayError):
 class PayloadTooLarge(GatewayError):
     status = 413
     error = "payload_too_large"
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(f"the request body is larger than {max_bytes} bytes", max_bytes=max_bytes)
 
 
 class UnsupportedMedia(GatewayError):
@@ -125,7 +134,7 @@ def register_error_handlers(app: Flask) -> None:
             response.status_code = 400
             return response
         if exc.code == 413:
-            return error_response(PayloadTooLarge("request body is too large"))
+            return error_response(PayloadTooLarge(current_app.config["MAX_CONTENT_LENGTH"] or 0))
         response = jsonify({"error": (exc.name or "error").lower().replace(" ", "_"), "message": exc.description})
         response.status_code = exc.code or 500
         allowed = getattr(exc, "valid_methods", None)   # MethodNotAllowed carries it

@@ -48,13 +48,29 @@ def decode_event(data: bytes | None) -> SmartMoneyEvent | None:
     return event if event.profile_id in PUBLIC_PROFILE_IDS else None
 
 
-async def stream_bounds(js: JetStreamContext, stream: str) -> tuple[int, int]:
-    """(first_seq, last_seq); an absent stream reads as empty (1, 0)."""
+async def subject_bounds(js: JetStreamContext, stream: str, subject: str) -> tuple[int, int] | None:
+    """(first kept sequence, sequence of the newest message on ``subject``), or None when there is
+    nothing to read: no stream, no message kept, or none on the subject.
+
+    A stream that never held a message reports first_seq 0, and a consumer asked to start at
+    sequence 0 is refused by the server ("optional start sequence is not set"); and a scan that
+    waited for a last_seq holding no message of the subject (deleted, expired, another subject)
+    would wait until it timed out. So an empty stream is answered here, and scans end at the
+    newest message the subject really has.
+    """
     try:
         info = await js.stream_info(stream)
     except NotFoundError:
-        return 1, 0
-    return info.state.first_seq, info.state.last_seq
+        return None
+    if not info.state.messages:
+        return None
+    try:
+        newest = await js.get_msg(stream, subject=subject, direct=True)
+    except NotFoundError:
+        return None
+    if not newest.seq:
+        return None
+    return max(1, info.state.first_seq), newest.seq
 
 
 async def event_at_or_after(
@@ -89,7 +105,11 @@ async def lower_bound(js: JetStreamContext, stream: str, subject: str, first: in
 async def scan(
     js: JetStreamContext, stream: str, subject: str, start_seq: int, last_seq: int, timeout: float
 ) -> AsyncIterator[tuple[int, SmartMoneyEvent | None]]:
-    """Every message from ``start_seq`` through ``last_seq``, in sequence order."""
+    """Every message from ``start_seq`` (>= 1) through ``last_seq``, in sequence order.
+
+    Ends early once the consumer has nothing pending, so a message removed after the bounds
+    were read does not leave the scan waiting for it.
+    """
     config = ConsumerConfig(
         deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start_seq, inactive_threshold=30.0
     )
@@ -99,7 +119,7 @@ async def scan(
             msg = await sub.next_msg(timeout=timeout)
             seq = msg.metadata.sequence.stream
             yield seq, decode_event(msg.data)
-            if seq >= last_seq:
+            if seq >= last_seq or msg.metadata.num_pending == 0:
                 return
     finally:
         try:
@@ -113,9 +133,10 @@ async def history_page(
     scan_budget: int = SCAN_BUDGET,
 ) -> HistoryPage:
     """One page of events in [start, end], stream order (oldest first), with a cursor to the rest."""
-    first, last = await stream_bounds(js, stream)
-    if last < first:
+    bounds = await subject_bounds(js, stream, subject)
+    if bounds is None:
         return HistoryPage([], None)
+    first, last = bounds
     if query.cursor is None:
         seq = await lower_bound(js, stream, subject, first, last, query.start - ORDER_SLACK_MS)
     else:

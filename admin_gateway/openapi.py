@@ -1,4 +1,4 @@
-"""The OpenAPI 3 document for every gateway route, served at /openapi.json."""
+"""The OpenAPI 3.1 document for every gateway route, served at /openapi.json."""
 
 from __future__ import annotations
 
@@ -6,23 +6,30 @@ from typing import Any
 
 from flask import Flask, Response, jsonify
 
+from admin_gateway.json_body import ACCEPTED_CONTENT_TYPES, MAX_BODY_BYTES
+from admin_gateway.openapi_schemas import component_schemas, ref
 from admin_gateway.params import (
+    CURSOR_PATTERN,
     DIRECTIONS,
     FLOW_LIMIT_DEFAULT,
     FLOW_LIMIT_MAX,
     HISTORY_LIMIT_DEFAULT,
     HISTORY_LIMIT_MAX,
+    MIN_PREMIUM_MAX,
     REPLAY_SPEED_MAX,
+    SYMBOL_PATTERN,
+    TS_MAX,
 )
-from synthmarket.domain.control import ALLOWED_WEIGHTS, ALLOWED_WINDOWS, SEED_MAX, UPDATED_BY_MAX_LEN
-from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 
-_REF = "#/components/schemas/"
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": _REF + name}
+_QUERY_RULES = ("Every parameter at most once; an unknown or repeated parameter, or a value outside the rules "
+                "below, is a 400 naming it.")
+_ETAG = {"ETag": {"description": "The control entry's KV revision, quoted", "required": True,
+                  "schema": {"type": "string", "pattern": r'^"[0-9]+"$'}}}
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying", "required": True,
+                                "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
+_WWW_AUTHENTICATE = {"WWW-Authenticate": {"description": "The bearer challenge", "required": True,
+                                          "schema": {"type": "string", "pattern": "^Bearer "}}}
 
 
 def _json(schema: dict[str, Any], description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -32,206 +39,153 @@ def _json(schema: dict[str, Any], description: str, headers: dict[str, Any] | No
     return out
 
 
-def _error(description: str) -> dict[str, Any]:
-    return _json(_ref("Error"), description)
+def _error(name: str, description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    return _json(ref(name), description, headers)
 
 
-def _query(name: str, schema: dict[str, Any], description: str, required: bool = False) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
+def _query(name: str, schema: dict[str, Any], description: str, required: bool = False,
+           **extra: Any) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "schema": schema, "description": description, **extra}
+
+
+def _list(name: str, items: dict[str, Any], description: str) -> dict[str, Any]:
+    """A filter given once as a comma-separated list (form style, not exploded): ``?profile=a,b``."""
+    return _query(name, {"type": "array", "minItems": 1, "items": items}, description, style="form", explode=False)
 
 
 FILTERS = [
-    _query("profile", {"type": "string"}, "Comma-separated public profile ids: " + ", ".join(PUBLIC_PROFILE_IDS)),
-    _query("symbol", {"type": "string"}, "Comma-separated underlying symbols"),
-    _query("direction", {"type": "string"}, "Comma-separated directions: " + ", ".join(DIRECTIONS)),
-    _query("min_premium", {"type": "number", "minimum": 0}, "Only events with at least this premium (USD)"),
+    _list("profile", {"type": "string", "enum": list(PUBLIC_PROFILE_IDS)}, "Only these public profiles"),
+    _list("symbol", {"type": "string", "pattern": SYMBOL_PATTERN}, "Only these underlyings (any case)"),
+    _list("direction", {"type": "string", "enum": list(DIRECTIONS)}, "Only these directions"),
+    _query("min_premium", {"type": "number", "minimum": 0, "maximum": MIN_PREMIUM_MAX},
+           "Only events with at least this premium (USD)"),
 ]
+_TS = {"type": "integer", "format": "int64", "minimum": 0, "maximum": TS_MAX}
 RANGE = [
-    _query("start", {"type": "integer", "format": "int64"}, "Range start, epoch ms UTC (inclusive)", True),
-    _query("end", {"type": "integer", "format": "int64"}, "Range end, epoch ms UTC (inclusive)", True),
+    _query("start", _TS, "Range start, epoch ms UTC (inclusive)", True),
+    _query("end", _TS, "Range end, epoch ms UTC (inclusive); must not be before start (400 otherwise)", True),
 ]
-ETAG = {"ETag": {"description": "The control entry's KV revision, quoted", "schema": {"type": "string"}}}
-AUTH_ERRORS = {
-    "401": _error("Missing or wrong bearer token"),
-    "404": _error("Admin control is disabled (SYNTHETIC_CONTROL_ENABLED is not 1)"),
-    "503": _error("NATS is unreachable"),
+_BAD_PARAMETER = _error("BadParameter", "A bad query parameter (named in `parameter`)")
+_NATS_DOWN = _error("ServiceUnavailable", "NATS is unreachable", _RETRY_AFTER)
+_ADMIN_ERRORS = {
+    "401": _error("Unauthorized", "Missing or wrong bearer token", _WWW_AUTHENTICATE),
+    "404": _error("NotFound", "Admin control is disabled (SYNTHETIC_CONTROL_ENABLED is not 1)"),
+    "503": _NATS_DOWN,
 }
+_CONFLICT = _error("AdapterConflict", "The market-data adapters are not both synthetic; the reason is given")
 
 
-def _schemas() -> dict[str, Any]:
-    weights = {"type": "number", "enum": list(ALLOWED_WEIGHTS)}
+def _public_paths() -> dict[str, Any]:
     return {
-        "SmartMoneyEvent": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["event_id", "ts", "profile_id", "underlying", "direction", "premium", "contracts",
-                         "print_ids", "reason", "contract", "expiry", "strike", "right", "spot"],
-            "properties": {
-                "event_id": {"type": "string"},
-                "ts": {"type": "integer", "format": "int64", "description": "epoch ms UTC"},
-                "profile_id": {"type": "string", "enum": list(PUBLIC_PROFILE_IDS)},
-                "underlying": {"type": "string"},
-                "direction": {"type": "string", "enum": list(DIRECTIONS)},
-                "premium": {"type": "number"},
-                "contracts": {"type": "integer"},
-                "print_ids": {"type": "array", "items": {"type": "string"}},
-                "reason": {"type": "string"},
-                "contract": {"type": "string"},
-                "expiry": {"type": "string"},
-                "strike": {"type": "number"},
-                "right": {"type": "string"},
-                "spot": {"type": "number"},
-            },
-        },
-        "ControlState": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["preset_id", "coverage_assist", "coverage_window_minutes", "shared_seed", "profile_weights"],
-            "properties": {
-                "preset_id": {"type": "string", "enum": [p.value for p in SyntheticControlPresetId]},
-                "coverage_assist": {"type": "boolean"},
-                "coverage_window_minutes": {"type": "integer", "enum": list(ALLOWED_WINDOWS)},
-                "shared_seed": {"type": "integer", "minimum": 0, "maximum": SEED_MAX},
-                "profile_weights": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": list(PUBLIC_PROFILE_IDS),
-                    "properties": dict.fromkeys(PUBLIC_PROFILE_IDS, weights),
-                },
-                "updated_at": {"type": ["string", "null"], "description": "Set by the server (ISO-8601 UTC)"},
-                "updated_by": {"type": ["string", "null"], "maxLength": UPDATED_BY_MAX_LEN,
-                               "description": "Set by the server from X-Operator"},
-            },
-        },
-        "DerivedStatus": {
-            "type": "object",
-            "properties": {
-                "session_phase": {"type": "string"},
-                "regime": {"type": "string"},
-                "focus_symbols": {"type": "array", "items": {"type": "string"}},
-                "profile_hit_counts": {"type": "object", "additionalProperties": {"type": "integer"}},
-                "coverage_window_minutes": {"type": "integer"},
-            },
-        },
-        "SyntheticStatus": {
-            "type": "object",
-            "required": ["enabled", "backend_mode", "adapters", "control", "derived"],
-            "properties": {
-                "enabled": {"type": "boolean"},
-                "backend_mode": {"type": "string", "enum": ["synthetic", "mixed", "live"]},
-                "adapters": {
-                    "type": "object",
-                    "properties": {"options": {"type": "string"}, "equities": {"type": "string"}},
-                },
-                "control": _ref("ControlState"),
-                "derived": {"oneOf": [_ref("DerivedStatus"), {"type": "null"}]},
-                "disabled_reason": {"type": "string"},
-            },
-        },
-        "Error": {
-            "type": "object",
-            "required": ["error", "message"],
-            "properties": {
-                "error": {"type": "string"},
-                "message": {"type": "string"},
-                "parameter": {"type": "string"},
-                "disabled_reason": {"type": "string"},
-                "fields": {
-                    "type": "array",
-                    "items": {"type": "object", "properties": {"field": {"type": "string"},
-                                                               "message": {"type": "string"}}},
-                },
-            },
-        },
-    }
-
-
-def _events_list(extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    props: dict[str, Any] = {"events": {"type": "array", "items": _ref("SmartMoneyEvent")}, "count": {"type": "integer"}}
-    props.update(extra or {})
-    return {"type": "object", "properties": props}
-
-
-def build_openapi() -> dict[str, Any]:
-    admin_security: list[dict[str, list[str]]] = [{"bearerAuth": []}]
-    paths: dict[str, Any] = {
         "/flow/smart-money": {"get": {
             "summary": "Most recent smart-money events, newest first",
+            "description": _QUERY_RULES,
             "parameters": [_query("limit", {"type": "integer", "minimum": 1, "maximum": FLOW_LIMIT_MAX,
                                             "default": FLOW_LIMIT_DEFAULT}, "How many events")] + FILTERS,
-            "responses": {"200": _json(_events_list(), "Events"), "400": _error("A bad query parameter"),
-                          "503": _error("NATS is unreachable")},
+            "responses": {"200": _json(ref("EventList"), "Events"), "400": _BAD_PARAMETER,
+                          "503": _error("ServiceUnavailable", "NATS is unreachable before the first load",
+                                        _RETRY_AFTER)},
         }},
         "/history/smart-money": {"get": {
             "summary": "Events in a time range from the stream, oldest first, paginated",
+            "description": _QUERY_RULES + " A range that holds no event answers an empty page.",
             "parameters": RANGE + [
                 _query("limit", {"type": "integer", "minimum": 1, "maximum": HISTORY_LIMIT_MAX,
                                  "default": HISTORY_LIMIT_DEFAULT}, "Page size"),
-                _query("cursor", {"type": "string"}, "Opaque next_cursor from the previous page"),
+                _query("cursor", {"type": "string", "pattern": CURSOR_PATTERN},
+                       "The next_cursor of the previous page (opaque; only values the API issued)"),
             ] + FILTERS,
-            "responses": {
-                "200": _json(_events_list({"next_cursor": {"type": ["string", "null"]}}), "One page"),
-                "400": _error("A bad query parameter"), "503": _error("NATS is unreachable"),
-            },
+            "responses": {"200": _json(ref("HistoryPage"), "One page"), "400": _BAD_PARAMETER, "503": _NATS_DOWN},
         }},
         "/replay/smart-money": {"get": {
             "summary": "A past range replayed in time order (NDJSON, or SSE with Accept: text/event-stream)",
+            "description": _QUERY_RULES + " A range that holds no event answers an empty stream. A failure "
+                                          "after the first line ends the stream with an error record.",
             "parameters": RANGE + [
                 _query("speed", {"type": "number", "minimum": 0, "maximum": REPLAY_SPEED_MAX},
                        "Pacing multiple of real time; absent or 0 = as fast as possible"),
             ] + FILTERS,
             "responses": {
                 "200": {"description": "One SmartMoneyEvent per line (NDJSON) or per SSE event",
-                        "content": {"application/x-ndjson": {"schema": _ref("SmartMoneyEvent")},
+                        "content": {"application/x-ndjson": {"schema": ref("SmartMoneyEvent")},
                                     "text/event-stream": {"schema": {"type": "string"}}}},
-                "400": _error("A bad query parameter"),
-                "503": _error("NATS is unreachable, or every stream slot (websockets and replays) is in use"),
+                "400": _BAD_PARAMETER,
+                "503": _error("ServiceUnavailable", "NATS is unreachable, or every stream slot (websockets and "
+                                                    "replays) is in use", _RETRY_AFTER),
             },
         }},
         "/ws/smart-money": {"get": {
             "summary": "Websocket: live smart-money events as JSON text messages",
-            "description": "Filters are query parameters on connect. A slow client skips ahead.",
+            "description": "Filters are query parameters on connect. A slow client skips ahead. " + _QUERY_RULES,
             "parameters": FILTERS,
             "responses": {"101": {"description": "Switching to the websocket protocol"},
-                          "400": _error("A bad query parameter, or not a websocket request"),
-                          "503": _error("Every stream slot (websockets and replays) is in use")},
+                          "400": _json({"oneOf": [ref("BadParameter"), ref("WebsocketRequired")]},
+                                       "A bad query parameter, or not a websocket request"),
+                          "503": _error("ServiceUnavailable", "Every stream slot (websockets and replays) is in use",
+                                        _RETRY_AFTER)},
         }},
+    }
+
+
+def _put_control() -> dict[str, Any]:
+    return {
+        "summary": "Replace the control state (compare-and-set with If-Match)",
+        "description": (
+            f"The body is the whole control state as {' or '.join(ACCEPTED_CONTENT_TYPES)} (no other type, "
+            f"+json types included: 415), UTF-8 without a byte order mark, at most {MAX_BODY_BYTES} bytes "
+            "whether sent with Content-Length or chunked (413), with no key given twice and no field beyond the "
+            "schema (422, listing every problem at once). updated_at and updated_by are set by the server: "
+            "updated_by is the authenticated caller ('admin-token' for the bearer token); an updated_by in the "
+            "body and any X-Operator header are ignored."),
+        "security": [{"bearerAuth": []}],
+        "parameters": [
+            {"name": "If-Match", "in": "header", "required": False,
+             "schema": {"type": "string", "pattern": r'^(?:\*|(?:W/)?"[0-9]{1,19}")$'},
+             "description": "The ETag from GET: the write lands only on that revision (412 otherwise). "
+                            "'*' = only if an entry exists. Absent = last writer wins"},
+        ],
+        "requestBody": {"required": True, "x-max-body-bytes": MAX_BODY_BYTES,
+                        "content": {"application/json": {"schema": ref("ControlUpdate")}}},
+        "responses": {
+            "200": _json(ref("ControlState"), "Stored", _ETAG),
+            "400": _error("UnreadableBody", "The body could not be read"),
+            "409": _CONFLICT,
+            "412": _error("RevisionMismatch", "If-Match is stale or not an ETag of this API; the body carries the "
+                                              "current control and revision", _ETAG),
+            "413": _error("PayloadTooLarge", f"Body over {MAX_BODY_BYTES} bytes"),
+            "415": _error("UnsupportedMediaType", "Not application/json; the accepted types are listed"),
+            "422": _error("InvalidControlState", "Not UTF-8 JSON, duplicate keys, or unknown, missing or "
+                                                 "invalid fields: every one, by field"),
+            **_ADMIN_ERRORS,
+        },
+    }
+
+
+def _admin_paths() -> dict[str, Any]:
+    return {
         "/admin/synthetic/status": {"get": {
             "summary": "Operator view: mode, adapters, control and derived simulator status",
-            "security": admin_security,
-            "responses": {"200": _json(_ref("SyntheticStatus"), "Status"), **AUTH_ERRORS},
+            "security": [{"bearerAuth": []}],
+            "responses": {"200": _json(ref("SyntheticStatus"), "Status"), **_ADMIN_ERRORS},
         }},
         "/admin/synthetic/control": {
             "get": {
                 "summary": "The control state; its KV revision is the ETag",
-                "security": admin_security,
-                "responses": {"200": _json(_ref("ControlState"), "Control", ETAG),
-                              "409": _error("Adapters are not both synthetic"), **AUTH_ERRORS},
+                "security": [{"bearerAuth": []}],
+                "responses": {"200": _json(ref("ControlState"), "Control", _ETAG), "409": _CONFLICT, **_ADMIN_ERRORS},
             },
-            "put": {
-                "summary": "Replace the control state (compare-and-set with If-Match)",
-                "security": admin_security,
-                "parameters": [
-                    {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
-                     "description": "ETag from GET; a stale one answers 412. Absent = last writer wins"},
-                    {"name": "X-Operator", "in": "header", "required": False, "schema": {"type": "string"},
-                     "description": "Stored as updated_by (default 'operator')"},
-                ],
-                "requestBody": {"required": True,
-                                "content": {"application/json": {"schema": _ref("ControlState")}}},
-                "responses": {
-                    "200": _json(_ref("ControlState"), "Stored", ETAG),
-                    "409": _error("Adapters are not both synthetic"),
-                    "412": _error("If-Match is stale; body carries the current control and revision"),
-                    "413": _error("Body over 16 KiB"), "415": _error("Not application/json"),
-                    "422": _error("Invalid, partial or unknown fields (field-level errors)"),
-                    **AUTH_ERRORS,
-                },
-            },
+            "put": _put_control(),
         },
+    }
+
+
+def build_openapi() -> dict[str, Any]:
+    paths: dict[str, Any] = {
+        **_public_paths(),
+        **_admin_paths(),
         "/openapi.json": {"get": {
             "summary": "This document",
-            "responses": {"200": {"description": "OpenAPI 3 document",
+            "responses": {"200": {"description": "OpenAPI 3.1 document",
                                   "content": {"application/json": {"schema": {"type": "object"}}}}},
         }},
     }
@@ -241,7 +195,7 @@ def build_openapi() -> dict[str, Any]:
                  "description": "Public smart-money API and the internal synthetic-control API."},
         "paths": paths,
         "components": {
-            "schemas": _schemas(),
+            "schemas": component_schemas(),
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
         },
     }

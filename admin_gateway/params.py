@@ -19,11 +19,35 @@ FILTER_PARAMS: tuple[str, ...] = ("profile", "symbol", "direction", "min_premium
 FLOW_LIMIT_DEFAULT, FLOW_LIMIT_MAX = 50, 500
 HISTORY_LIMIT_DEFAULT, HISTORY_LIMIT_MAX = 100, 500
 REPLAY_SPEED_MAX = 10_000.0
+MIN_PREMIUM_MAX = 1e15
 # Epoch ms bounds: 1970 .. 2100. Anything outside is a typo (seconds vs ms, say), not a range.
 TS_MAX = 4_102_444_800_000
 
 _SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.\-]{0,9}$")
+# What the OpenAPI document allows for one symbol: the check above, before upper-casing.
+SYMBOL_PATTERN = r"^[A-Za-z][A-Za-z0-9.\-]{0,9}$"
 _CURSOR_PREFIX = "v1:"
+
+
+def _cursor_pattern() -> str:
+    """The cursors this API issues, as a regular expression over their base64url text.
+
+    A cursor is base64url("v1:" + decimal sequence), unpadded; "v1:" encodes as ``djE6``. Each
+    three ASCII digits encode as four characters and a last one or two digits as two or three,
+    so the digits' bit patterns fix which characters can stand where. The first digit is
+    never 0 and there are at most 17 digits, so every match decodes to a sequence in
+    1 .. 2**63 - 1, as ``decode_cursor`` requires.
+    """
+    hi, hi_first = "(?:[MN][DTjz]|O[DT])", "(?:M[Tjz]|N[DTjz]|O[DT])"   # a digit's high bits
+    mid, low = "[AEIMQUYcgk]", "[w-z0-5]"      # the second digit's bits, the third's
+    one, one_first = "(?:[MN][AQgw]|O[AQ])", "(?:M[Qgw]|N[AQgw]|O[AQ])"
+    three = hi + mid + low
+    tail = f"(?:{hi}{mid}|{one})"              # a last two digits, or a last one
+    return (f"^djE6(?:{hi_first}{mid}{low}(?:{three}){{0,4}}{tail}?"
+            f"|{hi_first}{mid}|{one_first})$")
+
+
+CURSOR_PATTERN = _cursor_pattern()
 
 
 @dataclass(frozen=True)
@@ -120,7 +144,7 @@ def parse_filter(args: Mapping[str, list[str]]) -> EventFilter:
         if d not in DIRECTIONS:
             raise BadParameter("direction", f"unknown direction {d[:40]!r}; one of {', '.join(DIRECTIONS)}")
     raw_premium = _single(args, "min_premium")
-    min_premium = 0.0 if raw_premium is None else _float(raw_premium, "min_premium", 0.0, 1e15)
+    min_premium = 0.0 if raw_premium is None else _float(raw_premium, "min_premium", 0.0, MIN_PREMIUM_MAX)
     return EventFilter(tuple(profiles), tuple(symbols), tuple(directions), min_premium)
 
 

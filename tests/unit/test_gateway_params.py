@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from admin_gateway.errors import BadParameter
 from admin_gateway.events_cache import CachedEvent, EventsCache
 from admin_gateway.history import decode_event, time_ordered
 from admin_gateway.params import (
+    CURSOR_PATTERN,
+    SYMBOL_PATTERN,
     EventFilter,
     decode_cursor,
     encode_cursor,
@@ -97,6 +103,24 @@ def test_cursor_round_trip(seq):
     token = encode_cursor(seq)
     assert str(seq) not in token, "cursor should be opaque"
     assert decode_cursor(token) == seq
+
+
+@pytest.mark.parametrize("seq", [1, 9, 10, 99, 100, 101, 999, 1000, 123_456_789, 10**16, 10**17 - 1])
+def test_every_cursor_issued_matches_the_documented_pattern(seq):
+    assert re.fullmatch(CURSOR_PATTERN, encode_cursor(seq))
+
+
+@hsettings(max_examples=300)
+@given(st.from_regex(CURSOR_PATTERN, fullmatch=True))
+def test_every_string_the_documented_cursor_pattern_allows_is_a_cursor(token):
+    # The document lets a client send these, so the server must take every one.
+    assert encode_cursor(decode_cursor(token)) == token
+
+
+@hsettings(max_examples=300)
+@given(st.lists(st.from_regex(SYMBOL_PATTERN, fullmatch=True), min_size=1, max_size=4))
+def test_every_symbol_list_the_document_allows_is_accepted(symbols):
+    assert parse_flow(_q(symbol=",".join(symbols)))[1].symbols == tuple(s.strip().upper() for s in symbols)
 
 
 def test_filter_matches_each_dimension():
