@@ -16,18 +16,22 @@ from admin_gateway.errors import (
     PreconditionFailed,
     Unauthorized,
     Unavailable,
-    UnsupportedMedia,
     not_found_response,
 )
-from synthmarket.domain.control import UPDATED_BY_MAX_LEN, ControlValidationError, SyntheticControlState, control_from_json
+from admin_gateway.json_body import MAX_BODY_BYTES, check_media_type, decode_json, read_body
+from synthmarket.domain.control import ControlValidationError, SyntheticControlState, validate_control
 from synthmarket.infra.control_store import RevisionConflict
 from synthmarket.settings import Settings
 
 log = logging.getLogger(__name__)
 
 ADMIN_PREFIX = "/admin"
-MAX_BODY_BYTES = 16 * 1024
-DEFAULT_OPERATOR = "operator"
+# What updated_by records for a caller that holds the admin bearer token. An updated_by field
+# in the body is never taken. X-Operator is believed only next to the valid token: the holder is
+# the web terminal's proxy, which sets it from the operator's signed-in session (never from the
+# browser), or an operator's own tool.
+TOKEN_CALLER = "admin-token"
+_OPERATOR_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 _ETAG_RE = re.compile(r'^(?:W/)?"?(\d{1,19})"?$')
 
 bp = Blueprint("admin", __name__, url_prefix="/admin/synthetic")
@@ -66,7 +70,12 @@ def guard_admin_routes() -> Response | None:
     return None
 
 
-def _check_token() -> None:
+def _authenticate() -> str:
+    """Check the bearer token; the caller's name, as writes record it in ``updated_by``.
+
+    The one place a caller gets a name: the token holder's X-Operator when it is a plain name
+    (the web terminal's proxy sends the signed-in operator's), else ``admin-token``.
+    """
     expected = _settings().synthetic_admin_token
     header = request.headers.get("Authorization", "")
     scheme, _, supplied = header.partition(" ")
@@ -75,6 +84,8 @@ def _check_token() -> None:
     # Constant-time comparison on bytes; neither value is ever logged.
     if not hmac.compare_digest(supplied.strip().encode("utf-8"), expected.encode("utf-8")):
         raise Unauthorized()
+    operator = request.headers.get("X-Operator", "")
+    return operator if _OPERATOR_RE.match(operator) else TOKEN_CALLER
 
 
 def _check_adapters() -> None:
@@ -101,7 +112,7 @@ def _no_store(response: Response) -> Response:
 
 @bp.get("/status")
 def status() -> Response:
-    _check_token()
+    _authenticate()
     settings = _settings()
     clients = _clients()
     reason = adapter_reason(settings)
@@ -127,33 +138,23 @@ def status() -> Response:
 
 @bp.get("/control")
 def get_control() -> Response:
-    _check_token()
+    _authenticate()
     _check_adapters()
     state, revision = _clients().load_control()
     return _control_response(state, revision)
 
 
-def _read_json_body() -> bytes:
-    mimetype = request.mimetype or ""
-    if mimetype != "application/json" and not (mimetype.startswith("application/") and mimetype.endswith("+json")):
-        raise UnsupportedMedia(
-            f"Content-Type must be application/json, got {request.content_type or 'nothing'!r}"
-        )
-    # MAX_CONTENT_LENGTH makes Werkzeug answer 413 for larger bodies, declared or chunked.
-    return request.get_data(cache=False)
-
-
-def _operator() -> str:
-    raw = request.headers.get("X-Operator")
-    if raw is None or not raw.strip():
-        return DEFAULT_OPERATOR
-    name = raw.strip()
-    if len(name) > UPDATED_BY_MAX_LEN or any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise InvalidBody([{
-            "field": "updated_by",
-            "message": f"X-Operator header must be at most {UPDATED_BY_MAX_LEN} printable characters",
-        }])
-    return name
+def _control_from_body() -> SyntheticControlState:
+    """The control state in the request body; 415, 413 or 422 (every problem at once) otherwise."""
+    check_media_type(request)
+    document, problems = decode_json(read_body(request))
+    try:
+        state = validate_control(document)
+    except ControlValidationError as exc:
+        raise InvalidBody(problems + [e.to_dict() for e in exc.errors]) from None
+    if problems:
+        raise InvalidBody(problems)
+    return state
 
 
 def _expected_revision() -> int | str | None:
@@ -179,18 +180,12 @@ def _precondition_failed(message: str) -> Response:
 
 @bp.put("/control")
 def put_control() -> Response:
-    _check_token()
+    caller = _authenticate()
     _check_adapters()
-    body = _read_json_body()
-    try:
-        state = control_from_json(body)
-    except ControlValidationError as exc:
-        raise InvalidBody([e.to_dict() for e in exc.errors]) from None
-    except RecursionError:
-        raise InvalidBody([{"field": "$", "message": "JSON nested too deeply"}]) from None
-    state = state.with_update(
+    # Whatever updated_at / updated_by the body held (a GET's answer sent back, say) is replaced.
+    state = _control_from_body().with_update(
         updated_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-        updated_by=_operator(),
+        updated_by=caller,
     )
     expected = _expected_revision()
     clients = _clients()

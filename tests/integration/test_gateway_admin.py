@@ -51,11 +51,11 @@ def test_get_control_carries_the_revision_as_etag_and_put_bumps_it(stack):
     r = c.get(CONTROL, headers=AUTH)
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
     etag = r.headers["ETag"]
-    r2 = _put(c, _body(11, preset_id="event_day"), **{"If-Match": etag, "X-Operator": "dana"})
+    r2 = _put(c, _body(11, preset_id="event_day"), **{"If-Match": etag})
     assert r2.status_code == 200, r2.get_json()
     saved = r2.get_json()
     assert saved["preset_id"] == "event_day" and saved["shared_seed"] == 11
-    assert saved["updated_by"] == "dana"
+    assert saved["updated_by"] == "admin-token"
     assert saved["updated_at"].endswith("Z") and saved["updated_at"][:4].isdigit()
     new_etag = r2.headers["ETag"]
     assert int(new_etag.strip('"')) > int(etag.strip('"'))
@@ -63,12 +63,25 @@ def test_get_control_carries_the_revision_as_etag_and_put_bumps_it(stack):
     assert r3.get_json() == saved and r3.headers["ETag"] == new_etag
 
 
-def test_server_sets_updated_fields_whatever_the_client_sends(stack):
-    r = _put(stack.client, _body(12, updated_at="1999-01-01T00:00:00Z", updated_by="mallory"))
+@pytest.mark.parametrize(("operator", "recorded"), [
+    (None, "admin-token"), ("operator-link", "operator-link"), ("o" * 500, "admin-token"),
+    ("mal lory", "admin-token"), ("", "admin-token"),
+])
+def test_server_sets_updated_fields_whatever_the_body_says(stack, operator, recorded):
+    # The token holder (the web terminal's proxy) names its signed-in operator in X-Operator; a
+    # body's updated_by is never taken, and a header that is not a plain name records the token.
+    headers = {} if operator is None else {"X-Operator": operator}
+    r = _put(stack.client, _body(12, updated_at="1999-01-01T00:00:00Z", updated_by="mallory"), **headers)
     assert r.status_code == 200
     saved = r.get_json()
-    assert saved["updated_by"] == "operator", "no X-Operator header -> 'operator'"
+    assert saved["updated_by"] == recorded
     assert not saved["updated_at"].startswith("1999")
+    assert stack.kv_history()[-1][1]["updated_by"] == recorded
+
+
+def test_x_operator_without_the_token_changes_nothing(stack):
+    r = stack.client.put(CONTROL, json=_body(13), headers={"X-Operator": "mallory"})
+    assert r.status_code == 401
 
 
 def test_stale_if_match_is_412_with_the_current_state(stack):
@@ -130,6 +143,7 @@ def test_fifty_concurrent_puts_one_winner_per_revision_and_no_lost_update(stack)
         assert statuses.count(200) == 1 and statuses.count(412) == 49, statuses
         winner = next(i for s, i, _ in results if s == 200)
         _, _, current = request("GET")
+        # X-Operator is ignored: the winner is known by its seed, the writer is the token's caller.
         assert current["shared_seed"] == 1000 + winner and current["updated_by"] == f"op{winner}"
 
         # Round 2: fifty read-modify-write increments with retry on 412; none may be lost.

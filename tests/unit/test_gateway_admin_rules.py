@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
 
 import pytest
@@ -116,16 +118,27 @@ def test_auth_is_checked_before_the_adapter_conflict():
 # --- 415 / 413 -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml", ""])
-def test_non_json_content_type_is_415(content_type):
+@pytest.mark.parametrize("content_type", [
+    "text/plain", "application/x-www-form-urlencoded", "application/xml", "",
+    # +json types are other types: merge-patch, for one, means a partial document.
+    "application/merge-patch+json", "application/vnd.api+json", "application/problem+json",
+    "text/json", "application/jsonx",
+    "application/json; charset=utf-16", "application/json; charset=latin-1", "application/json; profile=x",
+])
+def test_anything_but_application_json_is_415_naming_the_accepted_type(content_type):
     r = _put(_client(), _valid(), content_type=content_type)
-    assert r.status_code == 415
-    assert "application/json" in r.get_json()["message"]
+    assert r.status_code == 415, r.get_data(as_text=True)
+    body = r.get_json()
+    assert body["error"] == "unsupported_media_type"
+    assert "application/json" in body["message"]
+    assert body["accepted"] == ["application/json", "application/json; charset=utf-8"]
 
 
-def test_json_with_charset_is_accepted_as_json():
+@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8",
+                                          "application/json;charset=UTF-8", "Application/JSON; Charset=utf-8"])
+def test_application_json_with_or_without_utf8_charset_is_accepted(content_type):
     # A body error (422) proves the content type passed.
-    r = _put(_client(), {"nope": 1}, content_type="application/json; charset=utf-8")
+    r = _put(_client(), {"nope": 1}, content_type=content_type)
     assert r.status_code == 422
 
 
@@ -134,12 +147,38 @@ def test_body_over_16_kib_is_413():
     body["updated_by"] = "x" * (MAX_BODY_BYTES + 10)
     r = _put(_client(), body)
     assert r.status_code == 413
-    assert r.get_json()["error"] == "payload_too_large"
+    assert r.get_json() == {"error": "payload_too_large", "message": f"the request body is larger than "
+                            f"{MAX_BODY_BYTES} bytes", "max_bytes": MAX_BODY_BYTES}
+
+
+def _padded(size: int) -> bytes:
+    """A valid control body padded with spaces to exactly ``size`` bytes."""
+    raw = json.dumps(_valid()).encode()
+    return raw[:-1] + b" " * (size - len(raw)) + b"}"
+
+
+def _put_chunked(client, raw: bytes):
+    # What a server that undoes chunked framing hands the app: no Content-Length, a stream
+    # that ends where the body ends, and wsgi.input_terminated (gunicorn sets it).
+    return client.put("/admin/synthetic/control", input_stream=io.BytesIO(raw),
+                      headers={**AUTH, "Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+                      environ_overrides={"wsgi.input_terminated": True})
+
+
+def test_chunked_body_over_the_limit_is_413_even_when_its_start_is_valid_json():
+    raw = _padded(MAX_BODY_BYTES) + b"x" * (64 * 1024)
+    r = _put_chunked(_client(), raw)
+    assert r.status_code == 413, r.get_data(as_text=True)
+    assert r.get_json()["max_bytes"] == MAX_BODY_BYTES
+
+
+def test_chunked_body_of_exactly_the_limit_is_read():
+    # Reaches NATS (unset here), so it is a 503 and not a 413.
+    assert _put_chunked(_client(), _padded(MAX_BODY_BYTES)).status_code == 503
 
 
 def test_body_just_under_the_limit_is_read():
-    raw = json.dumps(_valid()).encode()
-    raw = raw[:-1] + b" " * (MAX_BODY_BYTES - len(raw)) + b"}"
+    raw = _padded(MAX_BODY_BYTES)
     assert len(raw) == MAX_BODY_BYTES
     # Reaches NATS (unset here), so it is a 503 and not a 413.
     assert _put(_client(), None, raw=raw).status_code == 503
@@ -176,7 +215,7 @@ def _with(path: str, value) -> dict:
     (_with("coverage_assist", "true"), "coverage_assist", "expected a boolean"),
     (_with("coverage_assist", 1), "coverage_assist", "expected a boolean"),
     (_with("coverage_window_minutes", 15), "coverage_window_minutes", "10, 20, 30"),
-    (_with("coverage_window_minutes", 20.0), "coverage_window_minutes", "expected an integer"),
+    (_with("coverage_window_minutes", 20.5), "coverage_window_minutes", "expected an integer"),
     (_with("coverage_window_minutes", True), "coverage_window_minutes", "expected an integer"),
     (_with("shared_seed", -1), "shared_seed", "between 0"),
     (_with("shared_seed", SEED_MAX + 1), "shared_seed", "between 0"),
@@ -196,6 +235,14 @@ def test_each_invalid_field_is_a_422_naming_it(body, field, words):
     fields = _fields(_put(_client(), body))
     assert field in fields, fields
     assert words in fields[field]
+
+
+def test_integers_written_with_a_zero_fraction_are_integers():
+    # JSON has one number type: 20.0 is the integer 20 (JSON Schema agrees), read exactly.
+    raw = json.dumps(_valid()).replace('"coverage_window_minutes": 20', '"coverage_window_minutes": 20.0')
+    raw = raw.replace('"shared_seed": 20260101', '"shared_seed": 18446744073709551615.0')
+    assert "20.0" in raw and "615.0" in raw
+    assert _put(_client(), None, raw=raw.encode()).status_code == 503, "valid: it goes on to NATS (unset here)"
 
 
 def test_partial_profile_weights_name_every_missing_profile():
@@ -221,6 +268,58 @@ def test_bodies_that_are_not_a_json_object_are_422_on_the_root(raw):
     assert "$" in fields or "preset_id" in fields
 
 
-def test_too_long_operator_header_is_422():
-    fields = _fields(_put(_client(), _valid(), headers={"X-Operator": "o" * 129}))
-    assert "X-Operator" in fields["updated_by"]
+@pytest.mark.parametrize("raw,field", [
+    (b'{"preset_id": "event_day", "preset_id": "quiet_range"}', "preset_id"),
+    (b'{"profile_weights": {"vol_seller": 1.0, "vol_seller": 1.6}}', "profile_weights.vol_seller"),
+    (b'{"extra": [{"a": 1, "a": 2}]}', "extra[0].a"),
+])
+def test_a_key_given_twice_is_a_422_naming_it(raw, field):
+    fields = _fields(_put(_client(), None, raw=raw))
+    assert "duplicate key" in fields[field], fields
+
+
+def test_duplicate_keys_are_reported_with_every_other_problem():
+    # The valid body already holds shared_seed and coverage_assist once.
+    body = json.dumps(_valid())[:-1] + ', "shared_seed": -1, "coverage_assist": true, "coverage_assist": 1}'
+    problems = [(f["field"], f["message"]) for f in _fields_list(_put(_client(), None, raw=body.encode()))]
+    assert ("shared_seed", "duplicate key: given 2 times; each key may appear once") in problems
+    assert ("coverage_assist", "duplicate key: given 3 times; each key may appear once") in problems
+    # The last value of each is validated as well, in the same answer.
+    assert any(f == "shared_seed" and "between 0" in m for f, m in problems), problems
+    assert any(f == "coverage_assist" and "expected a boolean" in m for f, m in problems), problems
+
+
+def _fields_list(response) -> list[dict[str, str]]:
+    assert response.status_code == 422, response.get_data(as_text=True)
+    return response.get_json()["fields"]
+
+
+_JSON_TEXT = json.dumps(DEFAULT_CONTROL.to_dict())
+
+
+@pytest.mark.parametrize("raw,words", [
+    (codecs.BOM_UTF16_LE + _JSON_TEXT.encode("utf-16-le"), "UTF-16LE byte order mark"),
+    (codecs.BOM_UTF16_BE + _JSON_TEXT.encode("utf-16-be"), "UTF-16BE byte order mark"),
+    (_JSON_TEXT.encode("utf-16-le"), "NUL bytes (UTF-16 or UTF-32"),
+    (_JSON_TEXT.encode("utf-16-be"), "NUL bytes (UTF-16 or UTF-32"),
+    (_JSON_TEXT.encode("utf-32"), "UTF-32LE byte order mark"),
+    (codecs.BOM_UTF8 + _JSON_TEXT.encode(), "UTF-8 byte order mark"),
+    (b'{"preset_id": "caf\xe9"}', "not UTF-8: byte 0xe9 at offset 18"),
+])
+def test_bodies_that_are_not_utf8_json_are_422_saying_so(raw, words):
+    fields = _fields(_put(_client(), None, raw=raw))
+    assert words in fields["$"], fields
+
+
+@pytest.mark.parametrize("constant", [b"NaN", b"Infinity", b"-Infinity"])
+def test_non_json_numbers_are_refused(constant):
+    raw = json.dumps(_valid()).replace('"shared_seed": 20260101', '"shared_seed": X').encode().replace(b"X", constant)
+    fields = _fields(_put(_client(), None, raw=raw))
+    assert "not a JSON value" in fields["$"]
+
+
+def test_updated_by_and_x_operator_from_the_client_are_ignored():
+    # Neither is checked nor kept: the request goes on to NATS (unset here: 503), whatever they hold.
+    body = {**_valid(), "updated_by": "mallory", "updated_at": "1999-01-01T00:00:00Z"}
+    for operator in ("dana", "o" * 500, " "):
+        assert _put(_client(), body, headers={"X-Operator": operator}).status_code == 503
