@@ -11,11 +11,20 @@ from synthmarket.infra.gunicorn_app import ThreadedGunicorn
 from synthmarket.infra.process import settings_or_exit
 from webui.app import create_app, stop_streams
 from webui.market_feed import MarketFeed
+from webui.operator_auth import print_signin_link
 
 log = logging.getLogger("webui")
 
 # Each open websocket (two per browser tab) holds one worker thread for its lifetime.
 DEFAULT_THREADS = 256
+
+
+def link_base(host: str, port: int, allowed_hosts: tuple[str, ...]) -> str:
+    """Where a browser on this machine reaches a server bound to ``host``."""
+    if host in ("", "0.0.0.0", "::"):
+        # Bound everywhere: name a host the server answers to (ALLOWED_HOSTS), loopback by default.
+        host = next((h for h in allowed_hosts if not h.startswith(".")), "127.0.0.1")
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     port = settings.webui_port if args.port is None else args.port
     if settings.public_synthetic_admin and not settings.synthetic_admin_token:
         log.warning("NEXT_PUBLIC_SYNTHETIC_ADMIN=1 but SYNTHETIC_ADMIN_TOKEN is unset: the drawer will show 503")
+    if settings.public_synthetic_admin and not settings.session_secret:
+        log.info("SYNTH_SESSION_SECRET is unset: operator sessions are signed with a key made at start "
+                 "and end when the web terminal restarts")
     feeds: list[MarketFeed] = []
     apps: list[Any] = []
 
@@ -39,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         feeds.append(feed)
         app = create_app(settings, market=feed)
         apps.append(app)
+        if settings.public_synthetic_admin:
+            # Made in the worker that serves it, so a restarted worker prints a fresh link
+            # rather than honouring one it cannot know was used.
+            print_signin_link(app, link_base(host, port, settings.allowed_hosts))
         return app
 
     def stop_websockets() -> None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
-from urllib.parse import urlsplit
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, g, render_template, request
 
 from synthmarket.domain.control import ALLOWED_WEIGHTS, ALLOWED_WINDOWS, WEIGHT_LABELS
 from synthmarket.domain.presets import PRESETS
@@ -15,9 +14,11 @@ from synthmarket.infra.websockets import PushOnlySock
 from synthmarket.settings import Settings
 from webui.gateway_proxy import GatewayProxy, Upstream
 from webui.market_feed import MarketFeed
+from webui.operator_auth import CSRF_HEADER, OperatorAuth, cross_site_write, install
 from webui.relay import pump_market, relay_smart_money
 
 ADMIN_API_PREFIX = "/api/admin"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_BODY_BYTES = 16 * 1024
 # Weight choices as the drawer shows them: Low / Normal / High.
 WEIGHT_CHOICES = tuple((WEIGHT_LABELS[w].capitalize(), w) for w in ALLOWED_WEIGHTS)
@@ -29,10 +30,11 @@ PROFILE_LABELS = {
     "arbitrage": "Arbitrage",
     "hedge_reactive": "Hedge reactive",
 }
-# No inline script or style: the page's config travels in data- attributes.
+# No inline script or style: the page's config travels in data- attributes. Forms (sign-in,
+# sign-out) post only to this origin.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
 
 
@@ -55,12 +57,28 @@ def _relay(upstream: Upstream) -> Response:
     return response
 
 
-def _same_origin() -> bool:
-    """A write must come from this page: a foreign Origin (a CSRF attempt) is refused."""
-    origin = request.headers.get("Origin")
-    if origin is None or origin == "null":
-        return origin is None
-    return urlsplit(origin).netloc == request.host
+def _admin_gate(auth: OperatorAuth | None) -> Response | None:
+    """The admin proxy's checks, before routing, so every method on every admin path gets them.
+
+    Flag off: the 404 of an unknown path. No operator session: 401, for reads too (the status
+    names the control in force). A write also needs this session's CSRF token in X-CSRF-Token
+    and must not come from another site (the token is the defence; the origin check a backstop).
+    """
+    path = request.path
+    if not (path == ADMIN_API_PREFIX or path.startswith(ADMIN_API_PREFIX + "/")):
+        return None
+    if auth is None:
+        return not_found()
+    operator = auth.operator()
+    if operator is None:
+        return _json_error(401, "sign_in_required", "sign in as an operator at /signin to use the simulator controls")
+    if request.method not in SAFE_METHODS:
+        if cross_site_write(strict=True):
+            return _json_error(403, "forbidden", "cross-origin writes are not accepted")
+        if not auth.csrf_ok(request.headers.get(CSRF_HEADER)):
+            return _json_error(403, "csrf_token_invalid", f"a missing or wrong {CSRF_HEADER} header")
+    g.operator = operator
+    return None
 
 
 def create_app(settings: Settings, market: MarketFeed | None = None, proxy: GatewayProxy | None = None) -> Flask:
@@ -68,6 +86,7 @@ def create_app(settings: Settings, market: MarketFeed | None = None, proxy: Gate
     app = Flask("webui", static_folder="static", template_folder="templates")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 0
+    app.config["TRUSTED_HOSTS"] = list(settings.allowed_hosts)
     admin = settings.public_synthetic_admin
     market = market or MarketFeed(settings)
     proxy = proxy or GatewayProxy(settings.public_api_url, settings.synthetic_admin_token)
@@ -75,14 +94,12 @@ def create_app(settings: Settings, market: MarketFeed | None = None, proxy: Gate
     app.extensions["webui.proxy"] = proxy
     stopping = app.extensions["webui.stopping"] = threading.Event()
     sock = PushOnlySock(app)
+    # Sign-in exists only with the flag on; off, /signin is an unknown path like the admin API.
+    auth = install(app, settings) if admin else None
 
     @app.before_request
-    def _hide_admin_api() -> Response | None:
-        # Every method on every admin path, matched or not, answers like an unknown path.
-        path = request.path
-        if not admin and (path == ADMIN_API_PREFIX or path.startswith(ADMIN_API_PREFIX + "/")):
-            return not_found()
-        return None
+    def _guard_admin_api() -> Response | None:
+        return _admin_gate(auth)
 
     @app.after_request
     def _headers(response: Response) -> Response:
@@ -103,9 +120,13 @@ def create_app(settings: Settings, market: MarketFeed | None = None, proxy: Gate
 
     @app.get("/")
     def index() -> str:
+        # Only a signed-in page carries a CSRF token: anonymous visitors get no session cookie.
+        operator = auth.operator() if auth else None
         return render_template(
             "index.html",
             admin=admin,
+            operator=operator,
+            csrf=auth.csrf_token() if auth and operator else "",
             presets=[(p.value, spec.label) for p, spec in PRESETS.items()],
             windows=ALLOWED_WINDOWS,
             profiles=[(p, PROFILE_LABELS.get(p, p)) for p in PUBLIC_PROFILE_IDS],
@@ -132,13 +153,12 @@ def create_app(settings: Settings, market: MarketFeed | None = None, proxy: Gate
 
     @app.put("/api/admin/synthetic/control")
     def admin_put_control() -> Response:
-        if not _same_origin():
-            return _json_error(403, "forbidden", "cross-origin writes are not accepted")
+        # The operator recorded is the session's, never an X-Operator header the browser sent.
         upstream = proxy.put_control(
             request.get_data(cache=False),
             request.content_type or "",
             request.headers.get("If-Match"),
-            request.headers.get("X-Operator"),
+            g.operator,
         )
         return _relay(upstream)
 

@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 
 # Response headers a browser may see; anything else the gateway sends stays on the server.
 PASSED_RESPONSE_HEADERS: tuple[str, ...] = ("Content-Type", "ETag", "Retry-After")
-DEFAULT_OPERATOR = "webui"
 CONTROL_PATH = "/admin/synthetic/control"
 STATUS_PATH = "/admin/synthetic/status"
 FLOW_PATH = "/flow/smart-money"
@@ -113,8 +112,12 @@ class GatewayProxy:
     def get_control(self) -> Upstream:
         return self.request("GET", CONTROL_PATH, admin=True)
 
-    def put_control(self, body: bytes, content_type: str, if_match: str | None, operator: str | None) -> Upstream:
-        """Forward a control write; a JSON object without ``shared_seed`` gets the current seed."""
+    def put_control(self, body: bytes, content_type: str, if_match: str | None, operator: str) -> Upstream:
+        """Forward a control write; a JSON object without ``shared_seed`` gets the current seed.
+
+        ``operator`` is the signed-in operator's name from the session: only it travels as
+        X-Operator (no header of the browser's request is ever forwarded).
+        """
         try:
             payload = json.loads(body)
         except (ValueError, UnicodeDecodeError, RecursionError):
@@ -129,7 +132,7 @@ class GatewayProxy:
                 return _unavailable("the gateway sent a control state without shared_seed")
             # Insert the exact integer; json.dumps writes Python ints digit for digit.
             body = json.dumps({**payload, "shared_seed": seed}, separators=(",", ":")).encode()
-        headers = {"Content-Type": content_type or "application/json", "X-Operator": operator or DEFAULT_OPERATOR}
+        headers = {"Content-Type": content_type or "application/json", "X-Operator": operator}
         if if_match:
             headers["If-Match"] = if_match
         return self.request("PUT", CONTROL_PATH, body=body, headers=headers, admin=True)

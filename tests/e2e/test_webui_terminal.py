@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from admin_gateway.app import create_app as create_gateway
@@ -22,6 +23,7 @@ from synthmarket.settings import load_settings
 from tests.support.waiting import wait_until
 from tests.support.webui_backend import (
     BIG_SEED,
+    OPERATOR_PASSWORD,
     TOKEN,
     Backend,
     GatewayUnderTest,
@@ -33,6 +35,7 @@ from tests.support.webui_backend import (
 from webui.app import create_app
 from webui.local_servers import ThreadedServer
 from webui.market_feed import MarketFeed
+from webui.operator_auth import print_signin_link, signin_link
 
 pytestmark = pytest.mark.e2e
 expect.set_options(timeout=10_000)  # generous for a loaded 2-core machine; passing runs never wait it out
@@ -52,6 +55,7 @@ class Stack:
     regime: Any
     gateway: GatewayUnderTest
     feed: MarketFeed
+    webui_app: Flask
     webui: ThreadedServer
     public_feed: MarketFeed
     public_webui: ThreadedServer  # the same terminal with the admin flag off
@@ -92,13 +96,14 @@ def stack(nats_url: str) -> Iterator[Stack]:
         load_settings({"NATS_URL": nats_url}), addr="127.0.0.1:0", control_bucket=backend.control_bucket))
     backend.loop.run(regime.wait_for_control())
     gateway = GatewayUnderTest(backend, gateway_settings(backend, regime_addr=regime.address))
-    settings = webui_settings(backend, gateway.url, admin=True)
+    settings = webui_settings(backend, gateway.url, admin=True, SYNTH_OPERATOR_PASSWORD=OPERATOR_PASSWORD)
     feed = MarketFeed(settings, status_bucket=backend.status_bucket, flush_interval_s=0.1).start()
-    webui = ThreadedServer(create_app(settings, market=feed)).start()
+    webui_app = create_app(settings, market=feed)
+    webui = ThreadedServer(webui_app).start()
     public_settings = webui_settings(backend, gateway.url, admin=False)
     public_feed = MarketFeed(public_settings, status_bucket=backend.status_bucket, flush_interval_s=0.1).start()
     public_webui = ThreadedServer(create_app(public_settings, market=public_feed)).start()
-    s = Stack(backend, regime, gateway, feed, webui, public_feed, public_webui,
+    s = Stack(backend, regime, gateway, feed, webui_app, webui, public_feed, public_webui,
               market_t0=int(time.time() * 1000) - 600_000)
     s.report()
     wait_until(lambda: gateway.clients.cache.primed.is_set(), 10, "the gateway to follow the stream")
@@ -141,8 +146,17 @@ def page(browser: Browser) -> Iterator[Page]:
         context.close()
 
 
-def open_terminal(page: Page, stack: Stack, admin: bool = True) -> None:
-    page.goto((stack.webui if admin else stack.public_webui).url + "/")
+def sign_in(page: Page, app: Flask, url: str) -> None:
+    """Follow a fresh one-time link, as an operator does with the one the terminal printed."""
+    page.goto(signin_link(app, url))
+    expect(page).to_have_url(url + "/")
+
+
+def open_terminal(page: Page, stack: Stack, admin: bool = True, signed_in: bool = True) -> None:
+    if admin and signed_in:
+        sign_in(page, stack.webui_app, stack.webui.url)
+    else:
+        page.goto((stack.webui if admin else stack.public_webui).url + "/")
     expect(page.locator("#link-flow")).to_have_attribute("data-state", "live")
     expect(page.locator("#link-market")).to_have_attribute("data-state", "live")
     # Caught up: the relay is subscribed upstream and the recent events are on the tape.
@@ -183,7 +197,7 @@ def test_flag_off_has_no_gear_and_the_proxy_answers_404(page: Page, stack: Stack
     open_terminal(page, stack, admin=False)
     assert page.locator("#gear").count() == 0 and page.locator("#drawer").count() == 0
     assert page.locator("#ctx-regime").count() == 0, "the regime label is for operators only"
-    for path in ("/api/admin/synthetic/status", CONTROL_PUT):
+    for path in ("/api/admin/synthetic/status", CONTROL_PUT, "/signin"):
         assert page.request.get(stack.public_webui.url + path).status == 404
     r = page.request.put(stack.public_webui.url + CONTROL_PUT, data=json.dumps({"preset_id": "event_day"}),
                          headers={"Content-Type": "application/json"})
@@ -279,10 +293,11 @@ def test_a_failing_put_rolls_back_with_a_message(page: Page, stack: Stack) -> No
     # A gateway of its own, so it can really go away under the open drawer.
     gateway = GatewayUnderTest(stack.backend, gateway_settings(stack.backend, regime_addr=stack.regime.address))
     port = gateway.server.port
-    webui = ThreadedServer(create_app(webui_settings(stack.backend, gateway.url, admin=True))).start()
+    app = create_app(webui_settings(stack.backend, gateway.url, admin=True))
+    webui = ThreadedServer(app).start()
     puts = put_requests(page)
     try:
-        page.goto(webui.url + "/")
+        sign_in(page, app, webui.url)
         open_drawer(page)
         expect(page.locator('#ctl-window input[value="20"]')).to_be_checked()
         # The gateway goes away between the edits and their (debounced) write.
@@ -358,9 +373,10 @@ def test_market_socket_reconnects_after_loss(page: Page, stack: Stack) -> None:
 ])
 def test_drawer_is_disabled_with_the_reason(page: Page, stack: Stack, env: dict[str, str], reason: str) -> None:
     gateway = GatewayUnderTest(stack.backend, gateway_settings(stack.backend, **env))
-    webui = ThreadedServer(create_app(webui_settings(stack.backend, gateway.url, admin=True))).start()
+    app = create_app(webui_settings(stack.backend, gateway.url, admin=True))
+    webui = ThreadedServer(app).start()
     try:
-        page.goto(webui.url + "/")
+        sign_in(page, app, webui.url)
         page.locator("#gear").click()
         message = page.locator("#drawer-message")
         expect(message).to_contain_text(reason)
@@ -372,6 +388,105 @@ def test_drawer_is_disabled_with_the_reason(page: Page, stack: Stack, env: dict[
     finally:
         webui.stop()
         gateway.close()
+
+
+def drawer_ready(page: Page) -> None:
+    """drawer.js is a dynamic import: its init disables the controls until it knows better."""
+    expect(page.locator("#ctl-preset")).to_be_disabled()
+
+
+def page_fetch_statuses(page: Page) -> list[Any]:
+    """What the page's own scripts get from the admin API: same origin, any headers they like."""
+    return page.evaluate("""async () => {
+      const put = await fetch('/api/admin/synthetic/control', {method: 'PUT', body: '{"preset_id":"event_day"}',
+        headers: {'Content-Type': 'application/json', 'X-CSRF-Token': 'guess', 'X-Operator': 'operator'}});
+      const status = await fetch('/api/admin/synthetic/status');
+      return [put.status, (await put.json()).error, status.status];
+    }""")
+
+
+def test_signed_out_the_drawer_is_read_only_and_the_printed_link_opens_it(
+        page: Page, stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
+    reset_control(stack)
+    before = stack.backend.control()
+    admin_calls: list[str] = []
+    page.on("request", lambda r: admin_calls.append(r.url) if "/api/admin/" in r.url else None)
+    open_terminal(page, stack, signed_in=False)
+    drawer_ready(page)
+    page.locator("#gear").click()
+    expect(page.locator("#drawer")).to_be_visible()
+    read_only = page.locator("#operator-out")
+    expect(read_only).to_be_visible()
+    expect(read_only).to_contain_text("Read only")  # in words, not only by colour
+    expect(page.locator("#signin-link")).to_have_text("Sign in to change the market")
+    expect(page.locator("#signin-link")).to_be_focused()
+    expect(page.locator("#ctl-preset")).to_be_disabled()
+    expect(page.locator('#w-vol_seller input[value="1.6"]')).to_be_disabled()
+    expect(page.locator("#st-backend")).to_have_text("sign in to see the live status")
+    assert admin_calls == [], "the read-only drawer asks nothing it would be refused"
+    assert page_fetch_statuses(page) == [401, "sign_in_required", 401]
+    assert stack.backend.control() == before
+
+    # The link as `python -m webui` prints it at start.
+    print_signin_link(stack.webui_app, stack.webui.url)
+    printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("operator sign-in: ")]
+    assert len(printed) == 1
+    page.goto(printed[0].removeprefix("operator sign-in: "))
+    expect(page).to_have_url(stack.webui.url + "/")
+    open_drawer(page)
+    expect(page.locator("#operator-in")).to_contain_text("Signed in as operator-link")
+    expect(read_only).to_be_hidden()
+    burst(page, lambda: page.select_option("#ctl-preset", "dealer_day"))
+    expect(page.locator("#save-state")).to_contain_text("saved")
+    wait_until(lambda: stack.backend.control()[0].preset_id is SyntheticControlPresetId.DEALER_DAY, 5,
+               "the change to reach the KV entry")
+    # The session cookie is out of the scripts' reach and never sent from another site.
+    assert page.evaluate("document.cookie") == ""
+    (cookie,) = [c for c in page.context.cookies() if c["name"] == "synth_operator"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+
+    # The session ends elsewhere (signed out from another tab): the next edit says so, read-only again.
+    csrf = page.evaluate("document.body.dataset.csrf")
+    assert page.request.post(stack.webui.url + "/signout", form={"csrf_token": csrf}, max_redirects=0).status == 303
+    page.locator('#w-arbitrage input[value="1.6"]').check()
+    expect(page.locator("#drawer-message")).to_contain_text("Sign in again")
+    expect(read_only).to_be_visible()
+    expect(page.locator("#operator-out-text")).to_have_text("Your operator session has ended.")
+    expect(page.locator("#ctl-preset")).to_be_disabled()
+    assert stack.backend.control()[0].profile_weights["arbitrage"] == 1.0
+
+
+def test_password_sign_in_and_sign_out_by_keyboard(page: Page, stack: Stack) -> None:
+    page.goto(stack.webui.url + "/")
+    drawer_ready(page)
+    page.locator("#gear").click()
+    page.keyboard.press("Enter")  # the focused "Sign in to change the market" link
+    expect(page).to_have_url(stack.webui.url + "/signin")
+    password = page.locator("#signin-password")
+    expect(password).to_be_focused()
+    page.keyboard.type("not-the-password")
+    page.keyboard.press("Enter")
+    expect(page.locator("#signin-message")).to_have_text("Wrong password.")
+    expect(password).to_be_focused()
+    page.keyboard.type(OPERATOR_PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(stack.webui.url + "/")
+    drawer_ready(page)
+    page.locator("#gear").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#ctl-preset")).to_be_enabled()
+    expect(page.locator("#ctl-preset")).to_be_focused()
+    expect(page.locator("#operator-name")).to_have_text("operator")
+    page.locator("#signout").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#operator-out")).to_be_attached()
+    expect(page.locator("#operator-in")).to_have_count(0)
+    expect(page).to_have_url(stack.webui.url + "/")
+    drawer_ready(page)
+    page.locator("#gear").click()
+    expect(page.locator("#operator-out")).to_be_visible()
+    expect(page.locator("#ctl-preset")).to_be_disabled()
+    assert page_fetch_statuses(page) == [401, "sign_in_required", 401]
 
 
 @pytest.mark.parametrize("width,height", [(1280, 800), (1920, 1080)])

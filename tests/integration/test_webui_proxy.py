@@ -23,6 +23,7 @@ from tests.support.webui_backend import (
     gateway_settings,
     sample_event,
     sample_print,
+    sign_in,
     webui_settings,
 )
 from webui.app import create_app, stop_streams
@@ -70,7 +71,16 @@ def gateway(backend: Backend) -> Iterator[GatewayUnderTest]:
 
 @pytest.fixture
 def admin_client(backend: Backend, gateway: GatewayUnderTest):
-    return create_app(webui_settings(backend, gateway.url, admin=True)).test_client()
+    """A signed-in operator's client; its requests carry the session's CSRF token."""
+    client = create_app(webui_settings(backend, gateway.url, admin=True)).test_client()
+    sign_in(client)
+    return client
+
+
+def signed_in_client(settings):
+    client = create_app(settings).test_client()
+    sign_in(client)
+    return client
 
 
 def assert_no_token(response) -> None:
@@ -88,7 +98,7 @@ def test_flag_off_hides_gear_and_every_admin_path(backend: Backend, gateway: Gat
     assert unknown.status_code == 404
     for method in ("GET", "PUT", "POST", "DELETE", "PATCH"):
         for path in ("/api/admin", "/api/admin/synthetic/status", "/api/admin/synthetic/control",
-                     "/api/admin/synthetic/other"):
+                     "/api/admin/synthetic/other", "/signin", "/signout"):
             r = client.open(path, method=method, json={"preset_id": "event_day"})
             assert r.status_code == 404, (method, path)
             assert r.get_json() == unknown.get_json(), "disabled admin paths must look like unknown paths"
@@ -96,6 +106,7 @@ def test_flag_off_hides_gear_and_every_admin_path(backend: Backend, gateway: Gat
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert 'id="gear"' not in html and 'id="drawer"' not in html and "ctx-regime" not in html
+    assert "data-csrf" not in html and "Set-Cookie" not in page.headers
     assert_no_token(page)
     # Nothing was written while the flag was off.
     assert backend.control()[1] is None
@@ -105,6 +116,7 @@ def test_flag_on_renders_gear_without_the_token(admin_client) -> None:
     page = admin_client.get("/")
     html = page.get_data(as_text=True)
     assert 'id="gear"' in html and 'id="drawer"' in html
+    assert 'data-operator="operator-link"' in html and "Sign out" in html
     assert "Balanced Demo" in html and "Quiet Range" in html and 'value="30"' in html
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     assert_no_token(page)
@@ -144,7 +156,7 @@ def test_put_without_seed_keeps_a_seed_above_2_pow_53_exact(admin_client, backen
     state, new_revision = backend.control()
     assert state.shared_seed == BIG_SEED, "the seed must survive the write digit for digit"
     assert state.preset_id is SyntheticControlPresetId.DEALER_DAY and state.coverage_window_minutes == 30
-    assert state.profile_weights["institutional_directional"] == 1.6 and state.updated_by == "webui"
+    assert state.profile_weights["institutional_directional"] == 1.6
     assert r.headers["ETag"] == f'"{new_revision}"'
 
 
@@ -192,9 +204,10 @@ def test_status_is_proxied_with_the_control_and_a_disabled_reason(admin_client) 
 
 
 def test_wrong_token_is_a_401_without_echoing_anything(backend: Backend, gateway: GatewayUnderTest) -> None:
-    client = create_app(webui_settings(backend, gateway.url, admin=True, token="wrong-token")).test_client()
+    client = signed_in_client(webui_settings(backend, gateway.url, admin=True, token="wrong-token"))
     r = client.get("/api/admin/synthetic/control")
     assert r.status_code == 401
+    assert r.get_json()["error"] == "unauthorized", "the gateway's 401, not the sign-in one"
     assert "wrong-token" not in r.get_data(as_text=True)
     assert all("wrong-token" not in v for v in r.headers.values())
 
@@ -203,22 +216,22 @@ def test_backend_404_409_and_unreachable_503(backend: Backend) -> None:
     off = GatewayUnderTest(backend, gateway_settings(backend, SYNTHETIC_CONTROL_ENABLED="0"))
     live = GatewayUnderTest(backend, gateway_settings(backend, OPTIONS_ADAPTER="live"))
     try:
-        r = create_app(webui_settings(backend, off.url, admin=True)).test_client().get("/api/admin/synthetic/control")
+        r = signed_in_client(webui_settings(backend, off.url, admin=True)).get("/api/admin/synthetic/control")
         assert r.status_code == 404
-        r = create_app(webui_settings(backend, live.url, admin=True)).test_client().put(
+        r = signed_in_client(webui_settings(backend, live.url, admin=True)).put(
             "/api/admin/synthetic/control", json={"shared_seed": 1})
         assert r.status_code == 409 and "mixed" in r.get_json()["disabled_reason"]
     finally:
         off.close()
         live.close()
     dead = f"http://127.0.0.1:{free_port()}"
-    r = create_app(webui_settings(backend, dead, admin=True)).test_client().get("/api/admin/synthetic/status")
+    r = signed_in_client(webui_settings(backend, dead, admin=True)).get("/api/admin/synthetic/status")
     assert r.status_code == 503 and r.headers["Retry-After"] == "2"
     assert "unreachable" in r.get_json()["message"]
 
 
 def test_admin_token_missing_on_the_web_server_is_503(backend: Backend, gateway: GatewayUnderTest) -> None:
-    client = create_app(webui_settings(backend, gateway.url, admin=True, token=None)).test_client()
+    client = signed_in_client(webui_settings(backend, gateway.url, admin=True, token=None))
     r = client.get("/api/admin/synthetic/control")
     assert r.status_code == 503 and "SYNTHETIC_ADMIN_TOKEN" in r.get_json()["message"]
 

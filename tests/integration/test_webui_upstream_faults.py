@@ -12,6 +12,7 @@ from simple_websocket import Client as WsClient
 from simple_websocket import ConnectionClosed
 
 from synthmarket.settings import load_settings
+from tests.support.webui_backend import sign_in
 from webui import relay
 from webui.app import create_app
 from webui.gateway_proxy import GatewayProxy
@@ -70,6 +71,7 @@ def test_a_broken_gateway_answer_is_a_503_not_a_500(raw: bytes) -> None:
         settings = load_settings({"NEXT_PUBLIC_API_URL": server.url, "SYNTHETIC_ADMIN_TOKEN": "t",
                                   "NEXT_PUBLIC_SYNTHETIC_ADMIN": "1"})
         client = create_app(settings, proxy=GatewayProxy(server.url, "t", timeout=2.0)).test_client()
+        sign_in(client)
         for path in ("/api/flow/smart-money", "/api/admin/synthetic/control"):
             r = client.get(path)
             assert r.status_code == 503, (path, r.status_code, r.data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import re
 import threading
 import time
 from collections.abc import Coroutine
@@ -30,6 +31,7 @@ from synthmarket.wire import (
     smart_money_event_to_proto,
 )
 from webui.local_servers import ThreadedServer
+from webui.operator_auth import signin_link
 
 T = TypeVar("T")
 
@@ -38,6 +40,9 @@ TOKEN = "tok-3b9f0c51-webui-proxy-secret"
 
 
 BIG_SEED = SEED_MAX - 58  # far above 2^53: a JS number would round it
+
+
+OPERATOR_PASSWORD = "pw-5d0e-operator-sign-in"
 
 
 _names = itertools.count(1)
@@ -186,12 +191,34 @@ class GatewayUnderTest:
         self.clients.close()
 
 
-def webui_settings(backend: Backend, gateway_url: str, admin: bool, token: str | None = TOKEN) -> Settings:
+def webui_settings(backend: Backend, gateway_url: str, admin: bool, token: str | None = TOKEN,
+                   **extra: str) -> Settings:
     env = {"NATS_URL": backend.nats_url, "NEXT_PUBLIC_API_URL": gateway_url,
-           "NEXT_PUBLIC_SYNTHETIC_ADMIN": "1" if admin else "0"}
+           "NEXT_PUBLIC_SYNTHETIC_ADMIN": "1" if admin else "0", **extra}
     if token:
         env["SYNTHETIC_ADMIN_TOKEN"] = token
     return load_settings(env)
+
+
+def page_csrf(client: Any) -> str:
+    """The CSRF token the terminal page hands its scripts (empty when not signed in)."""
+    match = re.search(r'data-csrf="([^"]*)"', client.get("/").get_data(as_text=True))
+    assert match is not None, "the admin page carries data-csrf"
+    return match.group(1)
+
+
+def sign_in(client: Any) -> str:
+    """Sign a Flask test client in through a fresh one-time link, as an operator's browser would.
+
+    Every later request of the client sends the session's CSRF token (returned) in X-CSRF-Token.
+    """
+    link = signin_link(client.application, "http://localhost")
+    response = client.get(link.removeprefix("http://localhost"))
+    assert response.status_code == 303, response.get_data(as_text=True)
+    csrf = page_csrf(client)
+    assert csrf
+    client.environ_base["HTTP_X_CSRF_TOKEN"] = csrf
+    return csrf
 
 
 def sample_event(i: int, ts: int, profile: str = "institutional_directional") -> SmartMoneyEvent:

@@ -135,3 +135,12 @@ def test_readme_documents_every_environment_variable():
     readme = (ROOT / "README.md").read_text()
     missing = sorted(n for n in names if f"`{n}`" not in readme)
     assert not missing, f"README.md must document: {', '.join(missing)}"
+
+
+def test_operator_sign_in_settings_are_optional_and_kept_out_of_repr():
+    s = load_settings({})
+    assert (s.operator_password, s.session_secret) == (None, None)
+    s = load_settings({"SYNTH_OPERATOR_PASSWORD": "pw-123", "SYNTH_SESSION_SECRET": "k" * 40})
+    assert (s.operator_password, s.session_secret) == ("pw-123", "k" * 40)
+    assert "pw-123" not in repr(s) and "k" * 40 not in repr(s)
+    assert load_settings({"SYNTH_OPERATOR_PASSWORD": "", "SYNTH_SESSION_SECRET": ""}).operator_password is None

@@ -3,6 +3,10 @@
 // shared_seed can exceed 2^53, so it is never parsed into a JS number for reuse: the seed shown
 // is the digits cut from the response text, and a PUT never carries it (the web server fills it
 // in from the current control on its side, where integers are exact).
+//
+// Without an operator session every admin route answers 401, so the drawer opens read-only: the
+// controls stay disabled, no request is made, and a link leads to the sign-in page. Signed in,
+// the page carries the session's CSRF token (data-csrf), which every PUT sends as X-CSRF-Token.
 
 import { label, timeNY } from "./format.js";
 
@@ -67,6 +71,8 @@ export class ControlDrawer {
     this.disabledReason = null;
     this.pollTimer = null;
     this.puts = 0;
+    this.signedIn = Boolean(document.body.dataset.operator);
+    this.csrf = document.body.dataset.csrf || "";
   }
 
   init() {
@@ -81,6 +87,7 @@ export class ControlDrawer {
     this.form.addEventListener("submit", (ev) => ev.preventDefault());
     this.form.addEventListener("change", () => this.onEdit());
     this.setEnabled(false);
+    if (!this.signedIn) this.signedOut(null);
   }
 
   isOpen() {
@@ -91,6 +98,11 @@ export class ControlDrawer {
     this.drawer.hidden = false;
     this.gear.setAttribute("aria-expanded", "true");
     document.body.classList.add("drawer-open");
+    if (!this.signedIn) {
+      // Read only: nothing to load; the way to sign in is the first thing to reach.
+      document.getElementById("signin-link").focus();
+      return;
+    }
     // Focus lands inside the drawer at once, and on the first control once it is usable.
     this.closeBtn.focus();
     this.loadControl().then(() => {
@@ -155,10 +167,24 @@ export class ControlDrawer {
     this.message.hidden = !text;
   }
 
+  // No operator session (never had one, or it ended): controls off, the sign-in link shown.
+  signedOut(reason) {
+    this.signedIn = false;
+    clearInterval(this.pollTimer);
+    this.pollTimer = null;
+    this.setEnabled(false);
+    const signedIn = document.getElementById("operator-in");
+    if (signedIn) signedIn.hidden = true;
+    document.getElementById("operator-out").hidden = false;
+    if (reason) document.getElementById("operator-out-text").textContent = reason;
+    document.getElementById("st-backend").textContent = "sign in to see the live status";
+  }
+
   // --- gateway calls through the proxy ------------------------------------------------------
 
   // GET through the proxy; on a failure the drawer is disabled or told why, and null comes back.
   async getJson(url) {
+    if (!this.signedIn) return null;
     let res;
     try {
       res = await fetch(url, { headers: { Accept: "application/json" }, cache: "no-store" });
@@ -224,7 +250,7 @@ export class ControlDrawer {
     this.dirty = false;
     this.puts += 1;
     this.saveState.textContent = "saving…";
-    const headers = { "Content-Type": "application/json", Accept: "application/json" };
+    const headers = { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": this.csrf };
     if (this.etag) headers["If-Match"] = this.etag;
     let res = null;
     let body = { text: "", json: null };
@@ -269,7 +295,10 @@ export class ControlDrawer {
 
   failed(status, json, prefix = "") {
     const reason = (json && (json.disabled_reason || json.message)) || `HTTP ${status}`;
-    if (status === 404) this.disable(`${prefix}Simulator control is turned off on the backend (404).`);
+    if (status === 401 && json && json.error === "sign_in_required") {
+      this.signedOut("Your operator session has ended.");
+      this.say(`${prefix}Sign in again to change the market (401).`, "disabled");
+    } else if (status === 404) this.disable(`${prefix}Simulator control is turned off on the backend (404).`);
     else if (status === 409) this.disable(`${prefix}${reason} (409)`);
     else if (status === 503) this.disable(`${prefix}Backend unavailable: ${reason} (503)`);
     else if (status === 401) this.disable(`${prefix}The web server's admin token was refused (401).`);
