@@ -14,6 +14,9 @@ _.load_config  # gunicorn BaseApplication hook (synthmarket/infra/gunicorn_app.p
 _.load  # gunicorn BaseApplication hook
 _.redirect_request  # urllib HTTPRedirectHandler hook (webui/gateway_proxy.py)
 _.daemon_threads  # socketserver reads it (webui/local_servers.py)
+_.get_cookie_secure  # Flask SessionInterface hook (webui/operator_auth.py)
+_.session_interface  # Flask reads it on every request (webui/operator_auth.py)
+_.permanent  # Flask's session reads it to give the cookie an expiry (webui/operator_auth.py)
 _.exc_info  # the context-manager protocol passes it to __exit__ (synthmarket/infra/embedded_nats.py)
 _.GetUnderlyingState  # gRPC servicer method, called by name (regime_svc/server.py; protos/regime.proto)
 _.GetScenarioWeights  # gRPC servicer method
@@ -44,3 +47,7 @@ _.url_as  # EmbeddedNats: a URL carrying one identity, for the tests' NATS fixtu
 # --- only when tests/ and bench/ are scanned too ----------------------------------------------------
 _.input_buffer  # the websocket client library reads it (bench/bench_gateway.py)
 _.hedge_reactive  # set on purpose to prove a frozen map refuses it (tests/unit/test_control.py)
+
+# --- named by configuration, not by code ------------------------------------------------------------
+_.BoundedThreadWorker  # gunicorn loads it by its dotted name (synthmarket/infra/gunicorn_app.py)
+_.nr_conns  # gunicorn's ThreadWorker counts open connections in it (synthmarket/infra/bounded_worker.py)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import select
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -23,6 +25,8 @@ WS_ENDPOINT = "public_ws_smart_money"
 WS_IDLE_POLL_S = 1.0
 # One replay pause never exceeds this, so a paced replay of a quiet stretch stays responsive.
 REPLAY_MAX_PAUSE_S = 60.0
+# A paced replay looks for its client this often while it waits, so a gone client frees its slot.
+PRESENCE_CHECK_S = 0.5
 
 # Sent when the stream limit was reached between the pre-upgrade check and the handler.
 WS_TRY_AGAIN_LATER = 1013
@@ -118,6 +122,8 @@ def replay() -> Response:
         slots.release()
         raise
 
+    raw = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
+
     def generate() -> Iterator[str]:
         previous_ts: int | None = None
         count = 0
@@ -125,8 +131,9 @@ def replay() -> Response:
             for item in events:
                 if query.speed > 0 and previous_ts is not None:
                     pause = (item.event.ts - previous_ts) / 1000.0 / query.speed
-                    if pause > 0:
-                        time.sleep(min(pause, REPLAY_MAX_PAUSE_S))
+                    if pause > 0 and not _wait_while_present(raw, min(pause, REPLAY_MAX_PAUSE_S)):
+                        log.info("replay client went away; its slot is free")
+                        return
                 previous_ts = item.event.ts
                 count += 1
                 payload = item.json_text
@@ -194,3 +201,23 @@ def init_public(app: Flask, sock: Sock, max_streams: int) -> None:
     app.register_blueprint(bp)
     app.before_request(validate_ws_request)
     sock.route("/ws/smart-money", endpoint=WS_ENDPOINT)(ws_smart_money)
+
+
+def _wait_while_present(raw: socket.socket | None, seconds: float) -> bool:
+    """Sleep ``seconds``, looking for the client every PRESENCE_CHECK_S; False once it has gone."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(left, PRESENCE_CHECK_S))
+        if raw is not None and _client_gone(raw):
+            return False
+    return True
+
+
+def _client_gone(raw: socket.socket) -> bool:
+    # A readable socket with nothing to read is a closed one; a replay client sends nothing else.
+    # select first: a socket with a timeout waits out that timeout in recv, whatever the flags.
+    try:
+        readable, _, _ = select.select([raw], [], [], 0)
+        return bool(readable) and raw.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True

@@ -17,6 +17,7 @@ import threading
 from collections import Counter
 from typing import Any
 
+from gunicorn import util
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 log = logging.getLogger(__name__)
@@ -29,20 +30,12 @@ class TimedSocket(socket.socket):
     """A socket whose blocking mode always carries the read timeout (gthread resets it per request)."""
 
     read_timeout: float = READ_TIMEOUT_S
-    timed_out = False
 
     def setblocking(self, flag: bool) -> None:
         if flag:
             self.settimeout(self.read_timeout)
         else:
             super().setblocking(False)
-
-    def recv(self, size: int, flags: int = 0) -> bytes:
-        try:
-            return super().recv(size, flags)
-        except TimeoutError:
-            self.timed_out = True
-            raise
 
 
 class ClientConnections:
@@ -77,10 +70,10 @@ class BoundedConn(TConn):
 
     def close(self, graceful: bool = False) -> None:
         try:
-            # A client that stalled gets no lingering close: gunicorn lingers on its main thread
-            # (up to 2 s each), which a crowd of stalled clients would turn into a stalled server.
-            stalled = isinstance(self.sock, TimedSocket) and self.sock.timed_out
-            super().close(graceful and not stalled)
+            if graceful:
+                _close_without_lingering(self.sock)
+            else:
+                super().close(False)
         finally:
             if not self._released:
                 self._released = True
@@ -111,3 +104,22 @@ class BoundedThreadWorker(ThreadWorker):
         self.nr_conns += 1
         self.enqueue_req(BoundedConn(self.cfg, timed, (address, *client_addr[1:2]), listener.getsockname(),
                                      self.places))
+
+
+def _close_without_lingering(sock: socket.socket) -> None:
+    """Half-close, drain what already arrived, close: gunicorn's graceful close without its wait.
+
+    gunicorn lingers up to 2 s on its main loop for the client to close first, so every client that
+    keeps its socket open after a response would stall accepting for everyone else. Draining what
+    is already buffered still spares the client a reset in the usual case.
+    """
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        sock.setblocking(False)   # a timed socket would wait out its timeout in recv
+        for _ in range(16):
+            if not sock.recv(65536):
+                break
+    except OSError:
+        pass
+    finally:
+        util.close(sock)

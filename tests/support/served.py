@@ -51,12 +51,12 @@ def _answers(url: str, proc: subprocess.Popen) -> bool:
 
 
 @contextmanager
-def serve(module: str, ready_path: str, env: dict[str, str]) -> Iterator[Served]:
+def serve(module: str, ready_path: str, env: dict[str, str], args: tuple[str, ...] = ()) -> Iterator[Served]:
     """``python -m module`` on a free loopback port (GATEWAY_PORT and WEBUI_PORT both set to it)."""
     port = free_port()
     full_env = {**os.environ, "GATEWAY_HOST": "127.0.0.1", "WEBUI_HOST": "127.0.0.1", "LOG_LEVEL": "WARNING",
                 "GATEWAY_PORT": str(port), "WEBUI_PORT": str(port), **env}
-    proc = subprocess.Popen([sys.executable, "-m", module], env=full_env,
+    proc = subprocess.Popen([sys.executable, "-m", module, *args], env=full_env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     served = Served(proc, port)
     try:
