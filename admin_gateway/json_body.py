@@ -8,15 +8,13 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Request
-from werkzeug.exceptions import HTTPException
-from werkzeug.wsgi import get_input_stream
 
 from admin_gateway.errors import InvalidBody, PayloadTooLarge, UnreadableBody, UnsupportedMedia
+from synthmarket.infra.request_body import BodyTooLarge, BodyUnreadable, read_limited
 
 MAX_BODY_BYTES = 16 * 1024
 MEDIA_TYPE = "application/json"
 ACCEPTED_CONTENT_TYPES: tuple[str, ...] = (MEDIA_TYPE, f"{MEDIA_TYPE}; charset=utf-8")
-_READ_CHUNK = 8 * 1024
 # Numbers with a zero fraction and fewer digits than this before the point are read as integers.
 _INTEGRAL_DIGITS_MAX = 20
 # Longest marks first: the UTF-32LE mark begins with the UTF-16LE one.
@@ -45,32 +43,13 @@ def check_media_type(request: Request) -> None:
 
 
 def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The whole body, or 413 when it is longer than ``limit`` bytes, declared or chunked.
-
-    Werkzeug's own MAX_CONTENT_LENGTH stream stops at the limit and hands back what it read, so
-    a longer chunked body would be cut at the limit and parsed (and stored) as if complete. One
-    byte past the limit is read here instead, and the body is refused when it arrives.
-    """
-    declared = request.content_length  # None for a chunked body
-    if declared is not None and declared > limit:
-        raise PayloadTooLarge(limit)
-    # Bounded by Content-Length, or by the server's own end of a chunked body.
-    stream = get_input_stream(request.environ, max_content_length=None)
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        try:
-            chunk = stream.read(min(_READ_CHUNK, limit + 1 - size))
-        except HTTPException:
-            raise
-        except Exception as exc:  # noqa: BLE001 - each server's body reader raises its own parse errors
-            raise UnreadableBody(f"the request body could not be read: {exc or type(exc).__name__}") from None
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(limit)
+    """The whole body, or 413 when it is longer than ``limit`` bytes, declared or chunked."""
+    try:
+        return read_limited(request.environ, request.content_length, limit)
+    except BodyTooLarge:
+        raise PayloadTooLarge(limit) from None
+    except BodyUnreadable as exc:
+        raise UnreadableBody(str(exc)) from None
 
 
 class _JsonObject(dict):

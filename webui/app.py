@@ -10,6 +10,7 @@ from flask import Flask, Response, g, render_template, request
 from synthmarket.domain.control import ALLOWED_WEIGHTS, ALLOWED_WINDOWS, WEIGHT_LABELS
 from synthmarket.domain.presets import PRESETS
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
+from synthmarket.infra.request_body import BodyTooLarge, BodyUnreadable, read_limited
 from synthmarket.infra.websockets import PushOnlySock
 from synthmarket.settings import Settings
 from webui.gateway_proxy import GatewayProxy, Upstream
@@ -154,8 +155,14 @@ def create_app(settings: Settings, market: MarketFeed | None = None, proxy: Gate
     @app.put("/api/admin/synthetic/control")
     def admin_put_control() -> Response:
         # The operator recorded is the session's, never an X-Operator header the browser sent.
+        try:
+            body = read_limited(request.environ, request.content_length, MAX_BODY_BYTES)
+        except BodyTooLarge:
+            return _json_error(413, "payload_too_large", f"request body is larger than {MAX_BODY_BYTES} bytes")
+        except BodyUnreadable as exc:
+            return _json_error(400, "unreadable_body", str(exc))
         upstream = proxy.put_control(
-            request.get_data(cache=False),
+            body,
             request.content_type or "",
             request.headers.get("If-Match"),
             g.operator,

@@ -341,6 +341,23 @@ def test_python_m_webui_prints_a_signin_link_that_works_once(gateway: RecordingG
         assert _get(port, STATUS, cookie).status == 200
         assert _get(port, STATUS).status == 401
         assert _get(port, match.group(1)).status == 401, "the printed link works once"
+        # Through the real server, an 80 KiB chunked PUT whose first 16 KiB are valid JSON is 413
+        # and never reaches the gateway (a body cut at the limit would be forwarded as complete).
+        page = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        page.request("GET", "/", headers={"Cookie": cookie})
+        csrf = re.search(r'data-csrf="([^"]+)"', page.getresponse().read().decode()).group(1)
+        page.close()
+        valid = json.dumps(BODY).encode()
+        oversized = valid + b" " * (80 * 1024)
+        puts_before = len(gateway.puts())
+        put = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        put.request("PUT", CONTROL, body=iter([oversized[i:i + 4096] for i in range(0, len(oversized), 4096)]),
+                    headers={"Cookie": cookie, CSRF_HEADER: csrf, "Content-Type": "application/json",
+                             "Origin": f"http://127.0.0.1:{port}"}, encode_chunked=True)
+        answer = put.getresponse()
+        assert answer.status == 413, answer.read()
+        put.close()
+        assert len(gateway.puts()) == puts_before
     finally:
         proc.terminate()
         proc.wait(20)
