@@ -8,6 +8,7 @@ message from the client closes it with 1008. Nothing a client sends is kept.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -17,6 +18,8 @@ from flask_sock import Sock
 from simple_websocket import ConnectionClosed, Server
 from wsproto.events import CloseConnection
 from wsproto.frame_protocol import CloseReason
+
+log = logging.getLogger(__name__)
 
 # Enough for a control frame's worth of text; push-only sockets expect none at all.
 MAX_INCOMING_BYTES = 1024
@@ -53,8 +56,9 @@ class PushOnlySock(Sock):
                 ws = PushOnlyServer(request.environ)
                 try:
                     handler(ws, *args, **view_args)
-                except ConnectionClosed:
-                    pass
+                except (ConnectionClosed, OSError) as exc:
+                    # Clients leave all the time, politely or not: one line, no traceback.
+                    log.info("websocket %s: the client went away (%s)", request.path, type(exc).__name__)
                 try:
                     ws.close()
                 except Exception:  # noqa: BLE001 - the peer may be gone already

@@ -8,6 +8,7 @@ of its baseline after the client has gone.
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import socket
 import struct
@@ -16,8 +17,10 @@ import zlib
 from collections.abc import Iterator
 
 import pytest
+from flask import Flask
 
-from synthmarket.infra.websockets import MAX_INCOMING_BYTES
+from synthmarket.infra.websockets import MAX_INCOMING_BYTES, PushOnlySock
+from tests.support.gateway import LiveServer
 from tests.support.served import Served, serve
 from tests.support.waiting import wait_until
 
@@ -156,3 +159,29 @@ def test_a_quiet_client_keeps_its_push_only_socket(gateway):
         assert data != b"", "a client that sends nothing is not disconnected"
     finally:
         sock.close()
+
+
+def test_a_client_that_vanishes_is_one_info_line_not_a_traceback(caplog):
+    app = Flask("push_only_test")
+    sock_app = PushOnlySock(app)
+
+    @sock_app.route("/ws/ticks")
+    def ticks(ws) -> None:
+        while True:
+            ws.send("x" * 512)
+            time.sleep(0.01)
+
+    server = LiveServer(app)
+    try:
+        with caplog.at_level(logging.INFO):
+            client = _handshake(server.port, "/ws/ticks", deflate=False)
+            client.recv(1024)
+            # SO_LINGER 0: the close is a reset, as when a browser tab is killed.
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            client.close()
+            wait_until(lambda: any("went away" in r.getMessage() for r in caplog.records), 5, "the leave line")
+        gone = [r for r in caplog.records if "went away" in r.getMessage()]
+        assert len(gone) == 1 and gone[0].levelno == logging.INFO
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    finally:
+        server.close()
