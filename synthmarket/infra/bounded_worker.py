@@ -37,6 +37,14 @@ class TimedSocket(socket.socket):
         else:
             super().setblocking(False)
 
+    def recv(self, size: int, flags: int = 0) -> bytes:
+        try:
+            return super().recv(size, flags)
+        except TimeoutError:
+            # A client that stalls is treated like one that vanished: gunicorn drops it quietly
+            # (a debug line), where a bare timeout would log a traceback per stalled client.
+            raise ConnectionResetError(errno.ECONNRESET, "no data within the read timeout") from None
+
 
 class ClientConnections:
     """Open connections per client address; thread-safe, since connections close on pool threads."""
