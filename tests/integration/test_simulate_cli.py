@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -142,12 +143,15 @@ def test_bad_options_exit_2_with_a_clear_message_and_write_nothing(tmp_path: Pat
 
 def test_an_interrupted_run_leaves_nothing_that_looks_complete(tmp_path: Path):
     out = tmp_path / "cut"
+    # A runner that started us in the background may have left SIGINT ignored, and an ignored
+    # signal stays ignored in children: give the run the default handling a terminal would.
     proc = subprocess.Popen([*RUN, "--out", str(out), "--date", "2026-11-18", "--no-progress"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         # Wait until the run has started writing, then interrupt it.
         wait_until((out / "options.jsonl.part").exists, 60, "the run to start writing", interval=0.05)
-        proc.send_signal(subprocess.signal.SIGINT)
+        proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
