@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -87,7 +85,7 @@ class RegimeControl:
     """
 
     def __init__(self, control: LiveControl, nats_url: str, nc: NatsClient | None = None,
-                 bucket: str = CONTROL_BUCKET, credentials: Mapping[str, Any] | None = None) -> None:
+                 bucket: str = CONTROL_BUCKET, credentials: nats_connection.Credentials | None = None) -> None:
         self.control = control
         self.nats_url = nats_url
         self._credentials = credentials

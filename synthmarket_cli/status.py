@@ -10,7 +10,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -21,15 +21,12 @@ from nats.js.errors import NotFoundError
 from synthmarket import wire
 from synthmarket.domain.calendar import EXCHANGE_TZ
 from synthmarket.domain.session_clock import SessionClock
-from synthmarket.infra.nats_connection import connect_once, identity
+from synthmarket.infra.nats_connection import Credentials, connect_once, identity
 from synthmarket.infra.process import settings_or_exit
 from synthmarket.infra.status_reports import Reports, read_status_reports
 from synthmarket.names import SMART_MONEY_STREAM, STATUS_BUCKET, status_key
 from synthmarket.settings import Settings
 from synthmarket.v1 import regime_pb2, regime_pb2_grpc
-
-# Connect keywords of a NATS identity, or None when the URL carries them (or none are needed).
-Credentials = Mapping[str, Any] | None
 
 T = TypeVar("T")
 
@@ -94,7 +91,7 @@ def http_ok(url: str, timeout: float = 1.0) -> bool:
         return False
 
 
-async def read_reports(nats_url: str, bucket: str = STATUS_BUCKET, credentials: Credentials = None) -> Reports:
+async def read_reports(nats_url: str, bucket: str = STATUS_BUCKET, credentials: Credentials | None = None) -> Reports:
     """Every status report in the bucket: key -> (report, KV revision). Empty when none yet."""
     nc = await connect_once(nats_url, credentials=credentials)
     try:
@@ -104,7 +101,7 @@ async def read_reports(nats_url: str, bucket: str = STATUS_BUCKET, credentials: 
 
 
 async def stream_state(nats_url: str, stream: str = SMART_MONEY_STREAM,
-                       credentials: Credentials = None) -> tuple[int, int] | None:
+                       credentials: Credentials | None = None) -> tuple[int, int] | None:
     """(messages, last sequence) of a JetStream stream, or None when it does not exist."""
     nc = await connect_once(nats_url, credentials=credentials)
     try:
@@ -117,7 +114,7 @@ async def stream_state(nats_url: str, stream: str = SMART_MONEY_STREAM,
         await nc.close()
 
 
-def status_written_probe(nats_url: Callable[[], str], key: str, credentials: Credentials = None) -> Callable[[], bool]:
+def status_written_probe(nats_url: Callable[[], str], key: str, credentials: Credentials | None = None) -> Callable[[], bool]:
     """Ready once ``key`` in the status bucket gets a revision newer than at the first probe.
 
     A store kept from an earlier run still holds old reports; only a fresh write counts.
@@ -139,7 +136,7 @@ def status_written_probe(nats_url: Callable[[], str], key: str, credentials: Cre
 
 
 def stream_probe(nats_url: Callable[[], str], stream: str = SMART_MONEY_STREAM,
-                 credentials: Credentials = None) -> Callable[[], bool]:
+                 credentials: Credentials | None = None) -> Callable[[], bool]:
     def check() -> bool:
         try:
             return run_async(lambda: stream_state(nats_url(), stream, credentials), 2.0) is not None
@@ -155,7 +152,7 @@ def stream_probe(nats_url: Callable[[], str], stream: str = SMART_MONEY_STREAM,
 @dataclass(frozen=True)
 class Where:
     nats_url: str
-    credentials: Credentials
+    credentials: Credentials | None
     regime_addr: str
     gateway_url: str
     webui_url: str

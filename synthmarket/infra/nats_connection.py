@@ -20,6 +20,9 @@ from synthmarket.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# The connect keywords of one NATS identity (user, password); none when the URL carries them.
+Credentials = Mapping[str, Any]
+
 CONNECT_TIMEOUT_S = 2.0
 RECONNECT_WAIT_S = 0.5
 DRAIN_TIMEOUT_S = 5.0
@@ -37,7 +40,7 @@ def identity(settings: Settings) -> dict[str, Any]:
 async def connect(url: str, name: str, *,
                   on_disconnected: Callable[[], None] | None = None,
                   on_reconnected: Callable[[], None] | None = None,
-                  credentials: Mapping[str, Any] | None = None) -> NatsClient:
+                  credentials: Credentials | None = None) -> NatsClient:
     """A connection that waits for the server and then reconnects forever, one warning per outage."""
     nc = NatsClient()
     down = [False]
@@ -81,7 +84,7 @@ async def connect(url: str, name: str, *,
 
 async def connect_unless_stopped(url: str, name: str, stop: asyncio.Event,
                                  on_reconnected: Callable[[], None] | None = None,
-                                 credentials: Mapping[str, Any] | None = None) -> NatsClient | None:
+                                 credentials: Credentials | None = None) -> NatsClient | None:
     """Connect, waiting as long as NATS is down, unless ``stop`` is set first (then None).
 
     Without NATS there is no tape to serve, but a stop signal must still end the wait.
@@ -103,7 +106,7 @@ async def _silent(exc: Exception) -> None:
     pass  # a probe reports its own failure once
 
 
-async def connect_once(url: str, timeout: float = 1.0, credentials: Mapping[str, Any] | None = None) -> NatsClient:
+async def connect_once(url: str, timeout: float = 1.0, credentials: Credentials | None = None) -> NatsClient:
     """One attempt that never retries: for probes and one-shot reads. Raises when unreachable."""
     # nats-py's first connect loops over max_reconnect_attempts, where 0 would mean forever: 1 gives
     # up after one quick retry.
@@ -115,7 +118,7 @@ async def connect_once(url: str, timeout: float = 1.0, credentials: Mapping[str,
 
 
 async def wait_reachable(url: str, stop: asyncio.Event, timeout: float,
-                         credentials: Mapping[str, Any] | None = None) -> bool:
+                         credentials: Credentials | None = None) -> bool:
     """Probe once a second until NATS answers (True), ``stop`` is set (False) or ``timeout`` passes.
 
     Each probe ends on its own: cancelling nats-py's built-in connect-retry loop is not reliable

@@ -16,7 +16,7 @@ from synthmarket.domain.control import SyntheticControlState
 from synthmarket.domain.session import SessionState
 from synthmarket.domain.session_clock import SessionClock
 from synthmarket.engine import OutsideSessionError, get_session_state
-from synthmarket.infra import nats_connection
+from synthmarket.infra import nats_auth, nats_connection
 from synthmarket.infra.control_store import ensure_control_bucket, ensure_status_bucket, watch_control
 from synthmarket.infra.process import settings_or_exit
 from synthmarket.settings import Settings
@@ -71,11 +71,12 @@ async def _serve(settings: Settings, interval: float, clock: SessionClock, speed
 
     interrupted = threading.Event()
     try:
-        children = build_children(settings, speed, interrupted.is_set)
-    except ChildFailed as exc:
+        passwords = nats_passwords(settings)
+    except nats_auth.AuthFileError as exc:
         print(f"synthmarket up: {exc}", file=sys.stderr, flush=True)
         return 2
-    supervisor = Supervisor(children, on_up=print_up)
+    credentials = up_credentials(settings, passwords)
+    supervisor = Supervisor(build_children(settings, passwords, speed, interrupted.is_set), on_up=print_up)
     n_nats = sum(isinstance(c, NatsChild) for c in supervisor.children)
     if settings.nats_url_given:
         print(f"NATS (external, NATS_URL): {settings.nats_url}", flush=True)
@@ -94,8 +95,6 @@ async def _serve(settings: Settings, interval: float, clock: SessionClock, speed
             return 1
         embedded = next((c for c in supervisor.children if isinstance(c, NatsChild)), None)
         nats_url = embedded.url if embedded is not None else settings.nats_url
-        credentials = up_credentials(settings, embedded.server.passwords if embedded is not None
-                                     else nats_passwords(settings))
         if stop.is_set():
             return 0
 

@@ -190,31 +190,32 @@ def _module_runs(module: str) -> bool:
 
 
 def nats_passwords(settings: Settings) -> dict[str, str] | None:
-    """Every identity's password: from NATS_AUTH_FILE, else None (the embedded server makes fresh ones)."""
-    if settings.nats_auth_file is None:
-        return None
-    try:
+    """Every identity's password, read or made once per ``up``: NATS_AUTH_FILE's, else fresh ones for
+    the embedded server, else None (an external server without the file: the environment decides).
+
+    Raises ``nats_auth.AuthFileError`` for a file that cannot be used.
+    """
+    if settings.nats_auth_file is not None:
         return nats_auth.read_passwords(Path(settings.nats_auth_file))
-    except nats_auth.AuthFileError as exc:
-        raise ChildFailed(str(exc)) from None
+    return None if settings.nats_url_given else nats_auth.generate_passwords()
 
 
 def build_children(
-    settings: Settings, speed: float | None = None, cancelled: Callable[[], bool] = lambda: False
+    settings: Settings, passwords: Mapping[str, str] | None, speed: float | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> list[Child]:
     """Everything ``up`` runs, in start order: NATS, regime, ingest, flow, gateway, web terminal.
 
-    Each service child connects to NATS as its own identity; with NATS_URL and no NATS_AUTH_FILE
-    the children keep the NATS_USER/NATS_PASSWORD of ``up``'s environment.
+    Each service child connects to NATS as its own identity (``passwords``, see ``nats_passwords``);
+    with NATS_URL and no NATS_AUTH_FILE the children keep the NATS_USER/NATS_PASSWORD of ``up``'s
+    environment.
     """
     children: list[Child] = []
     nats_child: NatsChild | None = None
-    passwords = nats_passwords(settings)
     if not settings.nats_url_given:
         store = str(Path(settings.data_dir) / "nats") if settings.data_dir else None
         nats_child = NatsChild("127.0.0.1", settings.nats_port, store, passwords)
         children.append(nats_child)
-        passwords = nats_child.server.passwords
     operator = up_credentials(settings, passwords)
 
     def nats_url() -> str:

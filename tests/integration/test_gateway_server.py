@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -15,9 +12,8 @@ import uuid
 import pytest
 import simple_websocket
 
-from synthmarket.infra.embedded_nats import free_port
 from tests.support.gateway import StreamPublisher, make_event
-from tests.support.waiting import wait_until
+from tests.support.served import serve
 
 pytestmark = pytest.mark.integration
 
@@ -33,32 +29,9 @@ def _get(url: str, headers: dict | None = None) -> tuple[int, dict]:
 
 @pytest.fixture
 def served_gateway(nats_url):
-    port = free_port()
-    env = {**os.environ, "NATS_URL": nats_url, "GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(port),
-           "SYNTHETIC_CONTROL_ENABLED": "1", "SYNTHETIC_ADMIN_TOKEN": "served-token", "LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen([sys.executable, "-m", "admin_gateway", "--threads", "32"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        try:
-            if _get(base + "/openapi.json")[0] == 200:
-                return True
-        except (OSError, ValueError):
-            pass
-        if proc.poll() is not None:
-            raise AssertionError("the gateway exited while starting")
-        return False
-
-    try:
-        wait_until(answers, 20, "the gateway to serve /openapi.json", interval=0.1)
-    except AssertionError as exc:
-        proc.kill()
-        raise AssertionError(f"gateway did not come up ({exc}): {proc.stdout.read().decode()[-2000:]}") from None
-    yield proc, base, port
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait(5)
+    env = {"NATS_URL": nats_url, "SYNTHETIC_CONTROL_ENABLED": "1", "SYNTHETIC_ADMIN_TOKEN": "served-token"}
+    with serve("admin_gateway", "/openapi.json", env, ("--threads", "32")) as served:
+        yield served.proc, served.base, served.port
 
 
 def test_module_serves_http_and_websocket_then_stops_on_sigterm(served_gateway, nats_url):

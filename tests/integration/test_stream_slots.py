@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import os
 import socket
 import time
 import urllib.error
@@ -13,7 +11,7 @@ import pytest
 
 from synthmarket.infra.bounded_worker import MAX_CONNECTIONS_PER_CLIENT
 from tests.support.gateway import StreamPublisher, make_event
-from tests.support.served import serve
+from tests.support.served import open_websocket, serve
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -24,17 +22,7 @@ BASE_TS = 1_990_000_000_000
 
 def _websocket(port: int, source: str) -> socket.socket | None:
     """A /ws/smart-money handshake from ``source``; None when the server refused the connection."""
-    sock = socket.socket()
-    sock.bind((source, 0))
-    sock.settimeout(5)
-    try:
-        sock.connect(("127.0.0.1", port))
-        key = base64.b64encode(os.urandom(16)).decode()
-        sock.sendall((f"GET /ws/smart-money HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-                      f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-        head = sock.recv(4096)
-    except OSError:
-        head = b""
+    sock, head = open_websocket(port, "/ws/smart-money", source=source, timeout=5)
     if not head.startswith(b"HTTP/1.1 101"):
         sock.close()
         return None

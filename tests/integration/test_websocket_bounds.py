@@ -7,7 +7,6 @@ of its baseline after the client has gone.
 
 from __future__ import annotations
 
-import base64
 import logging
 import os
 import socket
@@ -21,7 +20,7 @@ from flask import Flask
 
 from synthmarket.infra.websockets import MAX_INCOMING_BYTES, PushOnlySock
 from tests.support.gateway import LiveServer
-from tests.support.served import Served, serve
+from tests.support.served import Served, open_websocket, serve
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -45,16 +44,7 @@ def webui(nats_url, gateway) -> Iterator[Served]:
 
 
 def _handshake(port: int, path: str, deflate: bool) -> socket.socket:
-    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-    key = base64.b64encode(os.urandom(16)).decode()
-    offer = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" if deflate else ""
-    sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n").encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = sock.recv(4096)
-        assert chunk, "closed during the handshake"
-        head += chunk
+    sock, head = open_websocket(port, path, offer_deflate=deflate)
     assert head.startswith(b"HTTP/1.1 101"), head[:200]
     assert b"permessage-deflate" not in head.lower(), "compression must be declined"
     return sock

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import os
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -64,3 +66,30 @@ def serve(module: str, ready_path: str, env: dict[str, str], args: tuple[str, ..
         yield served
     finally:
         terminate(proc, module, 10)
+
+
+def open_websocket(port: int, path: str, *, source: str = "127.0.0.1", offer_deflate: bool = False,
+                   timeout: float = 10.0) -> tuple[socket.socket, bytes]:
+    """A raw websocket handshake on 127.0.0.1:port from ``source``: the socket and the answer's head.
+
+    The head is empty when the server refused or dropped the connection; the caller judges it.
+    """
+    sock = socket.socket()
+    sock.bind((source, 0))
+    sock.settimeout(timeout)
+    key = base64.b64encode(os.urandom(16)).decode()
+    offer = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" if offer_deflate else ""
+    head = b""
+    try:
+        sock.connect(("127.0.0.1", port))
+        sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                      f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                      f"{offer}\r\n").encode())
+        while b"\r\n\r\n" not in head:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            head += chunk
+    except OSError:
+        pass
+    return sock, head
