@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
+from dataclasses import replace
 
 from flow_svc.clusters import Cluster, ClusterBook, PrintView
 from flow_svc.context import EventSymbolSource, MarketContext
-from flow_svc.rules import DEFAULT_THRESHOLDS, Decision, Thresholds, decide, lead, route, route_single
+from flow_svc.reasons import REPEAT_PREFIX
+from flow_svc.rules import DEFAULT_THRESHOLDS, Decision, Thresholds, decide, decide_pending, lead, route, route_single
 from synthmarket.domain.calendar import exchange_date
 from synthmarket.domain.chain import CONTRACT_MULTIPLIER, SIDE_UNKNOWN, otm_frac, side_of
 from synthmarket.domain.marketdata import EquityQuote, EquityTrade, OptionPrint, SmartMoneyEvent
@@ -19,12 +21,13 @@ _CACHE_LIMIT = 4_096
 class SmartMoneyClassifier:
     """Turns the public option tape into smart-money events (see docs/flow_footprints.md).
 
-    Prints must arrive in ts order. ``observe`` returns the events decided up to that print's ts;
-    ``flush(now_ts)`` returns those decided by ``now_ts`` when the tape is quiet (calling it says
-    no print older than ``now_ts`` will follow). An event's ts is
-    the instant it became decidable (its cluster's deadline), so the output does not depend on
-    how often ``flush`` is called. Deterministic, and memory is bounded by the open clusters,
-    none of which outlives the longest window (``Thresholds.longest_window_ms``).
+    Prints must arrive in ts order. ``observe`` returns the events that print completes: most
+    patterns are decided on the print that meets their rule, and the prints that keep coming in
+    the same cluster make repeat events; a sweep or a multi-leg order is decided when its
+    millisecond window closes, on a later print or on ``flush(now_ts)`` (calling it says no print
+    older than ``now_ts`` will follow). An event's ts is its last print's ts, so the output does
+    not depend on how often ``flush`` is called. Deterministic, and memory is bounded by the open
+    clusters, none of which outlives the longest window (``Thresholds.longest_window_ms``).
     """
 
     def __init__(
@@ -34,9 +37,12 @@ class SmartMoneyClassifier:
         event_symbol_source: EventSymbolSource | None = None,
     ) -> None:
         self.thresholds = thresholds
+        self._continuation = thresholds.continuation()
         self._min_contracts = thresholds.min_contracts
         self.context = MarketContext(event_symbols, event_symbol_source)
-        self._book = ClusterBook(thresholds.window_specs())
+        specs = thresholds.window_specs()
+        self._eager = frozenset(kind for kind, spec in specs.items() if spec.eager)
+        self._book = ClusterBook(specs)
         self._seq = 0
         self._dates: dict[int, int] = {}        # UTC hour -> exchange-date ordinal
         self._expiries: dict[str, int] = {}     # "YYYY-MM-DD" -> date ordinal
@@ -62,9 +68,7 @@ class SmartMoneyClassifier:
             return events
         target = route(pv, self.thresholds)
         if target is not None:
-            evicted = self._book.add(target[0], target[1], pv)
-            if evicted is not None:
-                events.extend(self._close([evicted]))
+            self._add(target[0], target[1], pv, events)
         return events
 
     def flush(self, now_ts: int) -> list[SmartMoneyEvent]:
@@ -117,21 +121,31 @@ class SmartMoneyClassifier:
                 return events
             events.extend(self._close(due))
 
+    def _add(self, kind: str, key: Hashable, pv: PrintView, events: list[SmartMoneyEvent]) -> None:
+        cluster, evicted = self._book.add(kind, key, pv)
+        if evicted is not None:
+            events.extend(self._close([evicted]))
+        if kind in self._eager:
+            repeat = cluster.fired > 0
+            decision = decide_pending(cluster, self._continuation if repeat else self.thresholds)
+            if decision is not None:
+                cluster.take()
+                if repeat:
+                    decision = replace(decision, reason=REPEAT_PREFIX + decision.reason)
+                events.append(_event(decision))
+
     def _close(self, clusters: list[Cluster]) -> list[SmartMoneyEvent]:
         events: list[SmartMoneyEvent] = []
-        pending = list(clusters)
-        while pending:
-            cluster = pending.pop(0)
+        for cluster in clusters:
+            if cluster.kind in self._eager:
+                continue    # decided print by print: what is left never met the rule
             decision, leftovers = decide(cluster, self.thresholds)
             if decision is not None:
-                events.append(_event(decision, cluster.deadline))
+                events.append(_event(decision))
             for pv in leftovers:
                 target = route_single(pv, self.thresholds)
-                if target is None:
-                    continue
-                evicted = self._book.add(target[0], target[1], pv)
-                if evicted is not None:
-                    pending.append(evicted)
+                if target is not None:
+                    self._add(target[0], target[1], pv, events)
         return events
 
 
@@ -139,13 +153,13 @@ def _parse_expiry(expiry: str) -> int:
     return dt.date.fromisoformat(expiry).toordinal()
 
 
-def _event(decision: Decision, ts: int) -> SmartMoneyEvent:
+def _event(decision: Decision) -> SmartMoneyEvent:
     prints = sorted(decision.prints, key=lambda pv: pv.seq)
     top = lead(prints)
     p = top.p
     return SmartMoneyEvent(
         event_id=f"sm-{prints[0].p.id}",
-        ts=ts,
+        ts=max(pv.p.ts for pv in prints),
         profile_id=decision.profile,
         underlying=p.underlying,
         direction=decision.direction,

@@ -26,16 +26,20 @@ class PrintView:
 
 @dataclass(frozen=True)
 class WindowSpec:
-    """How a cluster kind closes.
+    """How a cluster kind closes, and when its event is decided.
 
     ``quiet`` clusters close ``window_ms`` after their last print; ``fixed`` ones ``window_ms``
     after their first. ``max_span_ms`` (optional) closes a cluster early when a new print would
-    stretch it past that span; the new print then opens a fresh cluster.
+    stretch it past that span; the new print then opens a fresh cluster. ``eager`` kinds are
+    decided on every print that joins them (an event the moment the pattern is met, more from the
+    prints that follow); the others only when they close, since a sweep or a multi-leg order is
+    known only once all its legs are in (milliseconds).
     """
 
     window_ms: int
     quiet: bool = True
     max_span_ms: int | None = None
+    eager: bool = False
 
 
 @dataclass
@@ -46,7 +50,15 @@ class Cluster:
     first_ts: int
     last_ts: int
     deadline: int                   # exclusive: a print at ts >= deadline no longer joins
-    prints: list[PrintView] = field(default_factory=list)
+    prints: list[PrintView] = field(default_factory=list)   # those no event has explained yet
+    premium: float = 0.0            # of ``prints``
+    fired: int = 0                  # events already decided from this cluster
+
+    def take(self) -> None:
+        """The pending prints became an event; the cluster stays open for what follows."""
+        self.prints = []
+        self.premium = 0.0
+        self.fired += 1
 
 
 class ClusterBook:
@@ -60,8 +72,9 @@ class ClusterBook:
     def __len__(self) -> int:
         return len(self._open)
 
-    def add(self, kind: str, key: Hashable, pv: PrintView) -> Cluster | None:
-        """Put a print into its cluster; returns a cluster closed early by ``max_span_ms``."""
+    def add(self, kind: str, key: Hashable, pv: PrintView) -> tuple[Cluster, Cluster | None]:
+        """Put a print into its cluster; returns that cluster and one closed early (the print
+        came after its deadline, or past ``max_span_ms``)."""
         spec = self._specs[kind]
         ts = pv.p.ts
         book_key = (kind, key)
@@ -75,17 +88,18 @@ class ClusterBook:
             evicted = cluster
             cluster = None
         if cluster is None:
-            cluster = Cluster(kind, key, pv.seq, ts, ts, ts + spec.window_ms, [pv])
+            cluster = Cluster(kind, key, pv.seq, ts, ts, ts + spec.window_ms, [pv], pv.premium)
             self._open[book_key] = cluster
             heapq.heappush(self._heap, (cluster.deadline, cluster.seq, kind, key))
-            return evicted
+            return cluster, evicted
         cluster.prints.append(pv)
+        cluster.premium += pv.premium
         # max(): a sweep leg handed back to the single-leg rules may be a few ms older.
         cluster.last_ts = max(cluster.last_ts, ts)
         if spec.quiet:
             # The heap entry keeps the old deadline; pop_due re-schedules it when it surfaces.
             cluster.deadline = max(cluster.deadline, ts + spec.window_ms)
-        return evicted
+        return cluster, evicted
 
     def pop_due(self, now_ts: int) -> list[Cluster]:
         """Remove and return every cluster whose deadline is <= now_ts, in (deadline, seq) order."""

@@ -5,6 +5,12 @@ from __future__ import annotations
 from flow_svc.clusters import PrintView
 
 RIGHT_WORD = {"C": "call", "P": "put"}
+# Starts the reason of an event that repeats a pattern already reported (see docs/flow_footprints.md).
+REPEAT_PREFIX = "Repeat hit: "
+
+
+def is_repeat(reason: str) -> bool:
+    return reason.startswith(REPEAT_PREFIX)
 
 
 def money(usd: float) -> str:

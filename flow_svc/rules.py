@@ -7,7 +7,7 @@ sends every print to at most one cluster, so a print is explained by at most one
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flow_svc import reasons as txt
 from flow_svc.clusters import Cluster, PrintView, WindowSpec
@@ -39,8 +39,10 @@ NEUTRAL = Direction.NEUTRAL.value
 @dataclass(frozen=True)
 class Thresholds:
     min_contracts: int = 10                 # smaller prints are noise
-    min_premium: float = 25_000.0           # every event
-    multileg_window_ms: int = 1_000         # legs of one multi_leg_id arrive together
+    min_premium: float = 25_000.0           # every event that starts a pattern
+    repeat_min_premium: float = 10_000.0    # a repeat hit on a pattern already reported
+    multileg_gap_ms: int = 50               # legs of one multi_leg_id print together
+    multileg_max_span_ms: int = 1_000
     sweep_gap_ms: int = 50                  # ISO legs chained at most this far apart
     sweep_min_venues: int = 3
     sweep_min_dte: int = 10
@@ -67,15 +69,21 @@ class Thresholds:
 
     def window_specs(self) -> dict[str, WindowSpec]:
         return {
-            KIND_MULTILEG: WindowSpec(self.multileg_window_ms, quiet=False),
+            KIND_MULTILEG: WindowSpec(self.multileg_gap_ms, max_span_ms=self.multileg_max_span_ms),
             KIND_SWEEP: WindowSpec(self.sweep_gap_ms),
-            KIND_EVENT: WindowSpec(self.event_gap_ms),
-            KIND_HEDGE: WindowSpec(self.hedge_gap_ms),
-            KIND_RETAIL: WindowSpec(self.retail_gap_ms),
-            KIND_VOL_SELL: WindowSpec(self.vol_sell_gap_ms),
-            KIND_BLOCK: WindowSpec(self.block_gap_ms),
-            KIND_ACCUM: WindowSpec(self.accum_gap_ms, max_span_ms=self.accum_max_span_ms),
+            KIND_EVENT: WindowSpec(self.event_gap_ms, eager=True),
+            KIND_HEDGE: WindowSpec(self.hedge_gap_ms, eager=True),
+            KIND_RETAIL: WindowSpec(self.retail_gap_ms, eager=True),
+            KIND_VOL_SELL: WindowSpec(self.vol_sell_gap_ms, eager=True),
+            KIND_BLOCK: WindowSpec(self.block_gap_ms, eager=True),
+            KIND_ACCUM: WindowSpec(self.accum_gap_ms, max_span_ms=self.accum_max_span_ms, eager=True),
         }
+
+    def continuation(self) -> Thresholds:
+        """The rules for prints that follow an event in the same cluster: the pattern is already
+        established, so a repeat hit needs neither the print count again nor the full premium."""
+        return replace(self, hedge_min_prints=1, retail_min_prints=1, accum_min_prints=1,
+                       min_premium=self.repeat_min_premium)
 
     @property
     def longest_window_ms(self) -> int:
@@ -138,10 +146,18 @@ def _is_gamma(strike: float, spot: float) -> bool:
 
 
 def decide(cluster: Cluster, th: Thresholds) -> tuple[Decision | None, list[PrintView]]:
-    """The cluster's event (if any) and the prints to hand back to the single-leg rules."""
+    """A closing sweep or multi-leg cluster's event (if any) and the prints to hand back to the
+    single-leg rules."""
     if cluster.kind == KIND_SWEEP:
         return _sweep(cluster, th)
-    return _DECIDERS[cluster.kind](cluster, th), []
+    return _multileg(cluster.prints, th), []
+
+
+def decide_pending(cluster: Cluster, th: Thresholds) -> Decision | None:
+    """An eager cluster's event from the prints no event has explained yet, once its rule is met."""
+    if cluster.premium < th.min_premium:
+        return None     # every rule needs the premium floor: the usual answer, asked on every print
+    return _EAGER_DECIDERS[cluster.kind](cluster.prints, th)
 
 
 def lead(prints: list[PrintView] | tuple[PrintView, ...]) -> PrintView:
@@ -161,9 +177,17 @@ def _directional(right: str) -> str:
     return BULLISH if right == "C" else BEARISH
 
 
-def _span(prints: list[PrintView]) -> str:
+def _count(prints: list[PrintView], kind: str = "") -> str:
+    noun = f"{kind} print" if kind else "print"
+    return f"1 {noun}" if len(prints) == 1 else f"{len(prints)} {noun}s"
+
+
+def _span(prints: list[PrintView], word: str) -> str:
+    """" over 50 s" for several prints; nothing for one."""
+    if len(prints) == 1:
+        return ""
     stamps = [pv.p.ts for pv in prints]
-    return txt.duration(max(stamps) - min(stamps))
+    return f" {word} {txt.duration(max(stamps) - min(stamps))}"
 
 
 def _sweep(cluster: Cluster, th: Thresholds) -> tuple[Decision | None, list[PrintView]]:
@@ -182,8 +206,7 @@ def _sweep(cluster: Cluster, th: Thresholds) -> tuple[Decision | None, list[Prin
     return Decision(profile, _directional(first.p.right), reason, tuple(bought)), leftovers
 
 
-def _multileg(cluster: Cluster, th: Thresholds) -> Decision | None:
-    legs = cluster.prints
+def _multileg(legs: list[PrintView], th: Thresholds) -> Decision | None:
     prem = _premium(legs)
     if prem < th.min_premium or len(legs) < 2:
         return None
@@ -209,20 +232,18 @@ def _multileg(cluster: Cluster, th: Thresholds) -> Decision | None:
     return None
 
 
-def _event(cluster: Cluster, th: Thresholds) -> Decision | None:
-    prints = cluster.prints
+def _event(prints: list[PrintView], th: Thresholds) -> Decision | None:
     prem = _premium(prints)
     if prem < th.min_premium:
         return None
     top = lead(prints)
     word = txt.RIGHT_WORD[top.p.right]
-    reason = (f"Event-symbol {word} buying: {len(prints)} prints at the ask over {_span(prints)}, "
+    reason = (f"Event-symbol {word} buying: {_count(prints)} at the ask{_span(prints, 'over')}, "
               f"{txt.money(prem)}, {txt.tenor(top.dte)}, {txt.moneyness(top.otm)}")
     return Decision(EVENT, _directional(top.p.right), reason, tuple(prints))
 
 
-def _hedge(cluster: Cluster, th: Thresholds) -> Decision | None:
-    prints = cluster.prints
+def _hedge(prints: list[PrintView], th: Thresholds) -> Decision | None:
     prem = _premium(prints)
     if len(prints) < th.hedge_min_prints or prem < th.min_premium:
         return None
@@ -230,30 +251,28 @@ def _hedge(cluster: Cluster, th: Thresholds) -> Decision | None:
     strike = f"{top.p.strike:g}"
     if prints[0].side == SIDE_SELL:
         direction = NEUTRAL
-        head = f"Dealer unwind at gamma strike {strike}: {len(prints)} {txt.rights_word(prints)} prints at the bid"
+        head = f"Dealer unwind at gamma strike {strike}: {_count(prints, txt.rights_word(prints))} at the bid"
     else:
         calls = sum(pv.premium for pv in prints if pv.p.right == "C")
         direction = BULLISH if calls * 2 >= prem else BEARISH
         word = "call" if direction == BULLISH else "put"
-        head = f"Gamma-strike {strike} {word} hedging: {len(prints)} prints at the ask"
-    reason = f"{head} over {_span(prints)}, {txt.money(prem)}, {txt.tenor(top.dte)}, spot {top.p.underlying_price:.2f}"
+        head = f"Gamma-strike {strike} {word} hedging: {_count(prints)} at the ask"
+    reason = f"{head}{_span(prints, 'over')}, {txt.money(prem)}, {txt.tenor(top.dte)}, spot {top.p.underlying_price:.2f}"
     return Decision(HEDGE, direction, reason, tuple(prints))
 
 
-def _retail(cluster: Cluster, th: Thresholds) -> Decision | None:
-    prints = cluster.prints
+def _retail(prints: list[PrintView], th: Thresholds) -> Decision | None:
     prem = _premium(prints)
     if len(prints) < th.retail_min_prints or prem < th.min_premium:
         return None
     top = lead(prints)
     word = txt.RIGHT_WORD[top.p.right]
-    reason = (f"Short-dated {word} chase: {len(prints)} prints at the ask in {_span(prints)}, "
+    reason = (f"Short-dated {word} chase: {_count(prints)} at the ask{_span(prints, 'in')}, "
               f"{txt.money(prem)}, {txt.tenor(top.dte)}, {txt.moneyness(top.otm)}")
     return Decision(RETAIL, _directional(top.p.right), reason, tuple(prints))
 
 
-def _vol_sell(cluster: Cluster, th: Thresholds) -> Decision | None:
-    prints = cluster.prints
+def _vol_sell(prints: list[PrintView], th: Thresholds) -> Decision | None:
     prem = _premium(prints)
     if prem < th.min_premium:
         return None
@@ -263,13 +282,12 @@ def _vol_sell(cluster: Cluster, th: Thresholds) -> Decision | None:
         direction, head = NEUTRAL, "Call overwrite"
     else:
         direction, head = BULLISH, "Cash-secured put write"
-    reason = (f"{head}: {txt.contracts(n)} sold at the bid in {len(prints)} prints, {txt.money(prem)}, "
+    reason = (f"{head}: {txt.contracts(n)} sold at the bid in {_count(prints)}, {txt.money(prem)}, "
               f"{txt.tenor(top.dte)}, {txt.moneyness(top.otm)}")
     return Decision(VOL_SELLER, direction, reason, tuple(prints))
 
 
-def _block(cluster: Cluster, th: Thresholds) -> Decision | None:
-    prints = cluster.prints
+def _block(prints: list[PrintView], th: Thresholds) -> Decision | None:
     prem = _premium(prints)
     if prem < th.min_premium:
         return None
@@ -280,19 +298,17 @@ def _block(cluster: Cluster, th: Thresholds) -> Decision | None:
     return Decision(INSTITUTIONAL, _directional(top.p.right), reason, tuple(prints))
 
 
-def _accumulation(cluster: Cluster, th: Thresholds) -> Decision | None:
-    prints = cluster.prints
+def _accumulation(prints: list[PrintView], th: Thresholds) -> Decision | None:
     prem = _premium(prints)
     if len(prints) < th.accum_min_prints or prem < th.min_premium:
         return None
     top = lead(prints)
-    reason = (f"{txt.RIGHT_WORD[top.p.right].capitalize()} accumulation: {len(prints)} prints lifting the ask "
-              f"over {_span(prints)}, {txt.money(prem)}, {txt.tenor(top.dte)}, {txt.moneyness(top.otm)}")
+    reason = (f"{txt.RIGHT_WORD[top.p.right].capitalize()} accumulation: {_count(prints)} lifting the ask"
+              f"{_span(prints, 'over')}, {txt.money(prem)}, {txt.tenor(top.dte)}, {txt.moneyness(top.otm)}")
     return Decision(INSTITUTIONAL, _directional(top.p.right), reason, tuple(prints))
 
 
-_DECIDERS = {
-    KIND_MULTILEG: _multileg,
+_EAGER_DECIDERS = {
     KIND_EVENT: _event,
     KIND_HEDGE: _hedge,
     KIND_RETAIL: _retail,

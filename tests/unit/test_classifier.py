@@ -9,6 +9,7 @@ import pathlib
 import pytest
 
 from flow_svc.classifier import SmartMoneyClassifier
+from flow_svc.reasons import is_repeat
 from synthmarket.domain import chain
 from synthmarket.domain.marketdata import SmartMoneyEvent
 from tests.support.option_tape import DAY, T0, VENUES, Tape, run
@@ -25,6 +26,24 @@ def ids(prints) -> tuple[str, ...]:
     return tuple(p.id for p in prints)
 
 
+def pattern(events: list[SmartMoneyEvent], prints, first: int) -> SmartMoneyEvent:
+    """One pattern read on time: its first event is the first ``first`` prints, stamped with the
+    last of them; every later print is a repeat hit of the same profile, stamped with its last
+    print; together the events explain ``prints`` in order, each print once."""
+    assert events, "no event"
+    head = events[0]
+    assert head.print_ids == ids(prints[:first]) and head.ts == prints[first - 1].ts, (head.print_ids, head.ts)
+    assert not is_repeat(head.reason)
+    by_id = {p.id: p for p in prints}
+    for e in events[1:]:
+        assert (e.profile_id, e.direction) == (head.profile_id, head.direction)
+        assert is_repeat(e.reason) and e.premium >= 10_000, e.reason
+    for e in events:
+        assert e.ts == max(by_id[i].ts for i in e.print_ids)
+    assert tuple(i for e in events for i in e.print_ids) == ids(prints)
+    return head
+
+
 # -- rule 2: sweeps -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("right,direction", [("C", "bullish"), ("P", "bearish")])
@@ -36,7 +55,7 @@ def test_sweep_across_four_venues_is_institutional(right, direction):
     assert (e.profile_id, e.direction) == ("institutional_directional", direction)
     assert e.print_ids == ids(legs) and e.contracts == 1_000
     assert "sweep across 4 venues" in e.reason and "32 DTE" in e.reason
-    assert e.ts == legs[-1].ts + 50  # decided when the 50 ms sweep gap has passed
+    assert e.ts == legs[-1].ts  # stamped with its last leg (decided once the 50 ms gap has passed)
 
 
 def test_iso_legs_on_two_venues_are_not_a_sweep():
@@ -66,9 +85,10 @@ def test_far_dated_block_is_institutional():
 def test_ask_lift_accumulation_is_institutional():
     t = Tape()
     prints = [t.opt(T0 + 25 * S * k, dte=45, otm=0.05, size=120, price=4.0) for k in range(5)]
-    e = only(run(prints))
-    assert (e.profile_id, e.direction, e.print_ids) == ("institutional_directional", "bullish", ids(prints))
-    assert e.ts == prints[-1].ts + 120 * S
+    events = run(prints)
+    e = pattern(events, prints, first=3)  # the third print makes it accumulation, at once
+    assert (e.profile_id, e.direction) == ("institutional_directional", "bullish")
+    assert len(events) == 3  # then each $48k print is a repeat hit
     assert run(prints[:2]) == []  # two prints are not accumulation
 
 
@@ -77,16 +97,18 @@ def test_ask_lift_accumulation_is_institutional():
 def test_0dte_call_chase_is_retail_whale():
     t = Tape()
     prints = [t.opt(T0 + 5 * S * k, und="SPY", spot=585.0, dte=0, otm=0.02, size=80, price=0.9) for k in range(8)]
-    e = only(run(prints))
-    assert (e.profile_id, e.direction, e.print_ids) == ("retail_whale", "bullish", ids(prints))
+    events = run(prints)
+    # $7.2k a print: the fourth reaches $25k; then every two reach the $10k repeat floor.
+    e = pattern(events, prints, first=4)
+    assert (e.profile_id, e.direction) == ("retail_whale", "bullish")
+    assert [len(x.print_ids) for x in events] == [4, 2, 2]
     assert "0DTE" in e.reason
-    assert e.ts == prints[-1].ts + 90 * S  # retail clusters close after 90 s of quiet
 
 
 def test_short_dated_put_panic_is_retail_whale_bearish():
     t = Tape()
     prints = [t.opt(T0 + 3 * S * k, right="P", dte=2, otm=0.03, size=100, price=0.8, strike=None) for k in range(6)]
-    e = only(run(prints))
+    e = pattern(run(prints), prints, first=4)
     assert (e.profile_id, e.direction) == ("retail_whale", "bearish")
 
 
@@ -94,8 +116,9 @@ def test_attention_contract_spike_is_retail_whale():
     t = Tape()
     prints = [t.opt(T0 + 8 * S * k, und="PLTR", spot=62.0, dte=9, otm=0.15, size=300, price=0.35)
               for k in range(10)]
-    e = only(run(prints))
-    assert e.profile_id == "retail_whale" and len(e.print_ids) == 10
+    events = run(prints)
+    assert pattern(events, prints, first=3).profile_id == "retail_whale"
+    assert len(events) == 8
 
 
 def test_chase_below_premium_floor_is_not_an_event():
@@ -109,9 +132,9 @@ def test_chase_below_premium_floor_is_not_an_event():
 def test_covered_call_overwrite_is_vol_seller_neutral():
     t = Tape()
     prints = [t.opt(T0 + 40 * S * k, side="sell", dte=30, otm=0.06, size=700, price=1.4) for k in range(2)]
-    e = only(run(prints))
-    assert (e.profile_id, e.direction, e.print_ids) == ("vol_seller", "neutral", ids(prints))
-    assert "overwrite" in e.reason
+    e = pattern(run(prints), prints, first=1)
+    assert (e.profile_id, e.direction) == ("vol_seller", "neutral")
+    assert "overwrite" in e.reason and "in 1 print," in e.reason
 
 
 def test_cash_secured_put_write_is_vol_seller_bullish():
@@ -214,10 +237,10 @@ def test_directional_ramp_on_event_symbol_is_event_driven():
               for k in range(5)]
     clf = SmartMoneyClassifier()
     clf.set_event_symbols(T0 - 60 * S, ["AMD", "NFLX"])
-    e = only(run(prints, clf))
-    assert (e.profile_id, e.direction, e.print_ids) == ("event_driven", "bullish", ids(prints))
+    e = pattern(run(prints, clf), prints, first=2)
+    assert (e.profile_id, e.direction) == ("event_driven", "bullish")
     # The same prints on a symbol without an event read as a retail chase.
-    assert only(run(prints)).profile_id == "retail_whale"
+    assert pattern(run(prints), prints, first=3).profile_id == "retail_whale"
 
 
 def test_event_symbols_from_a_source_callable():
@@ -225,7 +248,7 @@ def test_event_symbols_from_a_source_callable():
     prints = [t.opt(T0 + 10 * S * k, und="AMD", spot=140.0, right="P", dte=6, otm=0.01, size=150, price=1.6)
               for k in range(4)]
     clf = SmartMoneyClassifier(event_symbol_source=lambda ts: ("AMD",) if ts >= T0 else ())
-    e = only(run(prints, clf))
+    e = pattern(run(prints, clf), prints, first=2)
     assert (e.profile_id, e.direction) == ("event_driven", "bearish")
 
 
@@ -234,8 +257,8 @@ def test_event_symbols_from_a_source_callable():
 def test_gamma_strike_call_hedging_is_hedge_reactive_bullish():
     t = Tape()
     prints = [t.opt(T0 + 20 * S * k, spot=228.6, strike=230, dte=1, size=300, price=1.5) for k in range(4)]
-    e = only(run(prints))
-    assert (e.profile_id, e.direction, e.print_ids) == ("hedge_reactive", "bullish", ids(prints))
+    e = pattern(run(prints), prints, first=2)  # the second print at the strike makes it hedging
+    assert (e.profile_id, e.direction) == ("hedge_reactive", "bullish")
     assert "230" in e.reason
 
 
@@ -243,7 +266,7 @@ def test_reactive_put_wall_is_hedge_reactive_bearish():
     t = Tape()
     prints = [t.opt(T0 + 15 * S * k, spot=226.0, right="P", strike=225, dte=0, size=400, price=1.1)
               for k in range(3)]
-    e = only(run(prints))
+    e = pattern(run(prints), prints, first=2)
     assert (e.profile_id, e.direction) == ("hedge_reactive", "bearish")
 
 
@@ -251,9 +274,9 @@ def test_dealer_unwind_at_the_bid_is_hedge_reactive_neutral():
     t = Tape()
     prints = [t.opt(T0 + 30 * S * k, und="QQQ", spot=503.0, strike=500, right="P", side="sell", dte=2, size=900,
                     price=2.2) for k in range(3)]
-    e = only(run(prints))
+    e = pattern(run(prints), prints, first=2)
     assert (e.profile_id, e.direction) == ("hedge_reactive", "neutral")
-    assert "unwind" in e.reason
+    assert "unwind" in e.reason and "2 put prints at the bid over 30 s" in e.reason
 
 
 def test_non_gamma_strike_near_spot_is_not_hedging():
@@ -266,7 +289,7 @@ def test_non_gamma_strike_near_spot_is_not_hedging():
 
 def test_noise_prints_are_never_explained():
     t = Tape()
-    chase = [t.opt(T0 + 5 * S * k, dte=0, otm=0.03, size=60, price=1.5) for k in range(6)]
+    chase = [t.opt(T0 + 5 * S * k, dte=0, otm=0.03, size=60, price=1.5) for k in range(7)]  # $9k a print
     noise = [
         t.opt(T0 + 5 * S + 1, dte=0, otm=0.03, size=9, price=1.5),                # under 10 contracts
         t.opt(T0 + 6 * S, dte=0, otm=0.03, size=200, price=1.5, age=2_000),        # stale quote
@@ -274,8 +297,8 @@ def test_noise_prints_are_never_explained():
         t.opt(T0 + 8 * S, dte=0, otm=0.03, size=200, price=1.5, side="mid"),       # single leg at mid
         t.opt(T0 + 9 * S, dte=0, otm=0.03, size=5, price=1.5, side="sell"),        # scalp leg
     ]
-    e = only(run(chase + noise))
-    assert e.print_ids == ids(chase)
+    events = run(sorted(chase + noise, key=lambda p: p.ts))
+    pattern(events, chase, first=3)
 
 
 def test_quiet_noise_tape_emits_nothing():

@@ -124,6 +124,7 @@ def test_query_parameters_state_their_bounds_and_formats():
         CURSOR_PATTERN,
         FLOW_LIMIT_MAX,
         HISTORY_LIMIT_MAX,
+        ISO_TIME_PATTERN,
         MIN_PREMIUM_MAX,
         REPLAY_SPEED_MAX,
         TS_MAX,
@@ -142,7 +143,10 @@ def test_query_parameters_state_their_bounds_and_formats():
     for query in (history, replay):
         for name in ("start", "end"):
             assert query[name]["required"] is True
-            assert (query[name]["schema"]["minimum"], query[name]["schema"]["maximum"]) == (0, TS_MAX)
+            millis, iso = query[name]["schema"]["oneOf"]
+            assert (millis["type"], millis["minimum"], millis["maximum"]) == ("integer", 0, TS_MAX)
+            assert (iso["type"], iso["format"], iso["pattern"]) == ("string", "date-time", ISO_TIME_PATTERN)
+            assert "without an offset is refused" in query[name]["description"]
     for query in (flow, history, replay):
         assert query["profile"]["schema"]["items"]["enum"] == list(PUBLIC_PROFILE_IDS)
         assert query["profile"]["explode"] is False and query["profile"]["style"] == "form"
