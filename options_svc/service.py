@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from options_svc.generator import OptionsGenerator
 from synthmarket import names, wire
+from synthmarket.domain.calendar import trading_day_for
 from synthmarket.domain.control import SyntheticControlState
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 from synthmarket.infra.ingest import IngestService, UniverseEngine
@@ -13,13 +14,28 @@ from synthmarket.infra.ingest import IngestService, UniverseEngine
 SERVICE = "options_svc"
 
 
+# Fast-forwarding from the open runs in steps of this much session time.
+CATCH_UP_STEP_MS = 60_000
+
+
 class OptionsTape:
-    """Option prints on ``md.options.prints.<SYM>``. Hidden labels are popped and dropped every step."""
+    """Option prints on ``md.options.prints.<SYM>``. Hidden labels are popped and dropped every step.
+
+    Started mid-session, the generator runs from the session's open to ``start_ts`` without
+    publishing: its state (self-exciting arrivals, coverage) is then the one a service running
+    since the open has, so the tape from here on is that service's tape, print for print, and the
+    flow service's replay of the session so far joins it seamlessly.
+    """
 
     def __init__(self, control: SyntheticControlState, symbols: Sequence[str], universe: Sequence[str],
                  start_ts: int) -> None:
-        self.generator = OptionsGenerator(control, symbols, start_ts=start_ts, engine=UniverseEngine(universe))
+        open_ms = min(trading_day_for(start_ts).open_ms, start_ts)
+        self.generator = OptionsGenerator(control, symbols, start_ts=open_ms, engine=UniverseEngine(universe))
         self._subjects = {s: names.option_prints_subject(s) for s in self.generator.symbols}
+        for t0 in range(open_ms, start_ts, CATCH_UP_STEP_MS):
+            self.generator.step(t0, min(t0 + CATCH_UP_STEP_MS, start_ts))
+            self.generator.pop_labels()
+            self.generator.pop_scenarios()
 
     def set_control(self, control: SyntheticControlState) -> None:
         self.generator.set_control(control)

@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "up": "synthmarket_cli.up",
     "simulate": "synthmarket_cli.simulate",
     "status": "synthmarket_cli.status",
+    "flow": "synthmarket_cli.flow",
 }
 
 PROG = "synthmarket"

@@ -135,17 +135,6 @@ def status_written_probe(nats_url: Callable[[], str], key: str, credentials: Cre
     return check
 
 
-def stream_probe(nats_url: Callable[[], str], stream: str = SMART_MONEY_STREAM,
-                 credentials: Credentials | None = None) -> Callable[[], bool]:
-    def check() -> bool:
-        try:
-            return run_async(lambda: stream_state(nats_url(), stream, credentials), 2.0) is not None
-        except Exception:  # noqa: BLE001 - not reachable yet
-            return False
-
-    return check
-
-
 # -- the `status` command ----------------------------------------------------------------------
 
 
@@ -200,7 +189,7 @@ def collect(settings: Settings, where: Where) -> dict[str, Any]:
             "last_publish_ts": r.last_publish_ts, "prints_published": r.prints_published,
             "profile_hit_counts": dict(r.profile_hit_counts),
         }
-        for key, (r, _rev) in reports.items()
+        for key, (r, _rev) in reports.items() if r.service in INGEST_SERVICES
     }
     stream = None
     if out["nats"]["up"]:
@@ -208,8 +197,10 @@ def collect(settings: Settings, where: Where) -> dict[str, Any]:
             stream = run_async(lambda: stream_state(where.nats_url, credentials=where.credentials), 3.0)
         except Exception:  # noqa: BLE001
             stream = None
+    flow_report = reports.get(status_key("flow_svc"))
     out["flow_svc"] = {"stream": SMART_MONEY_STREAM, "up": stream is not None,
-                       "events": stream[0] if stream else 0}
+                       "events": stream[0] if stream else 0, "live": flow_report is not None,
+                       "published": flow_report[0].prints_published if flow_report else 0}
     out["admin_gateway"] = {"url": where.gateway_url, "up": http_ok(where.gateway_url + "/openapi.json")}
     out["webui"] = {"url": where.webui_url, "up": http_ok(where.webui_url + "/healthz")}
     out["session_now"] = SessionClock(speed=settings.speed).ts(time.time_ns() // 1_000_000)
@@ -238,7 +229,9 @@ def render(data: dict[str, Any]) -> list[str]:
         for key in keys:
             lines.append(_report_line(key, data["ingest"][key], data["session_now"]))
     flow = data["flow_svc"]
-    lines.append(f"flow_svc: stream {flow['stream']} " + (f"holds {flow['events']} events" if flow["up"] else "missing"))
+    live = f"live, {flow['published']} events published since start" if flow["live"] else "no status report"
+    lines.append(f"flow_svc: {live} | stream {flow['stream']} "
+                 + (f"holds {flow['events']} events" if flow["up"] else "missing"))
     for name in ("admin_gateway", "webui"):
         lines.append(f"{name} {data[name]['url']}: " + ("up" if data[name]["up"] else "not reachable"))
     return lines
@@ -274,11 +267,15 @@ def check(settings: Settings, where: Where, service: str) -> tuple[bool, str]:
             return False, f"{key} last published {(now - report.last_publish_ts) / 1000:.0f}s of session ago"
         return True, f"{key} reported {report.prints_published} messages published"
     if service == "flow_svc":
+        # The flow service reports once the session so far is replayed and it is live.
         try:
-            state = run_async(lambda: stream_state(where.nats_url, credentials=where.credentials), 3.0)
+            reports = run_async(lambda: read_reports(where.nats_url, credentials=where.credentials), 3.0)
         except Exception as exc:  # noqa: BLE001
             return False, f"NATS at {where.nats_url}: {exc or type(exc).__name__}"
-        return state is not None, f"stream {SMART_MONEY_STREAM} " + ("exists" if state else "missing")
+        key = status_key("flow_svc")
+        if key not in reports:
+            return False, f"no status report under {key} (still replaying the session so far, or not running)"
+        return True, f"{key} reported {reports[key][0].prints_published} events published"
     if service == "admin_gateway":
         ok = http_ok(where.gateway_url + "/openapi.json")
         return ok, f"{where.gateway_url}/openapi.json " + ("answers" if ok else "does not answer")

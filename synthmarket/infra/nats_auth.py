@@ -63,8 +63,8 @@ def _publishes(identity: str) -> list[str]:
         return [control, status, names.ALL_EQUITY_TRADES, names.ALL_EQUITY_QUOTES,
                 _kv_put(names.STATUS_BUCKET, "equities_svc.>")]
     if identity == "flow_svc":
-        return [_create(names.SMART_MONEY_STREAM), f"$JS.API.STREAM.UPDATE.{names.SMART_MONEY_STREAM}",
-                names.SMART_MONEY_SUBJECT]
+        return [control, status, _create(names.SMART_MONEY_STREAM), f"$JS.API.STREAM.UPDATE.{names.SMART_MONEY_STREAM}",
+                names.SMART_MONEY_SUBJECT, _kv_put(names.STATUS_BUCKET, "flow_svc.>")]
     if identity == "admin_gateway":
         return [control, status, _kv_put(names.CONTROL_BUCKET, names.CONTROL_KEY)]
     if identity == "webui":

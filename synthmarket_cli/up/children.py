@@ -21,7 +21,7 @@ from synthmarket.infra.child_processes import die_with_parent, terminate
 from synthmarket.infra.embedded_nats import EmbeddedNats, EmbeddedNatsError
 from synthmarket.names import status_key
 from synthmarket.settings import Settings
-from synthmarket_cli.status import http_ok, regime_serving, status_written_probe, stream_probe
+from synthmarket_cli.status import http_ok, regime_serving, status_written_probe
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +233,8 @@ def build_children(
     metrics_children = 0
 
     def python_m(name: str, ready: Callable[[], bool], served: Sequence[tuple[str, str]] = (),
-                 args: Sequence[str] = (), label: str | None = None, metrics: bool = False) -> ProcessChild:
+                 args: Sequence[str] = (), label: str | None = None, metrics: bool = False,
+                 identity: str | None = None) -> ProcessChild:
         nonlocal metrics_children
         extra: dict[str, str] = {}
         if metrics and settings.metrics_port > 0:
@@ -243,7 +244,7 @@ def build_children(
             extra["METRICS_PORT"] = str(port)
             served = (*served, (f"{label or name} metrics", f"http://{settings.metrics_host}:{port}/metrics"))
         return ProcessChild(label or name, [sys.executable, "-m", name, *args], ready,
-                            lambda: {**env(name), **extra}, served, True, cancelled)
+                            lambda: {**env(identity or name), **extra}, served, True, cancelled)
 
     def ingest(service: str, replicas: int) -> list[ProcessChild]:
         # Every replica of the configured count, so the whole symbol list is published.
@@ -262,7 +263,9 @@ def build_children(
     ))
     children.extend(ingest("options_svc", settings.options_replicas))
     children.extend(ingest("equities_svc", settings.equities_replicas))
-    children.append(python_m("flow_svc", stream_probe(nats_url, credentials=operator), metrics=True))
+    # The flow service replays the session so far before it reports: ready means the feed is full.
+    children.append(python_m("synthmarket_cli", status_written_probe(nats_url, status_key("flow_svc"), operator),
+                             args=["flow"], label="flow_svc", identity="flow_svc", metrics=True))
     gateway = f"http://{settings.gateway_host}:{settings.gateway_port}"
     children.append(python_m(
         "admin_gateway", lambda: http_ok(f"{gateway}/openapi.json"),

@@ -1,4 +1,4 @@
-"""The live flow service on real NATS and a real regime server: prints in, SMART_MONEY events out."""
+"""The live flow service on real NATS: prints in, SMART_MONEY events out (the replay at start: test_flow_replay)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ import pytest
 
 from flow_svc.classifier import SmartMoneyClassifier
 from flow_svc.service import MSG_ID_HEADER, FlowService, TapeClock, start_flow_service
-from regime_svc.server import serve
 from synthmarket import engine, wire
 from synthmarket.domain.calendar import exchange_date, trading_day_for
 from synthmarket.domain.chain import occ_symbol
@@ -25,7 +24,6 @@ from synthmarket.domain.marketdata import EquityTrade, OptionPrint, SmartMoneyEv
 from synthmarket.domain.profiles import NEUTRAL_NOISE
 from synthmarket.domain.session_clock import SessionClock
 from synthmarket.domain.universe import UNIVERSE
-from synthmarket.infra.embedded_nats import free_port
 from synthmarket.infra.metrics import start_metrics_server
 from synthmarket.infra.streams import DUPLICATE_WINDOW_S
 from synthmarket.names import (
@@ -97,18 +95,7 @@ async def last_seq(js) -> int:
 
 @pytest.fixture
 def flow_settings(nats_url):
-    return load_settings({"NATS_URL": nats_url, "FLOW_FLUSH_INTERVAL_MS": "100", "REGIME_GRPC_ADDR": "127.0.0.1:0"})
-
-
-@pytest.fixture
-async def regime_server(flow_settings, nats_client, js, unique_bucket_name):
-    bucket = unique_bucket_name("ctl")
-    server = await serve(flow_settings, nc=nats_client, control_bucket=bucket)
-    try:
-        yield server
-    finally:
-        await server.stop(0)
-        await js.delete_key_value(bucket)
+    return load_settings({"NATS_URL": nats_url, "FLOW_FLUSH_INTERVAL_MS": "100"})
 
 
 @pytest.fixture
@@ -131,11 +118,8 @@ async def publish_prints(nc, prints: list[OptionPrint]) -> None:
     await nc.flush()
 
 
-async def test_a_sweep_becomes_one_institutional_event_in_the_stream(
-    start_flow, regime_server, nats_client, js
-):
-    service = await start_flow(regime_addr=regime_server.address)
-    await eventually(service.regime_connected.is_set, 5, "the regime stream to connect")
+async def test_a_sweep_becomes_one_institutional_event_in_the_stream(start_flow, nats_client, js):
+    service = await start_flow()
     before = await last_seq(js)
     ts0 = now_session_ts()
     # Equity context first (the service reads it, the event must not depend on it).
@@ -180,8 +164,7 @@ async def test_a_sweep_becomes_one_institutional_event_in_the_stream(
 
 
 async def test_a_restart_replaying_the_tape_never_double_publishes(start_flow, nats_client, js):
-    # No regime server here: the service must classify without it and keep retrying quietly.
-    first = await start_flow(regime_addr="127.0.0.1:1")
+    first = await start_flow()
     before = await last_seq(js)
     ts0 = now_session_ts()
     legs = sweep(ts0, f"rp{ts0}", und="MSFT", spot=425.0, strike=442.5)
@@ -192,10 +175,9 @@ async def test_a_restart_replaying_the_tape_never_double_publishes(start_flow, n
 
     await eventually(lambda: count(), 20, "the first publish")
     await first.stop(grace=2)
-    assert not first.regime_connected.is_set()
 
     # A restarted service sees the same prints again (e.g. a replay) and emits the same event id.
-    second = await start_flow(regime_addr="127.0.0.1:1")
+    second = await start_flow()
     await publish_prints(nats_client, legs)
     await eventually(
         lambda: (second.registry.value("synthmarket_flow_svc_events_duplicate_total") or 0) >= 1,
@@ -205,7 +187,7 @@ async def test_a_restart_replaying_the_tape_never_double_publishes(start_flow, n
 
 
 async def test_undecodable_messages_are_counted_not_fatal(start_flow, nats_client):
-    service = await start_flow(regime_addr="127.0.0.1:1")
+    service = await start_flow()
     await nats_client.publish(option_prints_subject("SPY"), b"\xff\xff not a protobuf")
     ts0 = now_session_ts()
     await publish_prints(nats_client, sweep(ts0, f"ok{ts0}")[:1])
@@ -226,7 +208,7 @@ def test_tape_clock_extrapolates_from_the_newest_print():
 
 
 async def test_metrics_are_served_over_http(start_flow, nats_client):
-    service = await start_flow(regime_addr="127.0.0.1:1")
+    service = await start_flow()
     ts0 = now_session_ts()
     await publish_prints(nats_client, sweep(ts0, f"m{ts0}")[:2])
     await eventually(
@@ -241,53 +223,38 @@ async def test_metrics_are_served_over_http(start_flow, nats_client):
         server.stop()
     consumed = re.search(r"^synthmarket_flow_svc_prints_consumed_total (\S+)$", body, re.M)
     assert consumed and float(consumed.group(1)) >= 2, body
-    assert "synthmarket_flow_svc_lag_ms" in body and "synthmarket_flow_svc_regime_connected 0.0" in body
+    assert "synthmarket_flow_svc_lag_ms" in body and "synthmarket_flow_svc_event_lag_seconds_bucket" in body
 
 
-async def test_event_calendar_from_a_late_regime_server_reaches_the_classifier(
-    start_flow, flow_settings, nats_client, js, unique_bucket_name
-):
-    # Pin the regime server's clock to an instant whose calendar names event symbols.
+async def test_the_event_calendar_comes_from_the_engine_under_the_stored_control(start_flow, flow_settings,
+                                                                                nats_client, js):
+    # A minute of today's session whose calendar names event symbols under the default control.
     day = trading_day_for(now_session_ts())
-    wall = next(
+    at = next(
         day.open_ms + m * 60_000 for m in range(0, 390, 5)
         if engine.get_session_state(day.open_ms + m * 60_000, DEFAULT_CONTROL, flow_settings.symbols).event_symbols
     )
-    expected = engine.get_session_state(wall, DEFAULT_CONTROL, flow_settings.symbols).event_symbols
-    port = free_port("127.0.0.1")
-    # The flow service starts first: the regime server is not there yet, it must keep retrying.
-    service = await start_flow(regime_addr=f"127.0.0.1:{port}")
-    bucket = unique_bucket_name("ctl")
-    regime = await serve(
-        flow_settings, nc=nats_client, control_bucket=bucket, addr=f"127.0.0.1:{port}", wall_clock=lambda: wall
-    )
-    try:
-        # Backoff is capped at 10 s; the first retries come within a second or two.
-        await eventually(service.regime_connected.is_set, 12, "the flow service to reach the late regime server")
-        await eventually(lambda: service.event_symbols == expected, 5, "the regime's event symbols")
-        symbol = expected[0]
-        spot = UNIVERSE[symbol].ref_price
-        before = await last_seq(js)
-        ts0 = now_session_ts()
-        # A short-dated sweep on an event symbol is event-driven, not institutional (rule 2).
-        legs = sweep(ts0, f"ev{ts0}", und=symbol, spot=spot, strike=round(spot * 1.03), dte=12)
-        await publish_prints(nats_client, legs)
-        found: list = []
+    symbol = engine.get_session_state(at, DEFAULT_CONTROL, flow_settings.symbols).event_symbols[0]
+    service = await start_flow()
+    spot = UNIVERSE[symbol].ref_price
+    before = await last_seq(js)
+    # A short-dated sweep on an event symbol is event-driven, not institutional (rule 2).
+    legs = sweep(at + 1_000, f"ev{at}", und=symbol, spot=spot, strike=round(spot * 1.03), dte=12)
+    await publish_prints(nats_client, legs)
+    found: list = []
 
-        async def landed() -> bool:
-            found[:] = [e for e, _ in await stream_events(js, before + 1) if e.print_ids == [p.id for p in legs]]
-            return bool(found)
+    async def landed() -> bool:
+        found[:] = [e for e, _ in await stream_events(js, before + 1) if e.print_ids == [p.id for p in legs]]
+        return bool(found)
 
-        await eventually(landed, 20, "the event-symbol sweep in SMART_MONEY")
-        event = wire.smart_money_event_from_proto(found[0])
-        assert (event.profile_id, event.underlying) == ("event_driven", symbol)
-    finally:
-        await regime.stop(0)
-        await js.delete_key_value(bucket)
+    await eventually(landed, 20, "the event-symbol sweep in SMART_MONEY")
+    event = wire.smart_money_event_from_proto(found[0])
+    assert (event.profile_id, event.underlying, event.ts) == ("event_driven", symbol, legs[-1].ts)
+    assert service.control_revision >= 0
 
 
 async def test_python_m_flow_svc_publishes_and_exits_cleanly_on_sigterm(nats_url, nats_client, js):
-    env = {**os.environ, "NATS_URL": nats_url, "REGIME_GRPC_ADDR": "127.0.0.1:1", "FLOW_FLUSH_INTERVAL_MS": "100"}
+    env = {**os.environ, "NATS_URL": nats_url, "FLOW_FLUSH_INTERVAL_MS": "100"}
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "flow_svc", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
     )
@@ -327,7 +294,7 @@ async def test_python_m_flow_svc_publishes_and_exits_cleanly_on_sigterm(nats_url
 
 async def test_a_full_publish_queue_drops_the_oldest_events_and_counts_them(flow_settings, nats_client):
     # Not started: nothing drains the queue, as when JetStream refuses every write.
-    service = FlowService(flow_settings, nats_client, regime_addr="127.0.0.1:1", max_pending=3)
+    service = FlowService(flow_settings, nats_client, max_pending=3)
     events = [
         SmartMoneyEvent(
             event_id=f"q-{i}", ts=1_000 + i, profile_id="retail_whale", underlying="TSLA", direction="bullish",
@@ -338,7 +305,7 @@ async def test_a_full_publish_queue_drops_the_oldest_events_and_counts_them(flow
     ]
     service._enqueue(events[:2])
     service._enqueue(events[2:])
-    kept = [service._queue.get_nowait().event_id for _ in range(service._queue.qsize())]
+    kept = [service._queue.get_nowait()[0].event_id for _ in range(service._queue.qsize())]
     assert kept == ["q-2", "q-3", "q-4"]
     assert service.registry.value("synthmarket_flow_svc_events_dropped_total") == 2
 
@@ -358,7 +325,7 @@ async def test_a_classifier_failure_on_equity_context_is_counted_and_the_tape_go
 
     nats_client._error_cb = record
     try:
-        service = await start_flow(regime_addr="127.0.0.1:1", classifier=BrokenOnEquities())
+        service = await start_flow(classifier=BrokenOnEquities())
         ts0 = now_session_ts()
         for i in range(2):
             trade = EquityTrade(id=f"eqx-{i}", ts=ts0 + i, symbol="AAPL", price=228.0, size=100, venue="NSDQ",

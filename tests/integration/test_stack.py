@@ -133,7 +133,7 @@ def _settings_variables() -> set[str]:
     return set(re.findall(r'"([A-Z][A-Z0-9_]+)"', source))
 
 
-def _check_service(name: str, spec: dict, services: dict) -> None:
+def _check_service(name: str, spec: dict, services: dict, identity: str | None = None) -> None:
     import importlib.util
 
     from synthmarket_cli.status import CHECKABLE
@@ -144,7 +144,7 @@ def _check_service(name: str, spec: dict, services: dict) -> None:
     assert importlib.util.find_spec(f"{module}.__main__") is not None, f"{name}: python -m {module} has no entry"
     env = spec["environment"]
     assert env["NATS_URL"] == "nats://nats:4222", name
-    identity = spec["command"][2]
+    identity = identity or name
     assert env["NATS_USER"] == identity, f"{name} connects to NATS as itself"
     assert env["NATS_PASSWORD"].startswith("${" + nats_auth.password_variable(identity) + ":?"), name
     unknown = set(env) - _settings_variables()
@@ -171,7 +171,10 @@ def test_compose_runs_nats_with_jetstream_and_every_service_from_one_image():
     assert set(nats_spec["environment"]) == {nats_auth.password_variable(i) for i in nats_auth.IDENTITIES}
     for name in SERVICES:
         _check_service(name, services[name], services)
-        assert services[name]["command"][2] == name, "each container runs the service it is named for"
+        # Each container runs the service it is named for; flow through the command line, which
+        # wires in the options tape it replays at start.
+        want = ["python", "-m", "synthmarket_cli", "flow"] if name == "flow_svc" else ["python", "-m", name]
+        assert services[name]["command"] == want, name
     # The servers listen on every interface inside their containers and are reached by name.
     assert services["regime_svc"]["environment"]["REGIME_GRPC_ADDR"] == "0.0.0.0:50051"
     assert all(services[n]["environment"]["REGIME_GRPC_ADDR"] == "regime_svc:50051" for n in SERVICES[1:])
@@ -196,7 +199,7 @@ def test_the_commented_scaling_example_is_a_valid_second_options_replica():
     text = "\n".join(lines[:start] + block + lines[start + len(block):])
     services = yaml.safe_load(text)["services"]
     replica = services["options_svc_1"]
-    _check_service("options_svc_1", replica, services)
+    _check_service("options_svc_1", replica, services, identity="options_svc")
     assert replica["environment"]["OPTIONS_REPLICA"] == "1" and replica["environment"]["OPTIONS_REPLICAS"] == "2"
     assert replica["healthcheck"]["test"][-1] == "options_svc"
 

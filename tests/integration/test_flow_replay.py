@@ -1,0 +1,111 @@
+"""Instant on: a flow service started mid-session publishes the session so far, exactly as the
+offline runner computes it, never twice, and joins the live tape without a gap."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+
+from flow_svc.service import FlowService, start_flow_service
+from synthmarket import wire
+from synthmarket.domain.calendar import EXCHANGE_TZ, TradingDay, trading_day
+from synthmarket.domain.control import SyntheticControlState
+from synthmarket.domain.marketdata import SmartMoneyEvent
+from synthmarket.names import SMART_MONEY_STREAM, option_prints_subject
+from synthmarket.settings import load_settings
+from synthmarket.v1 import smart_money_pb2
+from synthmarket_cli.flow import OptionsHistory
+from synthmarket_cli.offline import SimulationSpec, run_session
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.integration
+
+# Future trading days, one per test, so no event stored by another test is on the day or after it.
+DAY = trading_day(dt.date(2027, 1, 12))
+JOIN_DAY = trading_day(dt.date(2027, 1, 13))
+
+
+def at(hhmm: str, day: TradingDay = DAY) -> int:
+    hour, minute = (int(x) for x in hhmm.split(":"))
+    return int(dt.datetime.combine(day.date, dt.time(hour, minute), EXCHANGE_TZ).timestamp() * 1000)
+
+
+def offline_events(control: SyntheticControlState, symbols: tuple[str, ...], until: int,
+                   day: TradingDay = DAY) -> list[SmartMoneyEvent]:
+    """The events the offline runner decides from the open up to ``until`` (no closing flush)."""
+    spec = SimulationSpec(control, day, day.open_ms, until, symbols, with_equities=False)
+    return [e for step in run_session(spec) if step.t0 < until for e in step.events]
+
+
+async def stored_events_of_the_day(js, day: TradingDay = DAY) -> list[SmartMoneyEvent]:
+    info = await js.stream_info(SMART_MONEY_STREAM)
+    out = []
+    for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        try:
+            msg = await js.get_msg(SMART_MONEY_STREAM, seq, direct=True)
+        except Exception:  # noqa: BLE001 - removed by retention
+            continue
+        event = wire.smart_money_event_from_proto(smart_money_pb2.SmartMoneyEvent.FromString(msg.data))
+        if day.open_ms <= event.ts < day.close_ms:
+            out.append(event)
+    return out
+
+
+async def start_at(nats_url: str, nc, wall: int) -> FlowService:
+    settings = load_settings({"NATS_URL": nats_url, "FLOW_FLUSH_INTERVAL_MS": "100"})
+    # At speed 1 inside a session, the session clock reads the wall clock: pin it.
+    return await start_flow_service(settings, nc, history=OptionsHistory, wall_clock=lambda: wall)
+
+
+async def test_started_at_two_times_of_day_the_stream_holds_the_offline_session_once(nats_url, nats_client, js):
+    first = await start_at(nats_url, nats_client, at("10:07"))
+    try:
+        control, symbols = first.control, first.universe
+        want = offline_events(control, symbols, at("10:07"))
+        got = await stored_events_of_the_day(js)
+        assert len(want) > 100
+        assert got == want, "the replay at 10:07 is not the offline session"
+    finally:
+        await first.stop(grace=2)
+
+    # A restart later in the day: what is stored stays, the rest of the session so far is added.
+    second = await start_at(nats_url, nats_client, at("14:41"))
+    try:
+        want = offline_events(control, symbols, at("14:41"))
+        got = await stored_events_of_the_day(js)
+        duplicates = [i for i, n in Counter(e.event_id for e in got).items() if n > 1]
+        assert not duplicates, duplicates[:5]
+        assert sorted(got, key=lambda e: e.event_id) == sorted(want, key=lambda e: e.event_id)
+        assert second.registry.value("synthmarket_flow_svc_replayed_events_total") == len(want) - len(
+            offline_events(control, symbols, at("10:07")))
+    finally:
+        await second.stop(grace=2)
+
+
+async def test_the_live_tape_joins_where_the_replay_ended(nats_url, nats_client, js):
+    start, end = at("11:30", JOIN_DAY), at("11:32", JOIN_DAY)
+    first_live = start + 20_000
+    service = await start_at(nats_url, nats_client, start)
+    try:
+        control, symbols = service.control, service.universe
+        # The live options service's prints from 20 s after the replay's end: the 20 s between
+        # were published before the flow service listened. They must not be lost.
+        tape = OptionsHistory(control, symbols, JOIN_DAY.open_ms)
+        tape.step(JOIN_DAY.open_ms, first_live)
+        for p in tape.step(first_live, end):
+            await nats_client.publish(option_prints_subject(p.underlying), wire.option_print_to_proto(p).SerializeToString())
+        await nats_client.flush()
+        want = [e for e in offline_events(control, symbols, end, JOIN_DAY) if e.ts < end - 1_000]
+
+        async def caught_up() -> bool:
+            have = {e.event_id for e in await stored_events_of_the_day(js, JOIN_DAY)}
+            return {e.event_id for e in want} <= have
+
+        await eventually(caught_up, 20, "the events of the joined tape")
+        got = [e for e in await stored_events_of_the_day(js, JOIN_DAY) if e.ts < end - 1_000]
+        assert sorted(got, key=lambda e: e.event_id) == sorted(want, key=lambda e: e.event_id)
+        assert any(start <= e.ts < first_live for e in got), "no event from the gap: the test proves nothing"
+    finally:
+        await service.stop(grace=2)
