@@ -9,9 +9,6 @@ RIGHT_WORD = {"C": "call", "P": "put"}
 REPEAT_PREFIX = "Repeat hit: "
 
 
-def is_repeat(reason: str) -> bool:
-    return reason.startswith(REPEAT_PREFIX)
-
 
 def money(usd: float) -> str:
     if usd >= 1_000_000:

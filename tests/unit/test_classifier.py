@@ -9,7 +9,7 @@ import pathlib
 import pytest
 
 from flow_svc.classifier import SmartMoneyClassifier
-from flow_svc.reasons import is_repeat
+from flow_svc.reasons import REPEAT_PREFIX
 from synthmarket.domain import chain
 from synthmarket.domain.marketdata import SmartMoneyEvent
 from tests.support.option_tape import DAY, T0, VENUES, Tape, run
@@ -33,11 +33,11 @@ def pattern(events: list[SmartMoneyEvent], prints, first: int) -> SmartMoneyEven
     assert events, "no event"
     head = events[0]
     assert head.print_ids == ids(prints[:first]) and head.ts == prints[first - 1].ts, (head.print_ids, head.ts)
-    assert not is_repeat(head.reason)
+    assert not head.reason.startswith(REPEAT_PREFIX)
     by_id = {p.id: p for p in prints}
     for e in events[1:]:
         assert (e.profile_id, e.direction) == (head.profile_id, head.direction)
-        assert is_repeat(e.reason) and e.premium >= 10_000, e.reason
+        assert e.reason.startswith(REPEAT_PREFIX) and e.premium >= 10_000, e.reason
     for e in events:
         assert e.ts == max(by_id[i].ts for i in e.print_ids)
     assert tuple(i for e in events for i in e.print_ids) == ids(prints)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from flow_svc.classifier import SmartMoneyClassifier
-from flow_svc.reasons import is_repeat
+from flow_svc.reasons import REPEAT_PREFIX
 from synthmarket.domain import rng
 from synthmarket.domain.marketdata import OptionPrint, SmartMoneyEvent
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
@@ -82,7 +82,7 @@ def test_events_are_public_and_well_formed():
         assert e.profile_id in PUBLIC_PROFILE_IDS
         assert e.direction in ("bullish", "bearish", "neutral")
         assert e.reason and len(e.reason) < 200
-        assert e.premium >= (10_000 if is_repeat(e.reason) else 25_000)
+        assert e.premium >= (10_000 if e.reason.startswith(REPEAT_PREFIX) else 25_000)
         assert e.event_id == f"sm-{e.print_ids[0]}"
         explained = [by_id[i] for i in e.print_ids]
         assert abs(e.premium - sum(p.price * p.size * 100 for p in explained)) < 0.01

@@ -12,7 +12,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from flow_svc.reasons import is_repeat
+from flow_svc.reasons import REPEAT_PREFIX
 from options_svc.generator import OptionsGenerator
 from synthmarket.domain.calendar import trading_day
 from synthmarket.domain.control import DEFAULT_CONTROL, SyntheticControlState, SyntheticProfileWeightMap
@@ -52,7 +52,8 @@ def _profile_counts(control: SyntheticControlState, seeds: tuple[int, ...], minu
     for k, seed in enumerate(seeds):
         ctl = control.with_update(shared_seed=seed)
         # Patterns, not their repeat hits: a weight sets how often a profile's scenarios occur.
-        counts.update(e.profile_id for e in flow_events(ctl, WEEK[(k * 2) % 5], 60, minutes) if not is_repeat(e.reason))
+        events = flow_events(ctl, WEEK[(k * 2) % 5], 60, minutes)
+        counts.update(e.profile_id for e in events if not e.reason.startswith(REPEAT_PREFIX))
     return counts
 
 
@@ -110,7 +111,7 @@ def test_smart_money_events_are_bursty_not_rhythmic(session_events):
 
         # The rhythm of the patterns themselves: a repeat hit follows its pattern's own prints, and
         # with them the day's slow swings in intensity, which are not a scripted rhythm.
-        stamps = np.array(sorted(e.ts for e in events if not is_repeat(e.reason)), dtype=float)
+        stamps = np.array(sorted(e.ts for e in events if not e.reason.startswith(REPEAT_PREFIX)), dtype=float)
         counts = np.bincount(((stamps - stamps[0]) // 10_000).astype(int)).astype(float)
         power = np.abs(np.fft.rfft(counts - counts.mean())) ** 2
         freqs = np.fft.rfftfreq(len(counts), d=10.0)
