@@ -27,7 +27,7 @@ from admin_gateway.history import HistoryPage, decode_event, history_page, time_
 from admin_gateway.params import EventFilter, HistoryQuery, ReplayQuery, decode_cursor
 from synthmarket.domain.control import SyntheticControlState, SyntheticDerivedStatus
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
-from synthmarket.infra.control_store import ensure_control_bucket, load_control, write_control
+from synthmarket.infra.control_store import AbsenceLog, ensure_control_bucket, load_control, write_control
 from synthmarket.infra.nats_connection import connect, identity
 from synthmarket.infra.status_reports import read_status_reports
 from synthmarket.names import CONTROL_BUCKET, SMART_MONEY_STREAM, SMART_MONEY_SUBJECT, STATUS_BUCKET
@@ -76,6 +76,8 @@ class GatewayClients:
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
         self._control_kv: KeyValue | None = None
+        # Every admin request loads the control: an absent entry is logged once, not per request.
+        self._control_absence = AbsenceLog()
         self._last_nats_error = "not connected yet"
         self._closing = False
         self._channel: grpc.Channel | None = None
@@ -190,7 +192,7 @@ class GatewayClients:
 
     def load_control(self) -> tuple[SyntheticControlState, int | None]:
         async def go() -> tuple[SyntheticControlState, int | None]:
-            return await load_control(await self._control_bucket())
+            return await load_control(await self._control_bucket(), absence=self._control_absence)
 
         return self._run(go())
 

@@ -1,7 +1,7 @@
 """The gateway's error tree and its one mapping onto JSON HTTP responses.
 
     GatewayError                 any failure the gateway answers on purpose
-    ├── BadParameter        400  a query parameter (named) is malformed or unknown
+    ├── BadParameter        400  query parameters (each named, all at once) are malformed or unknown
     ├── UnreadableBody      400  the request body broke off or its chunked framing is malformed
     ├── Unauthorized        401  missing or wrong bearer token
     ├── AdapterConflict     409  the hosted adapters are not both synthetic
@@ -42,11 +42,16 @@ class GatewayError(Exception):
 
 
 class BadParameter(GatewayError):
+    """One or more bad query parameters. ``parameters`` lists every problem, each with its
+    parameter; ``parameter`` names the first, and ``message`` joins them all."""
+
     status = 400
     error = "bad_parameter"
 
-    def __init__(self, parameter: str, message: str) -> None:
-        super().__init__(f"{parameter}: {message}", parameter=parameter)
+    def __init__(self, parameter: str, message: str, *more: tuple[str, str]) -> None:
+        self.problems: list[tuple[str, str]] = [(parameter, message), *more]
+        super().__init__("; ".join(f"{name}: {text}" for name, text in self.problems), parameter=parameter,
+                         parameters=[{"parameter": name, "message": text} for name, text in self.problems])
 
 
 class UnreadableBody(GatewayError):

@@ -15,15 +15,19 @@ from admin_gateway.params import (
     FLOW_LIMIT_MAX,
     HISTORY_LIMIT_DEFAULT,
     HISTORY_LIMIT_MAX,
+    ISO_TIME_PATTERN,
+    ISO_YEAR_MAX,
+    ISO_YEAR_MIN,
     MIN_PREMIUM_MAX,
     REPLAY_SPEED_MAX,
     SYMBOL_PATTERN,
+    TIME_EXAMPLE,
     TS_MAX,
 )
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 
 _QUERY_RULES = ("Every parameter at most once; an unknown or repeated parameter, or a value outside the rules "
-                "below, is a 400 naming it.")
+                "below, is a 400 naming it. One 400 lists every bad parameter at once (`parameters`).")
 _ETAG = {"ETag": {"description": "The control entry's KV revision, quoted", "required": True,
                   "schema": {"type": "string", "pattern": r'^"[0-9]+"$'}}}
 _RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying", "required": True,
@@ -60,12 +64,20 @@ FILTERS = [
     _query("min_premium", {"type": "number", "minimum": 0, "maximum": MIN_PREMIUM_MAX},
            "Only events with at least this premium (USD)"),
 ]
-_TS = {"type": "integer", "format": "int64", "minimum": 0, "maximum": TS_MAX}
+_TS = {"oneOf": [
+    {"type": "integer", "format": "int64", "minimum": 0, "maximum": TS_MAX, "description": "epoch ms UTC"},
+    {"type": "string", "format": "date-time", "pattern": ISO_TIME_PATTERN,
+     "description": f"ISO-8601 (RFC 3339) time with a UTC offset, years {ISO_YEAR_MIN}-{ISO_YEAR_MAX}"},
+]}
+_TIME_RULES = (f"epoch milliseconds UTC, or an ISO-8601 time with a UTC offset, with or without fractional seconds "
+               f"(e.g. {TIME_EXAMPLE} or 2026-11-20T09:30:00-05:00; send '+' as %2B). A time without an offset is "
+               f"refused (400), not guessed; a fraction beyond the millisecond is dropped")
 RANGE = [
-    _query("start", _TS, "Range start, epoch ms UTC (inclusive)", True),
-    _query("end", _TS, "Range end, epoch ms UTC (inclusive); must not be before start (400 otherwise)", True),
+    _query("start", _TS, f"Range start (inclusive): {_TIME_RULES}", True),
+    _query("end", _TS, f"Range end (inclusive): {_TIME_RULES}. Must not be before start (400 otherwise)", True),
 ]
-_BAD_PARAMETER = _error("BadParameter", "A bad query parameter (named in `parameter`)")
+_BAD_PARAMETER = _error("BadParameter", "Bad query parameters: every one listed in `parameters`, the first also "
+                                         "named in `parameter`")
 _NATS_DOWN = _error("ServiceUnavailable", "NATS is unreachable", _RETRY_AFTER)
 _ADMIN_ERRORS = {
     "401": _error("Unauthorized", "Missing or wrong bearer token", _WWW_AUTHENTICATE),

@@ -67,6 +67,14 @@ def _event() -> dict[str, Any]:
         "strike": {"type": "number"},
         "right": {"type": "string"},
         "spot": {"type": "number"},
+        # "" on events stored before these fields existed.
+        "side": {"type": "string", "enum": ["ask", "above_ask", "bid", "below_bid", "mid", ""],
+                 "description": "where the lead contract traded against its quote (\"\" when unknown)"},
+        "order_type": {"type": "string", "enum": ["sweep", "block", "split", "multi_leg", ""],
+                       "description": "\"\" when unknown"},
+        "price": {"type": "number", "description": "average price per contract on the lead contract"},
+        "iv": {"type": "number", "description": "implied volatility of the lead print, 0.25 = 25%"},
+        "volume": {"type": "integer", "description": "contracts of the lead contract traded today so far"},
     })
 
 
@@ -93,8 +101,13 @@ def _errors() -> dict[str, Any]:
     field_error = _object({"field": {"type": "string", "description": "'$' is the whole body; a.b a nested key"},
                            "message": {"type": "string"}})
     return {
-        "BadParameter": _error("bad_parameter", "A query parameter is malformed, out of range, repeated or unknown",
-                               parameter={"type": "string"}),
+        "BadParameter": _error(
+            "bad_parameter",
+            "Query parameters that are malformed, out of range, repeated, missing or unknown: every one at once",
+            parameter={"type": "string", "description": "The first bad parameter"},
+            parameters={"type": "array", "minItems": 1, "items": ref("ParameterError"),
+                        "description": "Every bad parameter, each with what is wrong with it"}),
+        "ParameterError": _object({"parameter": {"type": "string"}, "message": {"type": "string"}}),
         "WebsocketRequired": _error("websocket_required", "A plain HTTP request to the websocket route"),
         "UnreadableBody": _error("unreadable_body", "The body broke off, or its chunked framing is malformed"),
         "Unauthorized": _error("unauthorized", "Missing or wrong bearer token"),

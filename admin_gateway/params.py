@@ -1,13 +1,18 @@
-"""Query-parameter parsing for the public smart-money routes: filters, limits, ranges, cursors."""
+"""Query-parameter parsing for the public smart-money routes: filters, limits, ranges, cursors.
+
+Every parameter of a request is checked, and one 400 names every bad one (``Problems``).
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from admin_gateway.errors import BadParameter
 from synthmarket.domain.marketdata import SmartMoneyEvent
@@ -22,6 +27,22 @@ REPLAY_SPEED_MAX = 10_000.0
 MIN_PREMIUM_MAX = 1e15
 # Epoch ms bounds: 1970 .. 2100. Anything outside is a typo (seconds vs ms, say), not a range.
 TS_MAX = 4_102_444_800_000
+# The years an ISO-8601 time may name; the instant it names is then kept within 0 .. TS_MAX (an
+# offset can reach a few hours past either end, where no event is anyway).
+ISO_YEAR_MIN, ISO_YEAR_MAX = 1970, 2099
+TIME_EXAMPLE = "2026-11-20T14:30:00Z"
+# What the OpenAPI document allows for an ISO-8601 time (with format date-time, which also rules
+# out days a month does not have): RFC 3339 in the years above, a fraction of up to 9 digits.
+ISO_TIME_PATTERN = (r"^(?:19[7-9][0-9]|20[0-9]{2})-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+                    r"[Tt](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,9})?"
+                    r"(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$")
+# What the server takes: the above, seconds optional, and loose enough in the offset to say what
+# is wrong with it (none at all, or a '+' that arrived as a space because it was not encoded).
+_ISO_RE = re.compile(
+    r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})[Tt](?P<hour>\d{2}):(?P<minute>\d{2})"
+    r"(?::(?P<second>\d{2})(?:\.(?P<fraction>\d{1,9}))?)?"
+    r"(?P<offset>[Zz]|(?P<sign>[+\- ])(?P<off_hour>\d{2}):?(?P<off_minute>\d{2}))?", re.ASCII)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 _SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.\-]{0,9}$")
 # What the OpenAPI document allows for one symbol: the check above, before upper-casing.
@@ -86,6 +107,32 @@ class ReplayQuery:
     filter: EventFilter
 
 
+T = TypeVar("T")
+
+
+class Problems:
+    """The bad parameters of one request, gathered so that one 400 names every one of them."""
+
+    def __init__(self) -> None:
+        self.found: list[tuple[str, str]] = []
+
+    def add(self, parameter: str, message: str) -> None:
+        self.found.append((parameter, message))
+
+    def take(self, parse: Callable[[], T], fallback: T) -> T:
+        """``parse()``, or ``fallback`` with its problems noted when it raised ``BadParameter``."""
+        try:
+            return parse()
+        except BadParameter as exc:
+            self.found.extend(exc.problems)
+            return fallback
+
+    def raise_any(self) -> None:
+        if self.found:
+            first, *rest = self.found
+            raise BadParameter(*first, *rest)
+
+
 def _single(args: Mapping[str, list[str]], name: str) -> str | None:
     values = args.get(name)
     if not values:
@@ -95,11 +142,11 @@ def _single(args: Mapping[str, list[str]], name: str) -> str | None:
     return values[0]
 
 
-def _check_known(args: Mapping[str, list[str]], allowed: Iterable[str]) -> None:
+def _check_known(args: Mapping[str, list[str]], allowed: Iterable[str], problems: Problems) -> None:
     allowed = set(allowed)
     for name in sorted(args):
         if name not in allowed:
-            raise BadParameter(name, f"unknown parameter; allowed: {', '.join(sorted(allowed))}")
+            problems.add(name, f"unknown parameter; allowed: {', '.join(sorted(allowed))}")
 
 
 def _list(raw: str | None, name: str) -> list[str]:
@@ -130,50 +177,111 @@ def _float(raw: str, name: str, lo: float, hi: float) -> float:
     return value
 
 
-def parse_filter(args: Mapping[str, list[str]]) -> EventFilter:
-    profiles = _list(_single(args, "profile"), "profile")
-    for p in profiles:
-        if p not in PUBLIC_PROFILE_IDS:
-            raise BadParameter("profile", f"unknown profile {p[:40]!r}; one of {', '.join(PUBLIC_PROFILE_IDS)}")
-    symbols = [s.upper() for s in _list(_single(args, "symbol"), "symbol")]
-    for s in symbols:
-        if not _SYMBOL_RE.match(s):
-            raise BadParameter("symbol", f"not a ticker symbol: {s[:40]!r}")
-    directions = _list(_single(args, "direction"), "direction")
-    for d in directions:
-        if d not in DIRECTIONS:
-            raise BadParameter("direction", f"unknown direction {d[:40]!r}; one of {', '.join(DIRECTIONS)}")
-    raw_premium = _single(args, "min_premium")
-    min_premium = 0.0 if raw_premium is None else _float(raw_premium, "min_premium", 0.0, MIN_PREMIUM_MAX)
-    return EventFilter(tuple(profiles), tuple(symbols), tuple(directions), min_premium)
+def _choices(args: Mapping[str, list[str]], name: str, allowed: Iterable[str], what: str) -> tuple[str, ...]:
+    items = _list(_single(args, name), name)
+    allowed = tuple(allowed)
+    unknown = [item[:40] for item in items if item not in allowed]
+    if unknown:
+        raise BadParameter(name, f"unknown {what} {', '.join(map(repr, unknown))}; one of {', '.join(allowed)}")
+    return tuple(items)
 
 
-def parse_limit(args: Mapping[str, list[str]], default: int, maximum: int) -> int:
+def _symbols(args: Mapping[str, list[str]]) -> tuple[str, ...]:
+    symbols = tuple(s.upper() for s in _list(_single(args, "symbol"), "symbol"))
+    bad = [s[:40] for s in symbols if not _SYMBOL_RE.match(s)]
+    if bad:
+        raise BadParameter("symbol", f"not a ticker symbol: {', '.join(map(repr, bad))}")
+    return symbols
+
+
+def _min_premium(args: Mapping[str, list[str]]) -> float:
+    raw = _single(args, "min_premium")
+    return 0.0 if raw is None else _float(raw, "min_premium", 0.0, MIN_PREMIUM_MAX)
+
+
+def _filter(args: Mapping[str, list[str]], problems: Problems) -> EventFilter:
+    return EventFilter(
+        problems.take(lambda: _choices(args, "profile", PUBLIC_PROFILE_IDS, "profile"), ()),
+        problems.take(lambda: _symbols(args), ()),
+        problems.take(lambda: _choices(args, "direction", DIRECTIONS, "direction"), ()),
+        problems.take(lambda: _min_premium(args), 0.0),
+    )
+
+
+def _limit(args: Mapping[str, list[str]], default: int, maximum: int) -> int:
     raw = _single(args, "limit")
     return default if raw is None else _int(raw, "limit", 1, maximum)
 
 
 def parse_flow(args: Mapping[str, list[str]]) -> tuple[int, EventFilter]:
-    _check_known(args, FILTER_PARAMS + ("limit",))
-    return parse_limit(args, FLOW_LIMIT_DEFAULT, FLOW_LIMIT_MAX), parse_filter(args)
+    problems = Problems()
+    _check_known(args, FILTER_PARAMS + ("limit",), problems)
+    limit = problems.take(lambda: _limit(args, FLOW_LIMIT_DEFAULT, FLOW_LIMIT_MAX), FLOW_LIMIT_DEFAULT)
+    flt = _filter(args, problems)
+    problems.raise_any()
+    return limit, flt
 
 
 def parse_ws(args: Mapping[str, list[str]]) -> EventFilter:
-    _check_known(args, FILTER_PARAMS)
-    return parse_filter(args)
+    problems = Problems()
+    _check_known(args, FILTER_PARAMS, problems)
+    flt = _filter(args, problems)
+    problems.raise_any()
+    return flt
 
 
-def _range(args: Mapping[str, list[str]]) -> tuple[int, int]:
-    raw_start, raw_end = _single(args, "start"), _single(args, "end")
-    if raw_start is None:
-        raise BadParameter("start", "required (epoch milliseconds)")
-    if raw_end is None:
-        raise BadParameter("end", "required (epoch milliseconds)")
-    start = _int(raw_start, "start", 0, TS_MAX)
-    end = _int(raw_end, "end", 0, TS_MAX)
+def _iso_time_ms(raw: str, name: str) -> int:
+    """The instant an ISO-8601 time names, in epoch ms (a fraction beyond the millisecond dropped).
+
+    Only a time with a UTC offset ('Z' or ±HH:MM) is taken: without one, which zone was meant
+    is a guess, so it is refused, as is a '+' that arrived as a space (not URL-encoded).
+    """
+    text = raw.strip()
+    match = _ISO_RE.fullmatch(text)
+    if match is None:
+        raise BadParameter(name, f"must be epoch milliseconds or an ISO-8601 time with a UTC offset "
+                                 f"(like {TIME_EXAMPLE}), got {raw[:40]!r}")
+    if match["offset"] is None:
+        raise BadParameter(name, f"{text[:40]!r} has no UTC offset; add Z or one like -05:00 "
+                                 f"(a time without one is not guessed)")
+    if match["sign"] == " ":
+        raise BadParameter(name, f"the offset's '+' arrived as a space in {raw[:40]!r}; send it URL-encoded as %2B")
+    if not ISO_YEAR_MIN <= int(match["year"]) <= ISO_YEAR_MAX:
+        raise BadParameter(name, f"the year must be between {ISO_YEAR_MIN} and {ISO_YEAR_MAX}, got {match['year']}")
+    offset = dt.timedelta(0)
+    if match["sign"] is not None:
+        off_hour, off_minute = int(match["off_hour"]), int(match["off_minute"])
+        if off_hour > 23 or off_minute > 59:
+            raise BadParameter(name, f"not a UTC offset: {match['offset']!r}")
+        offset = (-1 if match["sign"] == "-" else 1) * dt.timedelta(hours=off_hour, minutes=off_minute)
+    try:
+        moment = dt.datetime(int(match["year"]), int(match["month"]), int(match["day"]), int(match["hour"]),
+                             int(match["minute"]), int(match["second"] or 0), tzinfo=dt.timezone(offset))
+    except ValueError as exc:
+        raise BadParameter(name, f"not a valid date and time ({exc}): {raw[:40]!r}") from None
+    delta = moment - _EPOCH
+    millis = int((match["fraction"] or "0")[:3].ljust(3, "0"))
+    return (delta.days * 86_400 + delta.seconds) * 1000 + millis
+
+
+def _time(args: Mapping[str, list[str]], name: str) -> int:
+    """A time parameter: epoch milliseconds UTC, or an ISO-8601 time with a UTC offset."""
+    raw = _single(args, name)
+    if raw is None:
+        raise BadParameter(name, f"required (epoch milliseconds, or an ISO-8601 time like {TIME_EXAMPLE})")
+    if re.fullmatch(r"[+-]?\d+", raw.strip()):
+        return _int(raw, name, 0, TS_MAX)
+    return _iso_time_ms(raw, name)
+
+
+def _range(args: Mapping[str, list[str]], problems: Problems) -> tuple[int, int]:
+    start = problems.take(lambda: _time(args, "start"), None)
+    end = problems.take(lambda: _time(args, "end"), None)
+    if start is None or end is None:
+        return 0, 0
     if end < start:
-        raise BadParameter("end", f"must not be before start ({end} < {start})")
-    return start, end
+        problems.add("end", f"must not be before start ({end} < {start}, epoch ms)")
+    return min(max(start, 0), TS_MAX), min(max(end, 0), TS_MAX)
 
 
 def encode_cursor(next_seq: int) -> str:
@@ -194,18 +302,32 @@ def decode_cursor(raw: str) -> int:
     return value
 
 
+def _cursor(args: Mapping[str, list[str]]) -> int | None:
+    raw = _single(args, "cursor")
+    return None if raw is None else decode_cursor(raw)
+
+
+def _speed(args: Mapping[str, list[str]]) -> float:
+    raw = _single(args, "speed")
+    return 0.0 if raw is None else _float(raw, "speed", 0.0, REPLAY_SPEED_MAX)
+
+
 def parse_history(args: Mapping[str, list[str]]) -> HistoryQuery:
-    _check_known(args, FILTER_PARAMS + ("start", "end", "limit", "cursor"))
-    start, end = _range(args)
-    raw_cursor = _single(args, "cursor")
-    cursor = None if raw_cursor is None else decode_cursor(raw_cursor)
-    limit = parse_limit(args, HISTORY_LIMIT_DEFAULT, HISTORY_LIMIT_MAX)
-    return HistoryQuery(start, end, limit, cursor, parse_filter(args))
+    problems = Problems()
+    _check_known(args, FILTER_PARAMS + ("start", "end", "limit", "cursor"), problems)
+    start, end = _range(args, problems)
+    cursor = problems.take(lambda: _cursor(args), None)
+    limit = problems.take(lambda: _limit(args, HISTORY_LIMIT_DEFAULT, HISTORY_LIMIT_MAX), HISTORY_LIMIT_DEFAULT)
+    flt = _filter(args, problems)
+    problems.raise_any()
+    return HistoryQuery(start, end, limit, cursor, flt)
 
 
 def parse_replay(args: Mapping[str, list[str]]) -> ReplayQuery:
-    _check_known(args, FILTER_PARAMS + ("start", "end", "speed"))
-    start, end = _range(args)
-    raw_speed = _single(args, "speed")
-    speed = 0.0 if raw_speed is None else _float(raw_speed, "speed", 0.0, REPLAY_SPEED_MAX)
-    return ReplayQuery(start, end, speed, parse_filter(args))
+    problems = Problems()
+    _check_known(args, FILTER_PARAMS + ("start", "end", "speed"), problems)
+    start, end = _range(args, problems)
+    speed = problems.take(lambda: _speed(args), 0.0)
+    flt = _filter(args, problems)
+    problems.raise_any()
+    return ReplayQuery(start, end, speed, flt)

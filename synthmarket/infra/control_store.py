@@ -72,19 +72,39 @@ def decode_control(raw: bytes | None, revision: int | None = None) -> SyntheticC
         return DEFAULT_CONTROL
 
 
+class AbsenceLog:
+    """Warns that the control entry is absent once per absence, for a reader that loads it again
+    and again (the gateway loads it on every admin request): again only after the entry has been
+    present and gone again."""
+
+    def __init__(self) -> None:
+        self._absent = False
+
+    def absent(self, key: str) -> None:
+        if not self._absent:
+            log.warning("control entry %s/%s is absent; using defaults", CONTROL_BUCKET, key)
+        self._absent = True
+
+    def present(self) -> None:
+        self._absent = False
+
+
 async def load_control(
-    kv: KeyValue, key: str = CONTROL_KEY
+    kv: KeyValue, key: str = CONTROL_KEY, absence: AbsenceLog | None = None
 ) -> tuple[SyntheticControlState, int | None]:
     """The stored control state and its revision.
 
     Absent (or deleted) entry: ``(defaults, None)``. Unreadable entry: ``(defaults, revision)``
-    so a compare-and-set write can still replace the bad value. Either case logs one warning.
+    so a compare-and-set write can still replace the bad value. Either case logs one warning;
+    with ``absence``, an absence already warned about by it is not warned about again.
     """
+    absence = absence or AbsenceLog()
     try:
         entry = await kv.get(key)
     except (KeyNotFoundError, NotFoundError):
-        log.warning("control entry %s/%s is absent; using defaults", CONTROL_BUCKET, key)
+        absence.absent(key)
         return DEFAULT_CONTROL, None
+    absence.present()
     return decode_control(entry.value, entry.revision), entry.revision
 
 

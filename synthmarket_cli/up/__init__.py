@@ -29,12 +29,20 @@ from synthmarket_cli.up.children import (
     nats_passwords,
     up_credentials,
 )
-from synthmarket_cli.up.report import format_session, print_up
+from synthmarket_cli.up.report import (
+    REPRINT_AFTER_S,
+    LinePrinted,
+    format_session,
+    print_up,
+    session_line_due,
+    session_news,
+)
 from synthmarket_cli.up.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
-DEFAULT_INTERVAL_S = 5.0
+# How often `up` looks at its children and the session; the line itself is printed less often.
+DEFAULT_INTERVAL_S = 1.0
 CONNECT_TIMEOUT_S = 15.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -135,6 +143,7 @@ async def _serve(settings: Settings, interval: float, clock: SessionClock, speed
             print(f"open the web terminal at {terminal}", flush=True)
         print(f"ready; Ctrl-C stops everything (session clock speed {clock.speed:g}x)", flush=True)
 
+        last: LinePrinted | None = None
         while not stop.is_set():
             dead = supervisor.exited()
             if dead:
@@ -148,7 +157,10 @@ async def _serve(settings: Settings, interval: float, clock: SessionClock, speed
             except OutsideSessionError as exc:  # the clock keeps ts inside a session; be safe anyway
                 log.warning("no session state at %s: %s", ts, exc)
                 state = None
-            print(format_session(ts, state, control, revision), flush=True)
+            news, now = session_news(state, revision), time.monotonic()
+            if session_line_due(last, news, now):
+                print(format_session(ts, state, control, revision), flush=True)
+                last = LinePrinted(news, now)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=interval)
             except TimeoutError:
@@ -173,7 +185,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=DEFAULT_INTERVAL_S,
         metavar="SECONDS",
-        help=f"how often to print the live session state (default {DEFAULT_INTERVAL_S:g})",
+        help=f"how often to check the services and the live session (default {DEFAULT_INTERVAL_S:g}); the "
+             f"session line is printed when the phase, the regime or the control revision changes, and otherwise "
+             f"once every {REPRINT_AFTER_S:g} s",
     )
     parser.add_argument(
         "--speed",

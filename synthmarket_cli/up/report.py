@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from synthmarket.domain.calendar import EXCHANGE_TZ
 from synthmarket.domain.control import SyntheticControlState
 from synthmarket.domain.session import SessionState
 from synthmarket_cli.up.children import Child
+
+# Between changes worth a line of their own, the session line is printed again this often
+# (seconds of wall time, whatever the session clock's speed).
+REPRINT_AFTER_S = 60.0
+# What makes a session line news: its phase, its regime (None outside the session) and the
+# revision of the control in force.
+SessionNews = tuple[str | None, str | None, int | None]
 
 
 def _value(x: Any) -> str:
@@ -35,6 +43,26 @@ def format_session(ts: int, state: SessionState | None, control: SyntheticContro
         ]
     )
 
+
+@dataclass(frozen=True)
+class LinePrinted:
+    """The news the last session line carried, and when (monotonic seconds) it was printed."""
+
+    news: SessionNews
+    at: float
+
+
+def session_news(state: SessionState | None, revision: int | None) -> SessionNews:
+    if state is None:
+        return None, None, revision
+    return _value(state.session_phase), _value(state.regime), revision
+
+
+def session_line_due(last: LinePrinted | None, news: SessionNews, now: float,
+                     every_s: float = REPRINT_AFTER_S) -> bool:
+    """Whether to print the session line at ``now``: the first time, whenever the phase, the regime
+    or the control revision changed since the last line, and otherwise once ``every_s`` has passed."""
+    return last is None or news != last.news or now - last.at >= every_s
 
 
 def print_up(child: Child) -> None:

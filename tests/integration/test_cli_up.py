@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import nats
@@ -18,12 +19,14 @@ import pytest
 from synthmarket import __version__
 from synthmarket.domain.control import DEFAULT_CONTROL
 from synthmarket.domain.presets import SyntheticControlPresetId
-from synthmarket.domain.regimes import REGIME_IDS
+from synthmarket.domain.regimes import REGIME_IDS, Regime, SessionPhase
+from synthmarket.engine import get_session_state
 from synthmarket.infra.control_store import load_control, write_control
 from synthmarket.infra.embedded_nats import EmbeddedNats, free_port
 from synthmarket.infra.nats_auth import IDENTITIES, read_passwords
 from synthmarket_cli import main as cli
 from synthmarket_cli.up.children import ChildFailed, ProcessChild, tcp_ready
+from synthmarket_cli.up.report import REPRINT_AFTER_S, LinePrinted, format_session, session_line_due, session_news
 from synthmarket_cli.up.supervisor import Supervisor
 from tests.support.processes import Running, children_of, pid_gone, port_closed, synthmarket_exe
 
@@ -159,6 +162,42 @@ def test_up_rejects_bad_settings_with_exit_code_2(up_env):
     done = subprocess.run([synthmarket_exe(), "up"], env=up_env, capture_output=True, text=True, timeout=30)
     assert done.returncode == 2
     assert "NATS_PORT" in done.stderr
+
+
+# -- the session line -----------------------------------------------------------------------
+
+
+def _printed_lines(checks) -> list[tuple[float, str]]:
+    """What `up`'s loop prints for a run of (monotonic second, state, control revision) checks."""
+    printed, last = [], None
+    for now, state, revision in checks:
+        news = session_news(state, revision)
+        if session_line_due(last, news, now):
+            printed.append((now, format_session(state.ts if state else 0, state, DEFAULT_CONTROL, revision)))
+            last = LinePrinted(news, now)
+    return printed
+
+
+def test_the_session_line_is_printed_on_a_change_and_otherwise_once_a_minute():
+    assert REPRINT_AFTER_S == 60
+    calm = get_session_state(1_795_186_800_000, DEFAULT_CONTROL)     # 2026-11-20 10:00 New York
+    # The clock, volatility, liquidity and focus move at every check; none of that is news.
+    def drifted(seconds: float):
+        return replace(calm, ts=calm.ts + int(seconds * 1000), volatility_level=calm.volatility_level + seconds / 1000,
+                       liquidity_level=calm.liquidity_level / 2, focus_symbols=("SPY",) if seconds % 10 else ())
+
+    other_regime = next(r for r in Regime if r != calm.regime)
+    other_phase = next(p for p in SessionPhase if p != calm.session_phase)
+    steps = [(float(t), drifted(t), None) for t in range(0, 150, 5)]            # a check every 5 s
+    steps += [(150.0, replace(drifted(150), regime=other_regime), None)]           # a new regime
+    steps += [(155.0 + t, replace(drifted(155 + t), regime=other_regime), None) for t in range(0, 30, 5)]
+    steps += [(185.0, replace(drifted(185), regime=other_regime), 9)]              # the control changed
+    steps += [(186.0, replace(drifted(186), regime=other_regime, session_phase=other_phase), 9)]  # a new phase
+    steps += [(187.0, None, 9), (188.0, None, 9)]                                 # outside the session
+    printed = _printed_lines(steps)
+    assert [when for when, _ in printed] == [0.0, 60.0, 120.0, 150.0, 185.0, 186.0, 187.0]
+    assert f"regime {other_regime.value}" in printed[3][1] and "(rev 9)" in printed[4][1]
+    assert f"phase {other_phase.value}" in printed[5][1] and "outside the regular session" in printed[6][1]
 
 
 # -- the command table --------------------------------------------------------------------

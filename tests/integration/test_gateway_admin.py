@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
 import threading
 import time
 
@@ -17,10 +18,12 @@ from admin_gateway.backend import GatewayClients
 from synthmarket.domain.control import DEFAULT_CONTROL
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 from synthmarket.infra.embedded_nats import free_port
+from synthmarket.names import CONTROL_KEY
 from synthmarket.settings import load_settings
 from synthmarket.v1 import status_pb2
 from tests.support.admin_stack import AUTH, CONTROL, STATUS, TOKEN, Stack
 from tests.support.gateway import LiveServer
+from tests.support.logs import warning_messages
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -223,6 +226,37 @@ def test_regime_down_gives_null_derived_with_a_reason(nats_url):
         body = r.get_json()
         assert body["derived"] is None and dead in body["disabled_reason"]
         assert body["control"]["preset_id"] == "balanced_demo"
+    finally:
+        s.close()
+
+
+def test_the_absent_control_entry_is_logged_once_per_absence_not_per_request(nats_url, caplog):
+    # No regime server here: its own watch of the bucket would log the absence too.
+    s = Stack(nats_url, REGIME_GRPC_ADDR=f"127.0.0.1:{free_port()}")
+
+    def absences() -> int:
+        return sum("absent" in m for m in warning_messages(caplog))
+
+    def delete_entry() -> None:
+        async def go():
+            await (await s.js.key_value(s.control_bucket)).delete(CONTROL_KEY)
+
+        s.bridge.run(go(), 10)
+
+    try:
+        with caplog.at_level(logging.WARNING, logger="synthmarket.infra.control_store"):
+            for _ in range(3):
+                assert s.client.get(CONTROL, headers=AUTH).status_code == 200
+            assert s.client.get(STATUS, headers=AUTH).get_json()["control"]["preset_id"] == "balanced_demo"
+            assert absences() == 1, warning_messages(caplog)
+            assert _put(s.client, _body(41)).status_code == 200
+            for _ in range(2):
+                assert s.client.get(CONTROL, headers=AUTH).get_json()["shared_seed"] == 41
+            assert absences() == 1, "a present entry is nothing to warn about"
+            delete_entry()
+            for _ in range(3):
+                assert s.client.get(CONTROL, headers=AUTH).get_json()["shared_seed"] == DEFAULT_CONTROL.shared_seed
+            assert absences() == 2, "present, then gone again: a new absence, logged once"
     finally:
         s.close()
 

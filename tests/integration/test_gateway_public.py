@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import time
@@ -162,6 +163,33 @@ def test_history_rejects_bad_parameters_by_name(gateway):
                         ({"start": 1, "end": 2, "profile": "call_sweep"}, "profile")):
         r = client.get("/history/smart-money", query_string=query)
         assert r.status_code == 400 and r.get_json()["parameter"] == name
+
+
+def test_history_and_replay_take_iso_times_and_name_every_bad_parameter_at_once(gateway, publisher):
+    client, _, _ = gateway
+    slot = Slot()
+    events = slot.events(5)
+    publisher.publish(events)
+    wanted = [e.event_id for e in events[1:4]]
+    millis = {"start": slot.base + 1000, "end": slot.base + 3000}
+    wait_until(lambda: event_ids(client.get("/history/smart-money", query_string=millis).get_json()["events"]) == wanted,
+               what="the events in the stream")
+    new_york = dt.timezone(dt.timedelta(hours=-5))
+    iso = {"start": dt.datetime.fromtimestamp(millis["start"] / 1000, dt.UTC).isoformat().replace("+00:00", "Z"),
+           "end": dt.datetime.fromtimestamp(millis["end"] / 1000, new_york).isoformat(timespec="milliseconds")}
+    assert iso["end"].endswith(".000-05:00")
+    r = client.get("/history/smart-money", query_string=iso)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert event_ids(r.get_json()["events"]) == wanted
+    assert event_ids(_ndjson(client, **iso)) == wanted
+    assert event_ids(_ndjson(client, start=iso["start"], end=millis["end"])) == wanted
+
+    r = client.get("/replay/smart-money", query_string={"start": "2026-11-20T14:30:00", "limit": 5, "speed": "x"})
+    assert r.status_code == 400
+    body = r.get_json()
+    assert body["error"] == "bad_parameter" and body["parameter"] == "limit"
+    assert [p["parameter"] for p in body["parameters"]] == ["limit", "start", "end", "speed"]
+    assert "no UTC offset" in body["parameters"][1]["message"] and "required" in body["parameters"][2]["message"]
 
 
 def _ndjson(client, headers=None, **params) -> list[dict]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 
+import jsonschema_rs
 import pytest
 from hypothesis import given
 from hypothesis import settings as hsettings
@@ -15,7 +17,9 @@ from admin_gateway.events_cache import CachedEvent, EventsCache
 from admin_gateway.history import decode_event, time_ordered
 from admin_gateway.params import (
     CURSOR_PATTERN,
+    ISO_TIME_PATTERN,
     SYMBOL_PATTERN,
+    TS_MAX,
     EventFilter,
     decode_cursor,
     encode_cursor,
@@ -79,6 +83,96 @@ def test_bad_history_parameters_name_the_parameter(args, param):
     with pytest.raises(BadParameter) as info:
         parse_history(args)
     assert info.value.extra["parameter"] == param
+
+
+NOV20_1430_UTC = 1_795_185_000_000   # 2026-11-20T14:30:00Z
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("2026-11-20T14:30:00Z", NOV20_1430_UTC),
+    ("2026-11-20T09:30:00-05:00", NOV20_1430_UTC),
+    ("2026-11-20T20:00:00+05:30", NOV20_1430_UTC),
+    ("2026-11-20t14:30:00z", NOV20_1430_UTC),                # RFC 3339 letters in either case
+    ("2026-11-20T14:30Z", NOV20_1430_UTC),                   # seconds may be left out
+    ("2026-11-20T14:30:00.5Z", NOV20_1430_UTC + 500),
+    ("2026-11-20T14:30:00.123456789Z", NOV20_1430_UTC + 123),  # beyond the millisecond: dropped
+    ("2026-11-20T09:30:00.250-0500", NOV20_1430_UTC + 250),
+    (str(NOV20_1430_UTC), NOV20_1430_UTC),                   # epoch ms as before
+])
+def test_time_parameters_take_iso_8601_with_an_offset_and_epoch_ms(raw, expected):
+    for parse in (parse_history, parse_replay):
+        query = parse(_q(start=raw, end=raw))
+        assert (query.start, query.end) == (expected, expected)
+
+
+def test_start_and_end_may_each_be_written_either_way():
+    query = parse_history(_q(start=str(NOV20_1430_UTC), end="2026-11-20T09:31:00-05:00"))
+    assert (query.start, query.end) == (NOV20_1430_UTC, NOV20_1430_UTC + 60_000)
+
+
+def test_iso_times_at_the_ends_of_the_allowed_years_stay_within_the_epoch_ms_bounds():
+    query = parse_history(_q(start="1970-01-01T00:00:00+05:00", end="2099-12-31T23:59:59-05:00"))
+    assert (query.start, query.end) == (0, TS_MAX)
+
+
+@pytest.mark.parametrize("raw,says", [
+    ("2026-11-20T14:30:00", "no UTC offset"),                 # which zone was meant is not guessed
+    ("2026-11-20T14:30:00.123", "no UTC offset"),
+    ("2026-11-20T09:30:00 05:00", "%2B"),                     # an unencoded '+' arrives as a space
+    ("2026-11-20", "ISO-8601 time with a UTC offset"),
+    ("yesterday", "ISO-8601 time with a UTC offset"),
+    ("2026-02-30T00:00:00Z", "not a valid date and time"),
+    ("2026-11-20T24:00:00Z", "not a valid date and time"),
+    ("2026-11-20T14:30:00+24:00", "not a UTC offset"),
+    ("1969-12-31T23:59:59Z", "year must be between 1970 and 2099"),
+    ("2100-01-01T00:00:00Z", "year must be between 1970 and 2099"),
+])
+def test_bad_iso_times_are_refused_with_a_clear_message(raw, says):
+    with pytest.raises(BadParameter) as info:
+        parse_replay(_q(start=raw, end="2026-11-21T00:00:00Z"))
+    assert info.value.extra["parameter"] == "start"
+    assert info.value.message.startswith("start: ") and says in info.value.message, info.value.message
+
+
+def test_every_bad_parameter_is_named_in_one_error():
+    with pytest.raises(BadParameter) as info:
+        parse_history(_q(start="2026-11-20T14:30:00", end="soon", limit="0", cursor="!!", profile="call_sweep,nope",
+                         symbol="AAPL;DROP", direction="up", min_premium="-1", colour="red"))
+    named = [p["parameter"] for p in info.value.extra["parameters"]]
+    assert named == ["colour", "start", "end", "cursor", "limit", "profile", "symbol", "direction", "min_premium"]
+    assert info.value.extra["parameter"] == "colour"
+    for problem in info.value.extra["parameters"]:
+        assert f"{problem['parameter']}: {problem['message']}" in info.value.message
+    assert "'call_sweep', 'nope'" in info.value.message, "every bad item of a list is named"
+
+
+@pytest.mark.parametrize("parse,args,named", [
+    (parse_history, {}, ["start", "end"]),
+    (parse_replay, _q(speed="fast"), ["start", "end", "speed"]),
+    (parse_replay, _q(start="5", end="4", speed="-1"), ["end", "speed"]),
+    (parse_flow, _q(limit="0", direction="up"), ["limit", "direction"]),
+    (parse_ws, _q(limit="5", symbol="$"), ["limit", "symbol"]),
+])
+def test_missing_and_bad_parameters_are_all_reported_together(parse, args, named):
+    with pytest.raises(BadParameter) as info:
+        parse(args)
+    assert [p["parameter"] for p in info.value.extra["parameters"]] == named
+    assert all(f"{name}: " in info.value.message for name in named)
+    if not args:
+        assert "start: required" in info.value.message and "end: required" in info.value.message
+
+
+_DATE_TIME = jsonschema_rs.Draft202012Validator({"type": "string", "format": "date-time"}, validate_formats=True)
+
+
+@hsettings(max_examples=300)
+@given(st.from_regex(ISO_TIME_PATTERN, fullmatch=True).filter(_DATE_TIME.is_valid))
+def test_every_time_the_documented_pattern_allows_is_taken_as_the_instant_it_names(text):
+    # The document lets a client send these (pattern and format date-time), so the server must take
+    # every one, and read it as Python's own ISO parser does (to the millisecond, within the bounds).
+    expected = dt.datetime.fromisoformat(text.upper()) - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    millis = min(max(expected // dt.timedelta(milliseconds=1), 0), TS_MAX)
+    assert parse_history(_q(start=text, end=text)).start == millis
 
 
 @pytest.mark.parametrize("speed,ok", [("0", True), ("2.5", True), ("10000", True), ("-1", False),
