@@ -51,3 +51,5 @@ _.hedge_reactive  # set on purpose to prove a frozen map refuses it (tests/unit/
 # --- named by configuration, not by code ------------------------------------------------------------
 _.BoundedThreadWorker  # gunicorn loads it by its dotted name (synthmarket/infra/gunicorn_app.py)
 _.nr_conns  # gunicorn's ThreadWorker counts open connections in it (synthmarket/infra/bounded_worker.py)
+_.order_type  # SmartMoneyEvent: a public field, read by name in to_dict and the wire (synthmarket/domain/marketdata.py)
+_.volume  # SmartMoneyEvent: a public field, read by name in to_dict and the wire

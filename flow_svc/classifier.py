@@ -9,13 +9,25 @@ from dataclasses import replace
 from flow_svc.clusters import Cluster, ClusterBook, PrintView
 from flow_svc.context import EventSymbolSource, MarketContext
 from flow_svc.reasons import REPEAT_PREFIX
-from flow_svc.rules import DEFAULT_THRESHOLDS, Decision, Thresholds, decide, decide_pending, lead, route, route_single
+from flow_svc.rules import (
+    DEFAULT_THRESHOLDS,
+    KIND_MULTILEG,
+    KIND_SWEEP,
+    Decision,
+    Thresholds,
+    decide,
+    decide_pending,
+    lead,
+    route,
+    route_single,
+)
 from synthmarket.domain.calendar import exchange_date
 from synthmarket.domain.chain import CONTRACT_MULTIPLIER, SIDE_UNKNOWN, otm_frac, side_of
 from synthmarket.domain.marketdata import EquityQuote, EquityTrade, OptionPrint, SmartMoneyEvent
 
 _MS_PER_HOUR = 3_600_000
 _CACHE_LIMIT = 4_096
+_PRICE_EPS = 1e-9
 
 
 class SmartMoneyClassifier:
@@ -45,6 +57,8 @@ class SmartMoneyClassifier:
         self._book = ClusterBook(specs)
         self._seq = 0
         self._dates: dict[int, int] = {}        # UTC hour -> exchange-date ordinal
+        self._volume: dict[str, int] = {}       # contract -> contracts traded on ``_volume_day``
+        self._volume_day = 0
         self._expiries: dict[str, int] = {}     # "YYYY-MM-DD" -> date ordinal
 
     # -- context ------------------------------------------------------------------------------
@@ -63,6 +77,7 @@ class SmartMoneyClassifier:
 
     def observe(self, p: OptionPrint) -> list[SmartMoneyEvent]:
         events = self._close_due(p.ts)
+        self._count_volume(p)
         pv = self._view(p)
         if pv is None:
             return events
@@ -96,20 +111,58 @@ class SmartMoneyClassifier:
             self._seq,
         )
 
-    def _dte(self, ts: int, expiry: str) -> int:
-        """chain.dte with caches: the exchange date changes only on a UTC hour boundary."""
+    def _count_volume(self, p: OptionPrint) -> None:
+        day = self._today(p.ts)
+        if day != self._volume_day:
+            self._volume, self._volume_day = {}, day
+        self._volume[p.contract] = self._volume.get(p.contract, 0) + p.size
+
+    def _today(self, ts: int) -> int:
         hour = ts // _MS_PER_HOUR
         today = self._dates.get(hour)
         if today is None:
             if len(self._dates) >= _CACHE_LIMIT:
                 self._dates.clear()
             today = self._dates[hour] = exchange_date(ts).toordinal()
+        return today
+
+    def _dte(self, ts: int, expiry: str) -> int:
+        """chain.dte with caches: the exchange date changes only on a UTC hour boundary."""
+        today = self._today(ts)
         day = self._expiries.get(expiry)
         if day is None:
             if len(self._expiries) >= _CACHE_LIMIT:
                 self._expiries.clear()
             day = self._expiries[expiry] = _parse_expiry(expiry)
         return day - today
+
+    def _event(self, decision: Decision, kind: str) -> SmartMoneyEvent:
+        prints = sorted(decision.prints, key=lambda pv: pv.seq)
+        top = lead(prints)
+        p = top.p
+        on_lead = [pv.p for pv in prints if pv.p.contract == p.contract]
+        lead_contracts = sum(q.size for q in on_lead)
+        return SmartMoneyEvent(
+            event_id=f"sm-{prints[0].p.id}",
+            ts=max(pv.p.ts for pv in prints),
+            profile_id=decision.profile,
+            underlying=p.underlying,
+            direction=decision.direction,
+            premium=round(sum(pv.premium for pv in prints), 2),
+            contracts=sum(pv.p.size for pv in prints),
+            print_ids=tuple(pv.p.id for pv in prints),
+            reason=decision.reason,
+            contract=p.contract,
+            expiry=p.expiry,
+            strike=p.strike,
+            right=p.right,
+            spot=p.underlying_price,
+            side=_side(p.price, p.bid, p.ask),
+            order_type=_order_type(kind, len(prints)),
+            price=round(sum(q.price * q.size for q in on_lead) / lead_contracts, 4),
+            iv=p.iv,
+            volume=self._volume.get(p.contract, 0),
+        )
 
     def _close_due(self, now_ts: int) -> list[SmartMoneyEvent]:
         if not self._book.has_due(now_ts):
@@ -132,7 +185,7 @@ class SmartMoneyClassifier:
                 cluster.take()
                 if repeat:
                     decision = replace(decision, reason=REPEAT_PREFIX + decision.reason)
-                events.append(_event(decision))
+                events.append(self._event(decision, kind))
 
     def _close(self, clusters: list[Cluster]) -> list[SmartMoneyEvent]:
         events: list[SmartMoneyEvent] = []
@@ -141,7 +194,7 @@ class SmartMoneyClassifier:
                 continue    # decided print by print: what is left never met the rule
             decision, leftovers = decide(cluster, self.thresholds)
             if decision is not None:
-                events.append(_event(decision))
+                events.append(self._event(decision, cluster.kind))
             for pv in leftovers:
                 target = route_single(pv, self.thresholds)
                 if target is not None:
@@ -153,23 +206,25 @@ def _parse_expiry(expiry: str) -> int:
     return dt.date.fromisoformat(expiry).toordinal()
 
 
-def _event(decision: Decision) -> SmartMoneyEvent:
-    prints = sorted(decision.prints, key=lambda pv: pv.seq)
-    top = lead(prints)
-    p = top.p
-    return SmartMoneyEvent(
-        event_id=f"sm-{prints[0].p.id}",
-        ts=max(pv.p.ts for pv in prints),
-        profile_id=decision.profile,
-        underlying=p.underlying,
-        direction=decision.direction,
-        premium=round(sum(pv.premium for pv in prints), 2),
-        contracts=sum(pv.p.size for pv in prints),
-        print_ids=tuple(pv.p.id for pv in prints),
-        reason=decision.reason,
-        contract=p.contract,
-        expiry=p.expiry,
-        strike=p.strike,
-        right=p.right,
-        spot=p.underlying_price,
-    )
+def _order_type(kind: str, n_prints: int) -> str:
+    if kind == KIND_SWEEP:
+        return "sweep"
+    if kind == KIND_MULTILEG:
+        return "multi_leg"
+    return "block" if n_prints == 1 else "split"
+
+
+def _side(price: float, bid: float | None, ask: float | None) -> str:
+    """Where a print traded against its quote, as flow tools tag it (the quote is known: side was)."""
+    if bid is None or ask is None:
+        return "mid"
+    if price > ask + _PRICE_EPS:
+        return "above_ask"
+    if price < bid - _PRICE_EPS:
+        return "below_bid"
+    quarter = 0.25 * (ask - bid)
+    if price >= ask - quarter:
+        return "ask"
+    if price <= bid + quarter:
+        return "bid"
+    return "mid"

@@ -18,10 +18,9 @@ from nats.aio.subscription import Subscription
 from nats.js.client import JetStreamContext
 from nats.js.kv import KeyValue
 
-from flow_svc.backfill import PrintHistory, PrintSteps, not_yet_stored, replay
+from flow_svc.backfill import STORED_ORDER_SLACK_MS, PrintHistory, PrintSteps, StoredTail, not_yet_stored, replay
 from flow_svc.classifier import SmartMoneyClassifier
-from flow_svc.flow_metrics import FlowMetrics
-from flow_svc.stream_tail import stored_tail
+from flow_svc.metrics import FlowMetrics
 from synthmarket import engine, names, wire
 from synthmarket.domain.calendar import EXCHANGE_TZ, trading_day_for
 from synthmarket.domain.control import DEFAULT_CONTROL, SyntheticControlState
@@ -31,7 +30,7 @@ from synthmarket.infra.backoff import Backoff
 from synthmarket.infra.control_follower import ControlFollower
 from synthmarket.infra.control_store import ensure_status_bucket
 from synthmarket.infra.metrics import MetricsRegistry
-from synthmarket.infra.streams import ensure_smart_money_stream
+from synthmarket.infra.streams import ensure_smart_money_stream, newest_events
 from synthmarket.infra.tasks import cancel_and_wait
 from synthmarket.infra.wallclock import WallClock, wall_ms
 from synthmarket.settings import Settings
@@ -155,7 +154,9 @@ class FlowService:
         open_ms = trading_day_for(now).open_ms
         tape = await asyncio.to_thread(self.history, self.control, self.universe, open_ms)
         events = await asyncio.to_thread(replay, self.classifier, tape, open_ms, now)
-        fresh = not_yet_stored(events, await stored_tail(self.js))
+        stored = await newest_events(self.js, STORED_ORDER_SLACK_MS)
+        tail = StoredTail(stored[0].ts, frozenset(e.event_id for e in stored)) if stored else StoredTail()
+        fresh = not_yet_stored(events, tail)
         for event in fresh:
             self._put(event, live=False)
         await self._queue.join()

@@ -349,7 +349,7 @@ def equity_quote_from_proto(msg: market_pb2.EquityQuote) -> EquityQuote:
 
 _EVENT_FIELDS: tuple[str, ...] = (
     "event_id", "ts", "underlying", "premium", "contracts", "reason", "contract", "expiry", "strike",
-    "right", "spot",
+    "right", "spot", "side", "order_type", "price", "iv", "volume",
 )
 
 

@@ -78,6 +78,11 @@ class SmartMoneyEvent:
     strike: float = 0.0
     right: str = ""
     spot: float = 0.0
+    side: str = ""             # ask | above_ask | bid | below_bid | mid, of the lead print
+    order_type: str = ""       # sweep | block | split | multi_leg
+    price: float = 0.0         # average per contract on the lead contract
+    iv: float = 0.0            # of the lead print
+    volume: int = 0            # of the lead contract today, up to and including this event
 
     def to_dict(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in _EVENT_FIELDS}

@@ -1,4 +1,4 @@
-"""JetStream stream definitions: the smart-money event stream, created the same way everywhere."""
+"""JetStream stream definitions: the smart-money event stream, created the same way everywhere, and its tail."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfi
 from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 
+from synthmarket import wire
+from synthmarket.domain.marketdata import SmartMoneyEvent
 from synthmarket.names import SMART_MONEY_STREAM, SMART_MONEY_SUBJECT
+from synthmarket.v1 import smart_money_pb2
 
 # Publishers set Nats-Msg-Id to the event id; this window turns a republish after a restart into a no-op.
 DUPLICATE_WINDOW_S = 120.0
@@ -35,3 +38,31 @@ async def ensure_smart_money_stream(js: JetStreamContext, retention_hours: float
         await js.add_stream(config)
         return
     await js.update_stream(config)
+
+
+# A bound on the reads of ``newest_events``, whatever the stream holds.
+MAX_TAIL_READS = 20_000
+
+
+async def newest_events(js: JetStreamContext, within_ms: int,
+                        stream: str = SMART_MONEY_STREAM) -> list[SmartMoneyEvent]:
+    """The stored events from the newest back to ``within_ms`` older than it (in stream order, newest first)."""
+    state = (await js.stream_info(stream)).state
+    out: list[SmartMoneyEvent] = []
+    seq = state.last_seq
+    reads = 0
+    while state.messages and seq >= state.first_seq and reads < MAX_TAIL_READS:
+        reads += 1
+        try:
+            msg = await js.get_msg(stream, seq)
+        except NotFoundError:       # deleted or expired meanwhile
+            seq -= 1
+            continue
+        seq -= 1
+        if not msg.data:
+            continue
+        event = wire.smart_money_event_from_proto(smart_money_pb2.SmartMoneyEvent.FromString(msg.data))
+        if out and event.ts < out[0].ts - within_ms:
+            break
+        out.append(event)
+    return out

@@ -36,7 +36,7 @@ DIRECTION_BEARISH: Direction
 DIRECTION_NEUTRAL: Direction
 
 class SmartMoneyEvent(_message.Message):
-    __slots__ = ("event_id", "ts", "profile_id", "underlying", "direction", "premium", "contracts", "print_ids", "reason", "contract", "expiry", "strike", "right", "spot")
+    __slots__ = ("event_id", "ts", "profile_id", "underlying", "direction", "premium", "contracts", "print_ids", "reason", "contract", "expiry", "strike", "right", "spot", "side", "order_type", "price", "iv", "volume")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     TS_FIELD_NUMBER: _ClassVar[int]
     PROFILE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -51,6 +51,11 @@ class SmartMoneyEvent(_message.Message):
     STRIKE_FIELD_NUMBER: _ClassVar[int]
     RIGHT_FIELD_NUMBER: _ClassVar[int]
     SPOT_FIELD_NUMBER: _ClassVar[int]
+    SIDE_FIELD_NUMBER: _ClassVar[int]
+    ORDER_TYPE_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    IV_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     ts: int
     profile_id: SmartMoneyProfileId
@@ -65,4 +70,9 @@ class SmartMoneyEvent(_message.Message):
     strike: float
     right: str
     spot: float
-    def __init__(self, event_id: _Optional[str] = ..., ts: _Optional[int] = ..., profile_id: _Optional[_Union[SmartMoneyProfileId, str]] = ..., underlying: _Optional[str] = ..., direction: _Optional[_Union[Direction, str]] = ..., premium: _Optional[float] = ..., contracts: _Optional[int] = ..., print_ids: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ..., contract: _Optional[str] = ..., expiry: _Optional[str] = ..., strike: _Optional[float] = ..., right: _Optional[str] = ..., spot: _Optional[float] = ...) -> None: ...
+    side: str
+    order_type: str
+    price: float
+    iv: float
+    volume: int
+    def __init__(self, event_id: _Optional[str] = ..., ts: _Optional[int] = ..., profile_id: _Optional[_Union[SmartMoneyProfileId, str]] = ..., underlying: _Optional[str] = ..., direction: _Optional[_Union[Direction, str]] = ..., premium: _Optional[float] = ..., contracts: _Optional[int] = ..., print_ids: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ..., contract: _Optional[str] = ..., expiry: _Optional[str] = ..., strike: _Optional[float] = ..., right: _Optional[str] = ..., spot: _Optional[float] = ..., side: _Optional[str] = ..., order_type: _Optional[str] = ..., price: _Optional[float] = ..., iv: _Optional[float] = ..., volume: _Optional[int] = ...) -> None: ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import pathlib
+from dataclasses import replace
 
 import pytest
 
@@ -333,3 +334,29 @@ def test_classifier_never_imports_the_generator_where_labels_live():
                 continue
             for mod in mods:
                 assert mod.split(".")[0] not in banned, f"{name} imports {mod}"
+
+
+# -- what a flow trader reads on a row ---------------------------------------------------------------
+
+def test_rows_carry_side_order_type_price_iv_and_the_contracts_volume_today():
+    t = Tape()
+    legs = [t.opt(T0 + 4 * k, exchange=VENUES[k], cond="ISO", size=250, price=3.0 + 0.01 * k, dte=32, otm=0.04)
+            for k in range(4)]
+    small = t.opt(T0 - 5 * S, dte=32, otm=0.04, size=7, price=2.9)   # under 10 contracts: volume, not an event
+    sweep = only(run([small, *legs]))
+    assert (sweep.order_type, sweep.side) == ("sweep", "ask")
+    assert sweep.price == pytest.approx(3.015) and sweep.iv == pytest.approx(0.3)
+    assert sweep.volume == 1_007  # the lead contract's contracts today, small prints included
+
+    block = only(run([t.opt(T0, dte=400, size=1_200, price=8.5 + 0.05, spread=0.3)]))
+    assert block.order_type == "block"
+    above = t.opt(T0, dte=400, size=1_200, price=8.5)
+    above = replace(above, price=8.6)                                      # through the offer
+    assert only(run([above])).side == "above_ask"
+
+    chase = [t.opt(T0 + 5 * S * k, und="SPY", spot=585.0, dte=0, otm=0.02, size=80, price=0.9) for k in range(4)]
+    assert run(chase)[0].order_type == "split"
+    legs = [t.opt(T0, right=r, strike=230, side="sell", dte=21, size=400, price=p, mleg="ss9")
+            for r, p in (("C", 7.1), ("P", 8.4))]
+    straddle = only(run(legs))
+    assert (straddle.order_type, straddle.side) == ("multi_leg", "bid")
