@@ -174,7 +174,7 @@ class EquitiesGenerator:
 
     def _build_block(self, day: TradingDay, block: int) -> _Block:
         m0 = block * self._block_minutes
-        minutes = list(range(m0, min(m0 + self._block_minutes, SESSION_MINUTES)))
+        minutes = list(range(m0, min(m0 + self._block_minutes, day.minutes)))   # the day's own close
         starts = [day.open_ms + m * MS_PER_MINUTE for m in minutes]
         ctx = BlockContext(
             engine=self._engine,

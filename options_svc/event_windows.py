@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from synthmarket.domain.calendar import SESSION_MINUTES
+from synthmarket.domain.calendar import TradingDay
 from synthmarket.engine.events import RECENT_MINUTES, UPCOMING_MINUTES
 
 # listed(symbol, session open ms, session minute): is the name on the calendar at that minute?
@@ -23,8 +23,10 @@ class EventWindows:
     def clear(self) -> None:
         self._known.clear()
 
-    def around(self, symbol: str, open_ms: int, minute: int) -> tuple[int, int] | None:
-        """(first, last) minute of the window holding ``minute``, or None when the name is not listed."""
+    def around(self, symbol: str, day: TradingDay, minute: int) -> tuple[int, int] | None:
+        """(first, last) minute of the window holding ``minute``, or None when the name is not listed;
+        a window runs at most to the day's close (13:00 on an early close)."""
+        open_ms = day.open_ms
         for sym, day_open, first, last in self._known:
             if sym == symbol and day_open == open_ms and first <= minute <= last:
                 return first, last
@@ -34,7 +36,7 @@ class EventWindows:
         while first > 0 and self._listed(symbol, open_ms, first - 1):
             first -= 1
         last = minute
-        while last < SESSION_MINUTES - 1 and self._listed(symbol, open_ms, last + 1):
+        while last < day.minutes - 1 and self._listed(symbol, open_ms, last + 1):
             last += 1
         self._known.append((symbol, open_ms, first, last))
         if len(self._known) > _KEEP:

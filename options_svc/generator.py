@@ -247,7 +247,7 @@ class OptionsGenerator:
             return None, 0
         td = self._day_at_or_after(ts)
         minute = (ts - td.open_ms) // MS_PER_MINUTE
-        window = self._event_windows.around(symbol, td.open_ms, minute)
+        window = self._event_windows.around(symbol, td, minute)
         if window is None:
             return None, 0
         at_minute = event_minute(*window)

@@ -1,8 +1,16 @@
-"""The US equities trading calendar: session open/close in epoch milliseconds (UTC)."""
+"""The US equities trading calendar: session open/close in epoch milliseconds (UTC).
+
+Which days trade, and which close early, is the NYSE calendar (``exchange_calendars``' XNYS):
+market holidays, special closures (e.g. a national day of mourning) and early closes at 13:00
+(the day after Thanksgiving, Christmas Eve, some 3 July sessions). It is read once per process,
+on the first lookup, into plain sets and dicts for FIRST_DATE..LAST_DATE; the library pulls in
+pandas, so it is imported then, not with this module.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -10,9 +18,13 @@ from zoneinfo import ZoneInfo
 EXCHANGE_TZ = ZoneInfo("America/New_York")
 OPEN_TIME = dt.time(9, 30)
 CLOSE_TIME = dt.time(16, 0)
-SESSION_MINUTES = 390
+SESSION_MINUTES = 390       # a full session; an early close is shorter (TradingDay.minutes)
 MS_PER_MINUTE = 60_000
 MS_PER_DAY = 86_400_000
+# The dates the calendar answers for (the exchange calendar is built for this span, once).
+FIRST_DATE = dt.date(2000, 1, 1)
+LAST_DATE = dt.date(2099, 12, 31)
+SPECIAL_CLOSURE = "special closure"     # an unscheduled full-day closure; the library names none
 
 
 class CalendarError(ValueError):
@@ -23,12 +35,17 @@ class CalendarError(ValueError):
 class TradingDay:
     date: dt.date
     open_ms: int
-    close_ms: int
+    close_ms: int       # 16:00 New York, or the early close (13:00)
 
     @property
     def ordinal(self) -> int:
         """A stable integer for the day, used to key the day's randomness."""
         return self.date.toordinal()
+
+    @property
+    def minutes(self) -> int:
+        """Length of the session: SESSION_MINUTES, fewer on an early close."""
+        return (self.close_ms - self.open_ms) // MS_PER_MINUTE
 
     def minute_of_session(self, ts_ms: int) -> float:
         return (ts_ms - self.open_ms) / MS_PER_MINUTE
@@ -43,73 +60,65 @@ class TradingDay:
         return int(local.timestamp() * 1000)
 
 
-def _easter(year: int) -> dt.date:
-    """Gregorian Easter Sunday (the anonymous Gregorian algorithm)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = divmod(b, 4)
-    g = (8 * b + 13) // 25
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    el = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 19 * el) // 433
-    month = (h + el - 7 * m + 90) // 25
-    return dt.date(year, month, (h + el - 7 * m + 33 * month + 19) % 32)
+@dataclass(frozen=True)
+class _Exchange:
+    closed: dict[dt.date, str]          # weekdays without a session -> why (holiday name or SPECIAL_CLOSURE)
+    early_closes: dict[dt.date, dt.time]  # sessions that close before CLOSE_TIME -> their close
 
 
-def _nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
-    """The n-th ``weekday`` (0 = Monday) of a month; n = -1 for the last one."""
-    if n > 0:
-        first = dt.date(year, month, 1)
-        return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
-    last = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
-    return last - dt.timedelta(days=(last.weekday() - weekday) % 7)
+@lru_cache(maxsize=1)
+def _xnys() -> _Exchange:
+    """The NYSE calendar for FIRST_DATE..LAST_DATE as plain lookups, built on first use."""
+    import exchange_calendars  # brings pandas: imported here, when a date is first looked up
+
+    with warnings.catch_warnings():
+        # The library's own use of pandas APIs that newer pandas deprecates; nothing for us to act on.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        cal = exchange_calendars.get_calendar("XNYS", start=FIRST_DATE.isoformat(), end=LAST_DATE.isoformat())
+        names = cal.regular_holidays.holidays(cal.first_session, cal.last_session, return_name=True)
+    sessions = {ts.date() for ts in cal.sessions}
+    named = {ts.date(): str(name) for ts, name in names.items()}
+    closed: dict[dt.date, str] = {}
+    date = FIRST_DATE
+    while date <= LAST_DATE:
+        if date.weekday() < 5 and date not in sessions:
+            closed[date] = named.get(date, SPECIAL_CLOSURE)
+        date += dt.timedelta(days=1)
+    closes = cal.closes.dt.tz_convert(EXCHANGE_TZ.key)
+    early = closes[(closes.dt.hour * 60 + closes.dt.minute) < CLOSE_TIME.hour * 60 + CLOSE_TIME.minute]
+    return _Exchange(closed, {ts.date(): close.time() for ts, close in early.items()})
 
 
-def _observed(date: dt.date) -> dt.date | None:
-    """A fixed-date holiday on a weekend is observed on the Friday before or the Monday after;
-    a Saturday New Year's Day is not observed at all (the exchange keeps the year's last day open)."""
-    if date.weekday() == 5:
-        return None if (date.month, date.day) == (1, 1) else date - dt.timedelta(days=1)
-    if date.weekday() == 6:
-        return date + dt.timedelta(days=1)
-    return date
-
-
-@lru_cache(maxsize=64)
-def market_holidays(year: int) -> dict[dt.date, str]:
-    """Full-day closures of the US equity and options exchanges (NYSE rules) in ``year``.
-
-    Early closes (13:00 on the day after Thanksgiving, Christmas Eve and some 3 July sessions)
-    are traded as full sessions here: every session has the same 390 minutes.
-    """
-    fixed = [(dt.date(year, 1, 1), "New Year's Day"), (dt.date(year, 7, 4), "Independence Day"),
-             (dt.date(year, 12, 25), "Christmas Day")]
-    if year >= 2022:
-        fixed.append((dt.date(year, 6, 19), "Juneteenth"))
-    days = {observed: name for date, name in fixed if (observed := _observed(date)) is not None}
-    days.update({
-        _nth_weekday(year, 1, 0, 3): "Martin Luther King Jr. Day",
-        _nth_weekday(year, 2, 0, 3): "Washington's Birthday",
-        _easter(year) - dt.timedelta(days=2): "Good Friday",
-        _nth_weekday(year, 5, 0, -1): "Memorial Day",
-        _nth_weekday(year, 9, 0, 1): "Labor Day",
-        _nth_weekday(year, 11, 3, 4): "Thanksgiving Day",
-    })
-    return days
+def _check_range(date: dt.date) -> None:
+    if not FIRST_DATE <= date <= LAST_DATE:
+        raise CalendarError(f"{date.isoformat()} is outside the trading calendar "
+                            f"({FIRST_DATE.isoformat()}..{LAST_DATE.isoformat()})")
 
 
 def is_trading_date(date: dt.date) -> bool:
-    """A weekday on which the exchanges open (see ``market_holidays``)."""
-    return date.weekday() < 5 and date not in market_holidays(date.year)
+    """A weekday on which NYSE opens (no holiday, no special closure)."""
+    _check_range(date)
+    return date.weekday() < 5 and date not in _xnys().closed
 
 
+def session_minutes(date: dt.date) -> int:
+    """Minutes from the open to the close on trading date ``date`` (SESSION_MINUTES unless an early close)."""
+    if not is_trading_date(date):
+        raise CalendarError(f"{date.isoformat()} is not a trading day")
+    close = _xnys().early_closes.get(date)
+    if close is None:
+        return SESSION_MINUTES
+    return close.hour * 60 + close.minute - (OPEN_TIME.hour * 60 + OPEN_TIME.minute)
+
+
+@lru_cache(maxsize=1024)
 def trading_day(date: dt.date) -> TradingDay:
     if not is_trading_date(date):
-        why = market_holidays(date.year).get(date)
-        what = f"{why}, a market holiday" if why else f"a {date.strftime('%A')}"
-        raise CalendarError(f"{date.isoformat()} is {what}, not a trading day")
+        reason = _xnys().closed.get(date)
+        why = f"NYSE closed ({reason})" if reason else f"a {date.strftime('%A')}"
+        raise CalendarError(f"{date.isoformat()} is not a trading day: {why}")
     open_local = dt.datetime.combine(date, OPEN_TIME, EXCHANGE_TZ)
-    close_local = dt.datetime.combine(date, CLOSE_TIME, EXCHANGE_TZ)
+    close_local = dt.datetime.combine(date, _xnys().early_closes.get(date, CLOSE_TIME), EXCHANGE_TZ)
     return TradingDay(date, int(open_local.timestamp() * 1000), int(close_local.timestamp() * 1000))
 
 

@@ -6,9 +6,10 @@ without talking to each other, so the mapping is a pure function of
 
 - elapsed = (wall − anchor) × speed, where the anchor is ``start_ms`` when given, else
   09:30 America/New_York on the wall date;
-- the session minute is elapsed modulo 390 minutes, on the most recent trading date (as of
-  the anchor), each completed 390-minute cycle moving on to the next trading date (and each
-  cycle before the anchor moving back one).
+- sessions are laid end to end: from the open of the most recent trading date (as of the
+  anchor), each session's own length of elapsed time (390 minutes, 210 on an early close)
+  moves on to the next trading date, and elapsed time before the anchor runs back through
+  the sessions before it.
 
 Inside a real regular session at speed 1 (no fixed start) this is the identity: the session
 timestamp is the wall timestamp. Before 09:30 the clock replays the previous session(s), so at
@@ -17,23 +18,25 @@ timestamp is the wall timestamp. Before 09:30 the clock replays the previous ses
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 from synthmarket.domain.calendar import (
     EXCHANGE_TZ,
+    FIRST_DATE,
+    LAST_DATE,
     MS_PER_MINUTE,
     OPEN_TIME,
-    SESSION_MINUTES,
+    CalendarError,
     exchange_date,
     is_trading_date,
-    market_holidays,
+    session_minutes,
     trading_day,
     trading_day_for,
 )
-
-SESSION_MS = SESSION_MINUTES * MS_PER_MINUTE
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,8 @@ class SessionReading:
     wall_ms: int
     ts: int                     # synthetic session timestamp, epoch ms UTC, inside [open, close)
     trading_date: dt.date       # the trading date ``ts`` falls on
-    minute_of_session: float    # 0 at 09:30, < 390
-    cycle: int                  # completed 390-minute cycles since the anchor (negative before it)
+    minute_of_session: float    # 0 at 09:30, < the session's length (390, 210 on an early close)
+    cycle: int                  # trading dates moved on from the anchor's (negative before it)
 
     @property
     def is_wall_time(self) -> bool:
@@ -58,31 +61,31 @@ def _open_of_calendar_date(date: dt.date) -> int:
     return int(local.timestamp()) * 1000
 
 
-def _holidays_in(after: dt.date, until: dt.date) -> int:
-    """Market holidays d with after < d <= until (all of them fall on weekdays)."""
-    return sum(after < d <= until for year in range(after.year, until.year + 1) for d in market_holidays(year))
+@dataclass(frozen=True)
+class _Sessions:
+    """Every trading date of the calendar, in order, laid end to end on one session-time axis."""
+
+    index: dict[dt.date, int]   # trading date -> its position in ``dates``
+    dates: list[dt.date]
+    starts: list[int]           # session ms before each date's open; one more entry: the total
 
 
-def add_trading_days(date: dt.date, count: int) -> dt.date:
-    """The trading date ``count`` trading days after (``count`` < 0: before) trading date ``date``."""
-    if not is_trading_date(date):
-        raise ValueError(f"{date.isoformat()} is not a trading date")
-    step = dt.timedelta(days=1 if count >= 0 else -1)
-    remaining = abs(count)
-    # Whole weeks first so long runs at high speed stay cheap: a week holds five weekdays, less
-    # the holidays among them, so the jump never overshoots and the holidays are made up after.
-    weeks, remaining = divmod(remaining, 5)
-    landing = date + step * (7 * weeks)
-    if count >= 0:
-        remaining += _holidays_in(date, landing)
-    else:
-        remaining += _holidays_in(landing - dt.timedelta(days=1), date - dt.timedelta(days=1))
-    date = landing
-    while remaining:
-        date += step
+@lru_cache(maxsize=1)
+def _sessions() -> _Sessions:
+    index: dict[dt.date, int] = {}
+    dates: list[dt.date] = []
+    starts: list[int] = []
+    elapsed = 0
+    date = FIRST_DATE
+    while date <= LAST_DATE:
         if is_trading_date(date):
-            remaining -= 1
-    return date
+            index[date] = len(dates)
+            dates.append(date)
+            starts.append(elapsed)
+            elapsed += session_minutes(date) * MS_PER_MINUTE
+        date += dt.timedelta(days=1)
+    starts.append(elapsed)
+    return _Sessions(index, dates, starts)
 
 
 def session_reading(wall_ms: int, speed: float = 1.0, start_ms: int | None = None) -> SessionReading:
@@ -100,8 +103,15 @@ def session_reading(wall_ms: int, speed: float = 1.0, start_ms: int | None = Non
         anchor_ms = int(start_ms)
         base_date = trading_day_for(anchor_ms).date
     elapsed = math.floor((wall_ms - anchor_ms) * speed)
-    cycle, offset_ms = divmod(elapsed, SESSION_MS)
-    date = add_trading_days(base_date, cycle)
+    sessions = _sessions()
+    base = sessions.index[base_date]
+    position = sessions.starts[base] + elapsed
+    if not 0 <= position < sessions.starts[-1]:
+        raise CalendarError(f"the session clock left the trading calendar ({FIRST_DATE}..{LAST_DATE})")
+    i = bisect.bisect_right(sessions.starts, position) - 1
+    offset_ms = position - sessions.starts[i]
+    date = sessions.dates[i]
+    cycle = i - base
     ts = trading_day(date).open_ms + offset_ms
     return SessionReading(
         wall_ms=wall_ms,

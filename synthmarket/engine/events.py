@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from synthmarket.domain import rng
+from synthmarket.domain.calendar import SESSION_MINUTES
 from synthmarket.domain.universe import UNIVERSE
 
 # Events sit inside this window of session minutes: never in the opening rush, and early
@@ -35,15 +36,19 @@ class EventSlot:
     gap_scale: float       # 0..1, where the gap sits between GAP_MIN and GAP_MAX for the name
 
 
-def event_slots(seed: int, ordinal: int, count: int) -> tuple[EventSlot, ...]:
+def event_slots(seed: int, ordinal: int, count: int, close_minute: int) -> tuple[EventSlot, ...]:
     """Event times for a day: a jittered grid whose ends and jitter move from day to day.
 
     With three or more events the calendar windows (UPCOMING_MINUTES before to RECENT_MINUTES
     after each event) chain with holes of at most ~20 minutes, so an event name is on the
     calendar in every 20-minute stretch; fewer events leave quiet stretches by design.
+    ``count`` is per full session: an early close (``close_minute`` < SESSION_MINUTES) holds its
+    share of the events (at least one), on the grid of a full session shrunk to fit before the close.
     """
     if count <= 0:
         return ()
+    shrink = close_minute / SESSION_MINUTES
+    count = max(1, round(count * shrink))
     first = FIRST_CENTRE_MIN + rng.uniform(seed, ordinal, "event-first") * (FIRST_CENTRE_MAX - FIRST_CENTRE_MIN)
     last = LAST_CENTRE_MIN + rng.uniform(seed, ordinal, "event-last") * (LAST_CENTRE_MAX - LAST_CENTRE_MIN)
     if count == 1:
@@ -63,7 +68,7 @@ def event_slots(seed: int, ordinal: int, count: int) -> tuple[EventSlot, ...]:
         if count >= 3:
             # The outer events never drift inwards past the range that keeps the open and close covered.
             t = min(t, FIRST_CENTRE_MAX) if i == 0 else max(t, LAST_CENTRE_MIN) if i == count - 1 else t
-        minute = int(round(min(EVENT_LAST_MINUTE, max(EVENT_FIRST_MINUTE, t))))
+        minute = int(round(min(EVENT_LAST_MINUTE, max(EVENT_FIRST_MINUTE, t)) * shrink))
         after = AFTER_EVENT_MIN + int(rng.uniform(seed, ordinal, "event-after", i) * (AFTER_EVENT_MAX - AFTER_EVENT_MIN + 1))
         sign = 1 if rng.uniform(seed, ordinal, "event-sign", i) < 0.55 else -1
         scale = rng.uniform(seed, ordinal, "event-size", i)

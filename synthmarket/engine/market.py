@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -9,12 +10,12 @@ from functools import lru_cache
 import numpy as np
 
 from synthmarket.domain import rng
-from synthmarket.domain.calendar import SESSION_MINUTES
+from synthmarket.domain.calendar import SESSION_MINUTES, session_minutes
 from synthmarket.domain.presets import PresetSpec, SyntheticControlPresetId, preset_spec
 from synthmarket.domain.regimes import Regime, SessionPhase
 from synthmarket.engine.events import EventSlot, event_slots
 from synthmarket.engine.schedule import (
-    POWER_HOUR_START,
+    POWER_HOUR_MINUTES,
     REGIMES,
     RegimeRun,
     build_runs,
@@ -127,10 +128,10 @@ class MarketDay:
     regime_vol: np.ndarray       # float[390]: smoothed regime volatility level
 
 
-def _phases(open_len: int, slots: tuple[EventSlot, ...]) -> np.ndarray:
+def _phases(open_len: int, close_minute: int, slots: tuple[EventSlot, ...]) -> np.ndarray:
     phase = np.full(SESSION_MINUTES, PH_MIDDAY, dtype=np.int8)
     phase[:open_len] = PH_OPEN
-    phase[POWER_HOUR_START:] = PH_POWER
+    phase[close_minute - POWER_HOUR_MINUTES:] = PH_POWER
     for slot in slots:
         phase[slot.minute:min(SESSION_MINUTES, slot.minute + slot.after_minutes)] = PH_AFTER
     return phase
@@ -167,12 +168,19 @@ def _market_factor(seed: int, ordinal: int, runs: tuple[RegimeRun, ...], sigma: 
 
 @lru_cache(maxsize=64)
 def market_day(ordinal: int, seed: int, preset_id: SyntheticControlPresetId) -> MarketDay:
+    """The day's market-wide arrays, on the full 390-minute grid whatever the day's length.
+
+    On an early close the schedule follows the real close: events happen before it and power
+    hour is the hour up to it. The minutes after it are computed but never read: the engine
+    answers only inside the session and the generators stop at the close.
+    """
     spec = preset_spec(preset_id)
+    close_minute = session_minutes(dt.date.fromordinal(ordinal))
     open_len = open_minutes(seed, ordinal)
-    slots = event_slots(seed, ordinal, spec.events_per_session)
-    runs = build_runs(seed, ordinal, spec, open_len, slots)
+    slots = event_slots(seed, ordinal, spec.events_per_session, close_minute)
+    runs = build_runs(seed, ordinal, spec, open_len, close_minute, slots)
     reg, run_of = regime_index_by_minute(runs)
-    phase = _phases(open_len, slots)
+    phase = _phases(open_len, close_minute, slots)
 
     minutes = np.arange(SESSION_MINUTES + 1, dtype=float)
     reg_ext = np.append(reg, reg[-1])

@@ -13,7 +13,9 @@ Conventions:
   as a key for per-minute randomness downstream.
 - ``UnderlyingState.spread_bps`` is the model spread; ``bid``/``ask`` are it rounded to the $0.01
   tick (at least one tick apart), so the quoted spread of a cheap name can be wider.
-- The session runs from 09:30:00.000 to 16:00:00.000 New York time inclusive.
+- The session runs from 09:30:00.000 to the day's close inclusive: 16:00:00.000 New York time, or
+  13:00:00.000 on an early close. The day's arrays span the full 390 minutes either way; on an early
+  close the engine answers only up to the close, and its phases and events follow that close.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ _MIDDAY_UTC_MS = 17 * 3_600_000
 
 
 class OutsideSessionError(ValueError):
-    """The timestamp is not inside a regular session (09:30-16:00 New York time on a weekday)."""
+    """The timestamp is not inside a regular session (09:30 to the close, New York time, on a trading day)."""
 
 
 @lru_cache(maxsize=64)
@@ -68,7 +70,7 @@ def _session_day(ts: int) -> TradingDay:
         local = dt.datetime.fromtimestamp(ts / 1000, EXCHANGE_TZ)
         raise OutsideSessionError(
             f"ts={ts} ({local:%Y-%m-%d %a %H:%M:%S} New York) is outside the regular session "
-            "09:30-16:00 on a weekday; map wall time into a session first"
+            "(09:30 to the 16:00 close, 13:00 on an early close, on a trading day); map wall time into a session first"
         )
     return td
 
@@ -165,7 +167,7 @@ class RegimeEngine:
             "event_symbols": uday.event_by_minute[m],
             "seed_bucket": ts // MS_PER_MINUTE,
             "regime_started_ms": td.open_ms + run.start * MS_PER_MINUTE,
-            "regime_ends_ms": td.open_ms + run.end * MS_PER_MINUTE,
+            "regime_ends_ms": min(td.open_ms + run.end * MS_PER_MINUTE, td.close_ms),
             "minute_of_session": off / MS_PER_MINUTE,
         })
 

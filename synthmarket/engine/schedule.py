@@ -16,7 +16,7 @@ N_REGIMES = len(REGIME_IDS)
 REGIMES: tuple[Regime, ...] = tuple(Regime(r) for r in REGIME_IDS)
 IDX = {r: i for i, r in enumerate(REGIMES)}
 
-POWER_HOUR_START = SESSION_MINUTES - 60
+POWER_HOUR_MINUTES = 60       # the last hour before the day's close (13:00 on an early close)
 OPEN_MIN_MINUTES = 30
 OPEN_MAX_MINUTES = 45
 
@@ -59,10 +59,10 @@ class RegimeRun:
     trend_strength: float  # 0.6 .. 1.4, scales the run's drift
 
 
-def _phase_tilt(minute: int, open_minutes: int) -> dict[Regime, float]:
+def _phase_tilt(minute: int, open_minutes: int, close_minute: int) -> dict[Regime, float]:
     if minute < open_minutes:
         return _OPEN_TILT
-    if minute >= POWER_HOUR_START:
+    if minute >= close_minute - POWER_HOUR_MINUTES:
         return _POWER_TILT
     return _MIDDAY_TILT
 
@@ -88,10 +88,10 @@ def open_minutes(seed: int, ordinal: int) -> int:
     return OPEN_MIN_MINUTES + int(rng.uniform(seed, ordinal, "open-minutes") * span)
 
 
-def transition_weights(prev: tuple[Regime, ...], minute: int, open_len: int, spec: PresetSpec,
+def transition_weights(prev: tuple[Regime, ...], minute: int, open_len: int, close_minute: int, spec: PresetSpec,
                        slots: tuple[EventSlot, ...]) -> np.ndarray:
     """Unnormalised probabilities of the next regime given recent ones, phase, events and preset."""
-    tilt = _phase_tilt(minute, open_len)
+    tilt = _phase_tilt(minute, open_len, close_minute)
     ramp, trend = _event_tilt(minute, slots)
     w = np.empty(N_REGIMES)
     for i, r in enumerate(REGIMES):
@@ -110,9 +110,13 @@ def transition_weights(prev: tuple[Regime, ...], minute: int, open_len: int, spe
     return w
 
 
-def build_runs(seed: int, ordinal: int, spec: PresetSpec, open_len: int,
+def build_runs(seed: int, ordinal: int, spec: PresetSpec, open_len: int, close_minute: int,
                slots: tuple[EventSlot, ...]) -> tuple[RegimeRun, ...]:
-    """The day's regime runs, covering minutes 0..SESSION_MINUTES exactly once."""
+    """The day's regime runs, covering minutes 0..SESSION_MINUTES exactly once.
+
+    ``close_minute`` is the day's real close (SESSION_MINUTES, or 210 on an early close): power
+    hour's tilt applies in the hour before it. The grid past an early close is never read.
+    """
     # One fixed-size batch of draws per day (not per preset) so presets tilt the same dice.
     gen = rng.generator(seed, ordinal, "regime-chain")
     dwell_draws = gen.standard_gamma(DWELL_SHAPE, size=MAX_RUNS)
@@ -125,7 +129,7 @@ def build_runs(seed: int, ordinal: int, spec: PresetSpec, open_len: int,
     minute = 0
     i = 0
     while minute < SESSION_MINUTES:
-        w = transition_weights(history, minute, open_len, spec, slots)
+        w = transition_weights(history, minute, open_len, close_minute, spec, slots)
         cdf = np.cumsum(w)
         k = int(np.searchsorted(cdf, choice_draws[i] * cdf[-1], side="right"))
         regime = REGIMES[min(k, N_REGIMES - 1)]

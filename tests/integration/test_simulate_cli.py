@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import signal
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from options_svc.families import ALL_SUBTYPES, SUBTYPES
+from synthmarket.domain.calendar import EXCHANGE_TZ
 from synthmarket.domain.profiles import FAMILY_IDS, NEUTRAL_NOISE
 from tests.support.waiting import wait_until
 
@@ -122,6 +124,9 @@ def test_another_seed_gives_another_tape(tmp_path: Path, labelled_run: Path):
         (["--seed", "-1"], "seed"),
         (["--seed", str(1 << 64)], "seed"),
         (["--date", "2026-11-22"], "not a trading day"),
+        (["--date", "2025-01-09"], "2025-01-09 is not a trading day: NYSE closed (special closure)"),
+        (["--date", "2026-11-26"], "2026-11-26 is not a trading day: NYSE closed (Thanksgiving)"),
+        (["--date", "2026-11-27", "--start", "13:00"], "not before the 13:00 close on 2026-11-27"),
         (["--date", "26-11-2026"], "YYYY-MM-DD"),
         (["--start", "08:00"], "09:30-16:00"),
         (["--start", "noon"], "HH:MM"),
@@ -159,3 +164,29 @@ def test_an_interrupted_run_leaves_nothing_that_looks_complete(tmp_path: Path):
     assert proc.returncode != 0
     assert not (out / "manifest.json").exists()
     assert not [p.name for p in out.iterdir() if p.suffix == ".jsonl"]
+
+
+def test_an_early_close_ends_the_run_at_1300_and_says_minutes_were_clamped(tmp_path: Path):
+    # 2026-11-27, the day after Thanksgiving, closes at 13:00 New York: 210 minutes from the open.
+    out = tmp_path / "half"
+    done = simulate(out, "--date", "2026-11-27", "--minutes", "400", "--symbols", "SPY,AAPL,NVDA", "--no-progress")
+    assert done.returncode == 0, done.stderr
+    clamp = [line for line in done.stderr.splitlines() if "clamped" in line]
+    assert clamp == ["synthmarket simulate: --minutes 400 clamped to 210: 2026-11-27 closes at 13:00 (an early close)"]
+    close_ms = int(dt.datetime(2026, 11, 27, 13, 0, tzinfo=EXCHANGE_TZ).timestamp() * 1000)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["end_ms"] == close_ms
+    for name in ("options.jsonl", "equities.jsonl"):
+        stamps = [r["ts"] for r in read_jsonl(out / name)]
+        assert stamps and close_ms - 60_000 <= max(stamps) < close_ms, name
+    phases = {r["session_phase"] for r in read_jsonl(out / "regime.jsonl") if r["ts"] >= close_ms - 30 * 60_000}
+    assert phases and phases <= {"power_hour", "after_event"}
+
+
+def test_by_default_an_early_close_day_runs_until_1300(tmp_path: Path):
+    out = tmp_path / "half-default"
+    done = simulate(out, "--date", "2026-12-24", "--start", "12:30", "--symbols", "SPY", "--no-progress")
+    assert done.returncode == 0, done.stderr
+    assert "clamped" not in done.stderr
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["end_ms"] == int(dt.datetime(2026, 12, 24, 13, 0, tzinfo=EXCHANGE_TZ).timestamp() * 1000)

@@ -53,6 +53,9 @@ def test_friday_expiries_on_good_friday_move_to_thursday():
     # Good Friday 2026 is 04-03 and 2027's is 03-26: a Friday expiry there moves to the Thursday.
     assert chain.expiry_on(dt.date(2026, 4, 3)) == dt.date(2026, 4, 2)
     assert chain.expiry_on(dt.date(2026, 4, 17)) == dt.date(2026, 4, 17)
+    for root in ("AAPL", "SPY"):    # a weekly, and a daily list that has no Good Friday either
+        april = chain.expiries(root, dt.date(2026, 3, 30))
+        assert dt.date(2026, 4, 2) in april and dt.date(2026, 4, 3) not in april, root
     march = chain.expiries("AAPL", dt.date(2027, 3, 22))
     assert dt.date(2027, 3, 25) in march and dt.date(2027, 3, 26) not in march
 

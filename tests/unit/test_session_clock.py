@@ -8,13 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthmarket.domain.calendar import EXCHANGE_TZ, SESSION_MINUTES, trading_day, trading_day_for
-from synthmarket.domain.session_clock import (
-    SESSION_MS,
-    SessionClock,
-    add_trading_days,
-    session_reading,
-)
+from synthmarket.domain.calendar import EXCHANGE_TZ, CalendarError, trading_day, trading_day_for
+from synthmarket.domain.session_clock import SessionClock, session_reading
 
 MIN = 60_000
 
@@ -101,16 +96,18 @@ def test_dst_change_keeps_the_open_at_0930_new_york():
     assert monday.ts - friday.ts == 3 * 86_400_000 + 3_600_000
 
 
-def test_add_trading_days_skips_weekends_both_ways():
-    assert add_trading_days(WED, 0) == WED
-    assert add_trading_days(WED, 2) == FRI
-    assert add_trading_days(WED, 3) == MON
-    assert add_trading_days(MON, -1) == FRI
-    assert add_trading_days(WED, 5) == dt.date(2026, 12, 9)
-    # Twelve trading days back crosses Thanksgiving (Thursday 2026-11-26, a market holiday).
-    assert add_trading_days(WED, -12) == dt.date(2026, 11, 13)
-    with pytest.raises(ValueError):
-        add_trading_days(dt.date(2026, 12, 5), 1)
+def test_whole_sessions_skip_weekends_both_ways():
+    # Cycles of 390 session minutes at 390x: one trading day per wall minute from Wednesday's open.
+    clock = SessionClock(speed=390, start_ms=ny(2026, 12, 2, 9, 30))
+    start = ny(2026, 12, 2, 9, 30)
+    for minutes, date in [(0, WED), (2, FRI), (3, MON), (5, dt.date(2026, 12, 9)), (-1, TUE_BEFORE),
+                          (-2, dt.date(2026, 11, 30))]:
+        reading = clock.reading(start + minutes * MIN)
+        assert (reading.trading_date, reading.minute_of_session, reading.cycle) == (date, 0.0, minutes), minutes
+    # Twelve sessions back crosses Thanksgiving (Thursday 2026-11-26) and the early close before it.
+    # Friday 2026-11-27 is 210 minutes, so landing there is 180 minutes short of a full cycle.
+    back = session_reading(start - 12 * 390 * MIN + 180 * MIN, start_ms=start)
+    assert (back.trading_date, back.minute_of_session, back.cycle) == (dt.date(2026, 11, 13), 0.0, -12)
 
 
 def test_market_holidays_are_skipped_like_weekends():
@@ -121,9 +118,38 @@ def test_market_holidays_are_skipped_like_weekends():
     holiday = session_reading(ny(2026, 11, 26, 11, 0))
     assert (holiday.trading_date, holiday.minute_of_session) == (dt.date(2026, 11, 25), 90.0)
     assert not holiday.is_wall_time
-    assert add_trading_days(dt.date(2026, 12, 24), 1) == dt.date(2026, 12, 28)   # Christmas Friday
-    with pytest.raises(ValueError):
-        add_trading_days(dt.date(2026, 11, 26), 1)
+    # Christmas Eve (an early close) moves on over Christmas Friday and the weekend to Monday.
+    after_eve = session_reading(ny(2026, 12, 24, 13, 0))
+    assert (after_eve.trading_date, after_eve.minute_of_session, after_eve.cycle) == (dt.date(2026, 12, 28), 0.0, 1)
+
+
+def test_an_early_close_moves_on_to_the_next_trading_date_after_210_minutes():
+    # Friday 2026-11-27 (the day after Thanksgiving) closes at 13:00: its session is 210 minutes.
+    day = trading_day(dt.date(2026, 11, 27))
+    last = session_reading(ny(2026, 11, 27, 12, 59, 59))
+    assert (last.trading_date, last.ts, last.cycle) == (day.date, day.close_ms - 1000, 0)
+    assert last.is_wall_time
+    first = session_reading(ny(2026, 11, 27, 13, 0))
+    assert (first.trading_date, first.minute_of_session, first.cycle) == (dt.date(2026, 11, 30), 0.0, 1)
+    assert first.ts == trading_day(dt.date(2026, 11, 30)).open_ms
+    later = session_reading(ny(2026, 11, 27, 14, 0))
+    assert (later.trading_date, later.minute_of_session) == (dt.date(2026, 11, 30), 60.0)
+    # A clock started at Wednesday's open at 60x: Wednesday's 390 minutes, Thanksgiving skipped,
+    # Friday's 210, then Monday. Wall minute 10 is session minute 600 = 390 + 210: Monday's open.
+    clock = SessionClock(speed=60, start_ms=ny(2026, 11, 25, 9, 30))
+    start = ny(2026, 11, 25, 9, 30)
+    assert clock.reading(start + 9 * MIN).trading_date == dt.date(2026, 11, 27)
+    assert clock.reading(start + 9 * MIN).minute_of_session == 150.0
+    monday = clock.reading(start + 10 * MIN)
+    assert (monday.trading_date, monday.minute_of_session, monday.cycle) == (dt.date(2026, 11, 30), 0.0, 2)
+    # And back: a minute before Monday's open replays the last minute of Friday's short session.
+    before = session_reading(ny(2026, 11, 30, 9, 29))
+    assert (before.trading_date, before.minute_of_session) == (dt.date(2026, 11, 27), 209.0)
+
+
+def test_the_clock_refuses_to_run_off_the_calendar():
+    with pytest.raises(CalendarError, match="left the trading calendar"):
+        session_reading(ny(2099, 12, 31, 10, 0), speed=1000)
 
 
 @pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf")])
@@ -143,7 +169,7 @@ def test_session_ts_always_inside_a_regular_session(wall, speed):
     day = trading_day(reading.trading_date)
     assert day.open_ms <= reading.ts < day.close_ms
     assert trading_day_for(reading.ts).date == reading.trading_date
-    assert 0 <= reading.minute_of_session < SESSION_MINUTES
+    assert 0 <= reading.minute_of_session < day.minutes
     # Pure: the same inputs give the same answer every time.
     assert session_reading(wall, speed) == reading
 
@@ -167,4 +193,3 @@ def test_cycle_wrap_moves_exactly_one_trading_day():
     assert last.trading_date == WED and first.trading_date == THU
     assert first.ts == trading_day(THU).open_ms
     assert last.ts == trading_day(WED).close_ms - 1000
-    assert SESSION_MS == 390 * MIN
