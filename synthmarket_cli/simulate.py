@@ -13,7 +13,14 @@ import time
 from pathlib import Path
 from typing import IO
 
-from synthmarket.domain.calendar import CalendarError, exchange_date, is_trading_date, trading_day
+from synthmarket.domain.calendar import (
+    EXCHANGE_TZ,
+    SESSION_MINUTES,
+    CalendarError,
+    exchange_date,
+    is_trading_date,
+    trading_day,
+)
 from synthmarket.domain.control import (
     ALLOWED_WEIGHTS,
     ALLOWED_WINDOWS,
@@ -42,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="trading day YYYY-MM-DD (default: the most recent one)")
     parser.add_argument("--start", type=_hhmm, default="09:30", help="exchange time HH:MM (default 09:30)")
     parser.add_argument("--minutes", type=_positive_int, default=None,
-                        help="minutes to simulate (default: until the 16:00 close)")
+                        help="minutes to simulate (default: until the close, 16:00 or 13:00 on an early close)")
     parser.add_argument("--symbols", type=_symbols, default=None,
                         help=f"comma-separated symbols (default: all {len(DEFAULT_SYMBOLS)})")
     parser.add_argument("--coverage-assist", choices=("on", "off"), default="on")
@@ -70,7 +77,7 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"date must be YYYY-MM-DD, got {text!r}") from None
     try:
         trading_day(day)
-    except CalendarError as exc:    # a weekend or a market holiday, named in the message
+    except CalendarError as exc:    # a weekend, a market holiday or a special closure, named in the message
         raise argparse.ArgumentTypeError(str(exc)) from None
     return day
 
@@ -136,6 +143,10 @@ def control_from_args(args: argparse.Namespace) -> SyntheticControlState:
             "profile_weights": weights,
         }
     )
+
+
+def _local_hhmm(ts_ms: int) -> str:
+    return dt.datetime.fromtimestamp(ts_ms / 1000, EXCHANGE_TZ).strftime("%H:%M")
 
 
 def _default_date() -> dt.date:
@@ -213,7 +224,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"synthmarket simulate: error: {exc}", file=sys.stderr)
         return 2
     start_ms = day.at(args.start)
-    end_ms = day.close_ms if args.minutes is None else min(day.close_ms, start_ms + args.minutes * 60_000)
+    close = _local_hhmm(day.close_ms)
+    if start_ms >= day.close_ms:
+        print(f"synthmarket simulate: error: --start {args.start} is not before the {close} close on {day.date}",
+              file=sys.stderr)
+        return 2
+    end_ms = day.close_ms
+    if args.minutes is not None:
+        end_ms = start_ms + args.minutes * 60_000
+        if end_ms > day.close_ms:
+            end_ms = day.close_ms
+            early = " (an early close)" if day.minutes < SESSION_MINUTES else ""
+            print(f"synthmarket simulate: --minutes {args.minutes} clamped to {(end_ms - start_ms) // 60_000}: "
+                  f"{day.date} closes at {close}{early}", file=sys.stderr)
     control = control_from_args(args)
     spec = SimulationSpec(
         control=control,
