@@ -39,6 +39,7 @@ from synthmarket.domain.calendar import (
     trading_day,
 )
 from synthmarket.domain.control import SyntheticControlState, SyntheticProfileWeightMap
+from synthmarket.domain.control_timeline import Control, ControlTimeline, control_at, latest
 from synthmarket.domain.presets import SyntheticControlPresetId, preset_spec
 from synthmarket.domain.session import CoverageState, ScenarioWeights, SessionState, UnderlyingState
 from synthmarket.domain.universe import DEFAULT_SYMBOLS, UNIVERSE, UnknownSymbolError, resolve_symbols
@@ -47,6 +48,7 @@ from synthmarket.engine.focus import universe_day
 from synthmarket.engine.market import PHASES, market_day
 from synthmarket.engine.path_reads import FLOAT_KEYS, LAST_MINUTE, Scalars, fill, quote
 from synthmarket.engine.paths import SPREAD_Z_SCALE, SymbolPath, symbol_path
+from synthmarket.engine.timeline_paths import stitched_levels, stitched_path
 from synthmarket.engine.weights import arrival_intensity, labeled_weights, with_noise
 
 # 17:00 UTC falls inside the exchange's calendar day in both EST and EDT.
@@ -103,6 +105,11 @@ def _key(control: SyntheticControlState) -> tuple[int, SyntheticControlPresetId]
     return int(control.shared_seed), preset
 
 
+def _of_day(control: Control, td: TradingDay) -> Control:
+    """A timeline reduced to one session: a plain control unless something changed inside it."""
+    return control.between(td.open_ms, td.close_ms) if isinstance(control, ControlTimeline) else control
+
+
 def _check_symbol(symbol: str) -> None:
     if symbol not in UNIVERSE:
         raise UnknownSymbolError(symbol)
@@ -138,11 +145,14 @@ class RegimeEngine:
         # an immutable SyntheticProfileWeightMap can be recognised by identity instead of re-hashed.
         self._last_profiles: tuple[Mapping[str, float] | None, tuple] = (None, ())
 
-    def session_state(self, ts: int, control: SyntheticControlState) -> SessionState:
+    def session_state(self, ts: int, control: Control) -> SessionState:
         """Market-wide state at ``ts``."""
         ts = int(ts)
         td = _session_day(ts)
-        seed, preset = _key(control)
+        day_control = _of_day(control, td)
+        if isinstance(day_control, ControlTimeline):
+            return self._stitched_session_state(ts, td, day_control)
+        seed, preset = _key(day_control)
         uday = universe_day(td.ordinal, seed, preset, self.symbols)
         day = uday.day
         off = ts - td.open_ms
@@ -171,14 +181,36 @@ class RegimeEngine:
             "minute_of_session": off / MS_PER_MINUTE,
         })
 
-    def _path(self, symbol: str, td: TradingDay, control: SyntheticControlState) -> SymbolPath:
+    def _stitched_session_state(self, ts: int, td: TradingDay, timeline: ControlTimeline) -> SessionState:
+        """The state of the control in force at ``ts``, with the levels carried across the changes."""
+        state = self.session_state(ts, timeline.at(ts))
+        vol, liquidity, cleanliness = stitched_levels(td.ordinal, timeline, self.symbols, td.open_ms)
+        off = ts - td.open_ms
+        mark = off // MS_PER_MINUTE
+        nxt = mark + 1 if mark < SESSION_MINUTES else SESSION_MINUTES
+        frac = (off % MS_PER_MINUTE) / MS_PER_MINUTE
+
+        def level(arr: np.ndarray) -> float:
+            a = arr.item(mark)
+            return a + (arr.item(nxt) - a) * frac
+
+        return records.build(SessionState, {
+            **state.__dict__,
+            "volatility_level": level(vol), "liquidity_level": level(liquidity), "quote_cleanliness": level(cleanliness),
+        })
+
+    def _path(self, symbol: str, td: TradingDay, control: Control) -> SymbolPath:
         _check_symbol(symbol)
-        seed, preset = _key(control)
+        day_control = _of_day(control, td)
+        if isinstance(day_control, ControlTimeline):
+            return stitched_path(td.ordinal, day_control, self.symbols, symbol, td.open_ms)
+        seed, preset = _key(day_control)
         return symbol_path(td.ordinal, seed, preset, self.symbols, symbol, td.open_ms)
 
-    def _scalars_of(self, symbol: str, td: TradingDay, control: SyntheticControlState) -> Scalars:
-        seed, preset = _key(control)
-        key = (symbol, td.ordinal, seed, preset)
+    def _scalars_of(self, symbol: str, td: TradingDay, control: Control) -> Scalars:
+        day_control = _of_day(control, td)
+        key = (symbol, td.ordinal, *(_key(day_control) if isinstance(day_control, SyntheticControlState)
+                                     else (day_control,)))
         hit = self._scalars.get(key)
         if hit is None:
             if len(self._scalars) >= _SCALARS_LIMIT:
@@ -186,7 +218,7 @@ class RegimeEngine:
             hit = self._scalars[key] = Scalars(self._path(symbol, td, control))
         return hit
 
-    def underlying_state(self, symbol: str, ts: int, control: SyntheticControlState,
+    def underlying_state(self, symbol: str, ts: int, control: Control,
                          session_state: SessionState | None = None) -> UnderlyingState:
         """One symbol at ``ts``."""
         ts = int(ts)
@@ -241,11 +273,12 @@ class RegimeEngine:
             self._last_profiles = (weights, key)
         return key
 
-    def scenario_weights(self, symbol: str, ts: int, control: SyntheticControlState,
+    def scenario_weights(self, symbol: str, ts: int, control: Control,
                          session_state: SessionState | None = None) -> ScenarioWeights:
         """Weights over the seven scenario families for ``symbol`` at ``ts`` (summing to 1)."""
         _check_symbol(symbol)
         state = session_state if session_state is not None else self.session_state(ts, control)
+        control = control_at(control, int(ts))
         _, preset = _key(control)
         spec = _PRESET_SPECS[preset]
         # The labeled part is a function of a few discrete values, read for every symbol every 30 s.
@@ -266,7 +299,7 @@ class RegimeEngine:
         })
 
     def underlying_path(self, symbol: str, ts_array: np.ndarray,
-                        control: SyntheticControlState) -> dict[str, np.ndarray]:
+                        control: Control) -> dict[str, np.ndarray]:
         """Vectorised ``underlying_state``: one array per UnderlyingState field, same numbers."""
         _check_symbol(symbol)
         ts = np.asarray(ts_array, dtype=np.int64)
@@ -307,33 +340,32 @@ def engine_for(symbols: Iterable[str] | None = None) -> RegimeEngine:
 
 # The functions of the design's engine API, each on the shared engine of its ``symbols``.
 
-def get_session_state(ts: int, control: SyntheticControlState,
+def get_session_state(ts: int, control: Control,
                       symbols: tuple[str, ...] | None = None) -> SessionState:
     """Market-wide state at ``ts``; focus and event symbols are drawn from ``symbols`` (default universe)."""
     return engine_for(symbols).session_state(ts, control)
 
 
-def get_underlying_state(symbol: str, ts: int, control: SyntheticControlState,
+def get_underlying_state(symbol: str, ts: int, control: Control,
                          session_state: SessionState | None = None,
                          symbols: tuple[str, ...] | None = None) -> UnderlyingState:
     """One symbol at ``ts``. Pass the ``symbols`` used for the session state when not the default."""
     return engine_for(symbols).underlying_state(symbol, ts, control, session_state)
 
 
-def get_scenario_weights(symbol: str, ts: int, control: SyntheticControlState,
+def get_scenario_weights(symbol: str, ts: int, control: Control,
                          session_state: SessionState | None = None,
                          symbols: tuple[str, ...] | None = None) -> ScenarioWeights:
     """Weights over the seven scenario families for ``symbol`` at ``ts`` (summing to 1)."""
     return engine_for(symbols).scenario_weights(symbol, ts, control, session_state)
 
 
-def get_coverage_boost(profile_id: str, coverage_state: CoverageState,
-                       control: SyntheticControlState) -> float:
+def get_coverage_boost(profile_id: str, coverage_state: CoverageState, control: Control) -> float:
     """Multiplier in [1, MAX_COVERAGE_BOOST] for a public profile missing from the coverage window."""
-    return coverage_boost(profile_id, coverage_state, control)
+    return coverage_boost(profile_id, coverage_state, latest(control))
 
 
-def underlying_path(symbol: str, ts_array: np.ndarray, control: SyntheticControlState,
+def underlying_path(symbol: str, ts_array: np.ndarray, control: Control,
                     symbols: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
     """Vectorised ``get_underlying_state``: one array per UnderlyingState field, same numbers."""
     return engine_for(symbols).underlying_path(symbol, ts_array, control)
@@ -342,5 +374,6 @@ def underlying_path(symbol: str, ts_array: np.ndarray, control: SyntheticControl
 def clear_caches() -> None:
     """Drop every memoised day and path (results do not change; only the cost of the next call)."""
     # The shared engines go with their caches; they are rebuilt on the next call.
-    for cached in (_trading_day_of_utc_day, _resolve, market_day, universe_day, symbol_path, _engine_of):
+    for cached in (_trading_day_of_utc_day, _resolve, market_day, universe_day, symbol_path, stitched_path,
+                   stitched_levels, _engine_of):
         cached.cache_clear()

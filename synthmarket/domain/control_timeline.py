@@ -1,0 +1,84 @@
+"""The control over time: the control in force at the open and every change after it, with its session ts.
+
+The engine takes a timeline wherever it takes a control, so a change in the middle of a session
+changes the market's dynamics from its instant on without moving any level (see
+``synthmarket.engine.timeline_paths``). A plain ``SyntheticControlState`` is the timeline without
+changes. Changes are stamped in session time: every process maps the operator's write to the same
+instant, so replicas and the offline runner agree on where the market changed.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from synthmarket.domain.control import SyntheticControlState
+
+# A change written at wall time w takes effect at the session instant of w + this lead, so every
+# process has it (NATS delivers in milliseconds) before its tape reaches that instant.
+CHANGE_LEAD_MS = 1_000
+
+
+@dataclass(frozen=True)
+class ControlTimeline:
+    """``initial`` until the first change; each change in force from its ts (ascending) on."""
+
+    initial: SyntheticControlState
+    changes: tuple[tuple[int, SyntheticControlState], ...] = ()
+
+    def __post_init__(self) -> None:
+        stamps = [ts for ts, _ in self.changes]
+        if stamps != sorted(stamps):
+            raise ValueError("control changes must be in ts order")
+
+    @property
+    def latest(self) -> SyntheticControlState:
+        return self.changes[-1][1] if self.changes else self.initial
+
+    def at(self, ts: int) -> SyntheticControlState:
+        """The control in force at ``ts`` (a change is in force from its own ts)."""
+        k = bisect.bisect_right(self._stamps(), ts)
+        return self.changes[k - 1][1] if k else self.initial
+
+    def with_change(self, ts: int, control: SyntheticControlState) -> ControlTimeline:
+        """This timeline plus ``control`` from ``ts`` on (a change at or before the last one replaces
+        what followed it: the newest word wins)."""
+        kept = tuple((t, c) for t, c in self.changes if t < ts)
+        return ControlTimeline(self.initial, (*kept, (int(ts), control)))
+
+    def between(self, open_ms: int, close_ms: int) -> Control:
+        """The part that matters for one session: the control at the open, then the session's changes.
+        Without a change inside the session, that is just a control."""
+        inside = tuple((t, c) for t, c in self.changes if open_ms < t <= close_ms)
+        start = self.at(open_ms)
+        return ControlTimeline(start, inside) if inside else start
+
+    def _stamps(self) -> list[int]:
+        return [ts for ts, _ in self.changes]
+
+
+Control = SyntheticControlState | ControlTimeline
+
+
+def control_at(control: Control, ts: int) -> SyntheticControlState:
+    return control.at(ts) if isinstance(control, ControlTimeline) else control
+
+
+def latest(control: Control) -> SyntheticControlState:
+    return control.latest if isinstance(control, ControlTimeline) else control
+
+
+def change_ts(updated_at: str | None, session_ts_of_wall: Callable[[int], int]) -> int | None:
+    """The session ts a stored control takes effect at, from its ``updated_at`` (ISO-8601 UTC) and the
+    session clock's ``ts(wall_ms)``; None when the entry carries no time (defaults, hand-written)."""
+    if not updated_at:
+        return None
+    try:
+        wall = dt.datetime.fromisoformat(updated_at.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if wall.tzinfo is None:
+        wall = wall.replace(tzinfo=dt.UTC)
+    return int(session_ts_of_wall(int(wall.timestamp() * 1000) + CHANGE_LEAD_MS))
