@@ -18,7 +18,7 @@ import numpy as np
 from equities_svc import activity, arrivals, quotes, sizes, trades, venues
 from synthmarket.domain import rng
 from synthmarket.domain.calendar import MS_PER_MINUTE, TradingDay
-from synthmarket.domain.control import SyntheticControlState
+from synthmarket.domain.control_timeline import Control
 from synthmarket.domain.regimes import Regime
 from synthmarket.domain.universe import SymbolSpec
 
@@ -36,11 +36,11 @@ class Engine(Protocol):
     """The part of the regime engine the generator reads (``synthmarket.engine.regime_engine``)."""
 
     def get_session_state(
-        self, ts: int, control: SyntheticControlState, *, symbols: tuple[str, ...] | None = None
+        self, ts: int, control: Control, *, symbols: tuple[str, ...] | None = None
     ) -> Any: ...
 
     def underlying_path(
-        self, symbol: str, ts_array: np.ndarray, control: SyntheticControlState, *, symbols: tuple[str, ...] | None = None
+        self, symbol: str, ts_array: np.ndarray, control: Control, *, symbols: tuple[str, ...] | None = None
     ) -> dict[str, np.ndarray]: ...
 
 
@@ -86,7 +86,8 @@ class SymbolBlock:
 @dataclass(frozen=True)
 class BlockContext:
     engine: Engine
-    control: SyntheticControlState
+    control: Control                 # a timeline passes to the engine whole
+    seed: int                        # the day's seed at its open: the keys of every draw
     universe: tuple[str, ...]
     day: TradingDay
     minutes: Sequence[int]
@@ -121,7 +122,7 @@ def build_symbol_block(ctx: BlockContext, spec: SymbolSpec) -> SymbolBlock:
     own = int(carry)   # entries before this are the previous minute's
     minutes = ([ctx.minutes[0] - 1] if carry else []) + list(ctx.minutes)
     states = ([ctx.prev_state] if ctx.prev_state is not None else []) + list(ctx.states)
-    keys = minute_keys(ctx.control.shared_seed, ctx.day, sym, minutes)
+    keys = minute_keys(ctx.seed, ctx.day, sym, minutes)
     q_rates = np.array([quote_rate(spec, m, st) for m, st in zip(minutes, states)])
     q_rows, q_off = quotes.quote_times(keys, q_rates, np.asarray(minutes) == 0)
     starts = ctx.day.open_ms + np.asarray(minutes, dtype=np.int64) * MS_PER_MINUTE
@@ -179,7 +180,7 @@ def _block_trades(
     ctx: BlockContext, keys: np.ndarray, spec: SymbolSpec, edge_px: np.ndarray, edge_vol: np.ndarray
 ) -> _Trades:
     """Arrival times, sides, sizes and venues of one symbol's trades over a block, sorted by ts."""
-    seed = ctx.control.shared_seed
+    seed = ctx.seed
     rates, branching, p_buy, persist, odd_share, off_shift, event = [], [], [], [], [], [], []
     cox = activity.cox_factors(seed, ctx.day.ordinal, spec.symbol, ctx.minutes)
     for i, (m, st) in enumerate(zip(ctx.minutes, ctx.states)):

@@ -16,7 +16,7 @@ from equities_svc.batch import BlockContext, Engine, MinuteState, SymbolBlock, b
 from synthmarket import engine as regime_engine
 from synthmarket import tape_lines
 from synthmarket.domain.calendar import MS_PER_MINUTE, SESSION_MINUTES, TradingDay, exchange_date, is_trading_date, trading_day
-from synthmarket.domain.control import SyntheticControlState
+from synthmarket.domain.control_timeline import Control, control_at
 from synthmarket.domain.marketdata import EquityQuote, EquityTrade
 from synthmarket.domain.universe import SymbolSpec, resolve_symbols, symbol_spec
 
@@ -60,7 +60,7 @@ class EquitiesGenerator:
 
     def __init__(
         self,
-        control: SyntheticControlState,
+        control: Control,
         symbols: Iterable[str],
         *,
         start_ts: int,
@@ -97,7 +97,7 @@ class EquitiesGenerator:
         return self._symbols
 
     @property
-    def control(self) -> SyntheticControlState:
+    def control(self) -> Control:
         return self._control
 
     @property
@@ -105,8 +105,8 @@ class EquitiesGenerator:
         """End of the last step (``start_ts`` before the first)."""
         return self._cursor
 
-    def set_control(self, control: SyntheticControlState) -> None:
-        """Switch control; everything not yet emitted is rebuilt under the new state."""
+    def set_control(self, control: Control) -> None:
+        """Switch control (or a timeline of them); everything not yet emitted is rebuilt under it."""
         if control == self._control:
             return
         self._control = control
@@ -179,6 +179,9 @@ class EquitiesGenerator:
         ctx = BlockContext(
             engine=self._engine,
             control=self._control,
+            # A seed change inside a day moves the prices (the engine's new market) at once; the
+            # draws keep the day's keys, so where the blocks fall never changes the tape.
+            seed=control_at(self._control, day.open_ms).shared_seed,
             universe=self._symbols,
             day=day,
             minutes=minutes,

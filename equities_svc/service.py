@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from equities_svc.generator import EquitiesGenerator
 from synthmarket import names, wire
-from synthmarket.domain.control import SyntheticControlState
+from synthmarket.domain.control_timeline import Control
 from synthmarket.domain.marketdata import EquityTrade
 from synthmarket.infra.ingest import IngestService, UniverseEngine
 
@@ -16,14 +16,14 @@ SERVICE = "equities_svc"
 class EquitiesTape:
     """Trades on ``md.equities.trades.<SYM>``, NBBO quotes on ``md.equities.quotes.<SYM>``."""
 
-    def __init__(self, control: SyntheticControlState, symbols: Sequence[str], universe: Sequence[str],
+    def __init__(self, control: Control, symbols: Sequence[str], universe: Sequence[str],
                  start_ts: int) -> None:
         self.generator = EquitiesGenerator(control, symbols, start_ts=start_ts, engine=UniverseEngine(universe))
         syms = self.generator.symbols
         self._trades = {s: names.equity_trades_subject(s) for s in syms}
         self._quotes = {s: names.equity_quotes_subject(s) for s in syms}
 
-    def set_control(self, control: SyntheticControlState) -> None:
+    def set_control(self, control: Control) -> None:
         self.generator.set_control(control)
 
     def step(self, t0_ms: int, t1_ms: int) -> list[tuple[int, str, bytes]]:

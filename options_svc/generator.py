@@ -19,6 +19,7 @@ from synthmarket import engine
 from synthmarket.domain import chain, rng
 from synthmarket.domain.calendar import MS_PER_MINUTE, TradingDay, exchange_date, is_trading_date, trading_day
 from synthmarket.domain.control import SyntheticControlState
+from synthmarket.domain.control_timeline import Control, ControlTimeline, control_at
 from synthmarket.domain.marketdata import OptionPrint
 from synthmarket.domain.profiles import FAMILY_IDS
 from synthmarket.domain.universe import resolve_symbols
@@ -38,15 +39,15 @@ assert arrivals.MOOD_MS % WEIGHTS_MS == 0   # a weights bucket never spans two m
 class Engine(Protocol):
     """The part of the regime engine the generator reads."""
 
-    def get_session_state(self, ts: int, control: SyntheticControlState, symbols: Any = None) -> Any: ...
+    def get_session_state(self, ts: int, control: Control, symbols: Any = None) -> Any: ...
 
-    def get_underlying_state(self, symbol: str, ts: int, control: SyntheticControlState,
+    def get_underlying_state(self, symbol: str, ts: int, control: Control,
                              session_state: Any = None, symbols: Any = None) -> Any: ...
 
-    def get_scenario_weights(self, symbol: str, ts: int, control: SyntheticControlState,
+    def get_scenario_weights(self, symbol: str, ts: int, control: Control,
                              session_state: Any = None, symbols: Any = None) -> Any: ...
 
-    def get_coverage_boost(self, profile_id: str, coverage_state: Any, control: SyntheticControlState) -> float: ...
+    def get_coverage_boost(self, profile_id: str, coverage_state: Any, control: Control) -> float: ...
 
 
 def _default_engine() -> Engine:
@@ -89,14 +90,17 @@ class OptionsGenerator:
     and arrivals are keyed by time, not by call, so different step sizes give the same tape.
     """
 
-    def __init__(self, control: SyntheticControlState, symbols: Iterable[str], *, start_ts: int,
+    def __init__(self, control: Control, symbols: Iterable[str], *, start_ts: int,
                  engine: Engine | None = None) -> None:
         self.symbols: tuple[str, ...] = resolve_symbols(symbols)
         if not self.symbols:
             raise ValueError("at least one symbol is required")
         self._engine = engine or _default_engine()
+        # The engine reads the whole timeline (levels carry across changes); everything the
+        # generator reads itself comes from the control in force at the step (``_current``).
         self._control = control
-        self._pending_control: SyntheticControlState | None = None
+        self._current = control_at(control, int(start_ts))
+        self._pending_control: Control | None = None
         self._sym_keys = {s: rng.stable_str_key(s) for s in self.symbols}
         self._gen_until = int(start_ts)
         self._now = int(start_ts)
@@ -109,7 +113,7 @@ class OptionsGenerator:
         self._rates_bucket: int | None = None
         self._arrivals: list[tuple[int, int]] = []            # (ts, symbol index) heap
         self._queue: list[tuple[int, int, int, int, Draft, str, str, list[str]]] = []
-        self._coverage = CoverageTracker(control.coverage_window_minutes)
+        self._coverage = CoverageTracker(self._current.coverage_window_minutes)
         self._labels: dict[str, tuple[str, str]] = {}
         self._scenarios: list[tuple[int, str, str, str, list[str]]] = []
         self._arrival_seq = 0
@@ -123,27 +127,40 @@ class OptionsGenerator:
         self.scenario_counts: dict[str, int] = dict.fromkeys(FAMILY_IDS, 0)
         self._day: TradingDay | None = None     # the last session looked up (see _day_at_or_after)
         self._scenario_rng = ScenarioRng()
-        self._neutral_profiles = _neutral_profiles(control)
+        self._neutral_profiles = _neutral_profiles(self._current)
 
     # ------------------------------------------------------------------------------------------
     # public API
 
     @property
-    def control(self) -> SyntheticControlState:
+    def control(self) -> Control:
         return self._control
 
-    def set_control(self, control: SyntheticControlState) -> None:
-        """Use ``control`` from the next step on."""
+    def set_control(self, control: Control) -> None:
+        """Use ``control`` (a control, or a timeline of them) from the next step on."""
         self._pending_control = control
 
     def step(self, t0_ms: int, t1_ms: int) -> list[OptionPrint]:
         """Every print with ts in [t0, t1), in ts order."""
         t0, t1 = int(t0_ms), int(t1_ms)
         if self._pending_control is not None:
-            self._apply_control(self._pending_control)
+            self._control = self._pending_control
             self._pending_control = None
+            self._apply_control(control_at(self._control, t0))
         if t1 <= t0:
             return []
+        if isinstance(self._control, ControlTimeline):
+            # A change inside the step splits it there, so the tape does not depend on where
+            # the steps fall.
+            inside = [ts for ts, _ in self._control.changes if t0 < ts < t1]
+            if inside:
+                return self.step(t0, inside[0]) + self.step(inside[0], t1)
+            current = self._control.at(t0)
+            if current != self._current:
+                self._apply_control(current)
+        return self._step(t0, t1)
+
+    def _step(self, t0: int, t1: int) -> list[OptionPrint]:
         self._generate_arrivals(t1)
         while self._arrivals and self._arrivals[0][0] < t1:
             ts, idx = heapq.heappop(self._arrivals)
@@ -191,9 +208,10 @@ class OptionsGenerator:
     # engine reads, cached
 
     def _apply_control(self, control: SyntheticControlState) -> None:
-        self._control = control
+        """Make ``control`` the one in force for the generator's own reads."""
+        self._current = control
         self._coverage.set_window(control.coverage_window_minutes)
-        self._neutral_profiles = _neutral_profiles(control)
+        self._neutral_profiles = _neutral_profiles(self._current)
         self._session_cache.clear()
         self._weights_cache.clear()
         self._rates_bucket = None
@@ -221,7 +239,7 @@ class OptionsGenerator:
                                                   self.symbols)
             # Neutral profile weights never lift the rate (the usual case): skip the sums.
             lift = 1.0 if self._neutral_profiles else \
-                arrivals.profile_rate_multiplier(w.weights, self._control.profile_weights)
+                arrivals.profile_rate_multiplier(w.weights, self._current.profile_weights)
             hit = (w, lift)
             self._weights_cache[key] = hit
         return hit
@@ -272,7 +290,7 @@ class OptionsGenerator:
     # arrivals
 
     def _generate_arrivals(self, t1: int) -> None:
-        seed = int(self._control.shared_seed)
+        seed = int(self._current.shared_seed)
         while self._gen_until < t1:
             start = self._gen_until
             td = self._day_at_or_after(start)
@@ -321,11 +339,11 @@ class OptionsGenerator:
         seq = self._arrival_seq
         self._arrival_seq += 1
         ctx = self._context(symbol, ts, seq)
-        g = self._scenario_rng.keyed(int(self._control.shared_seed), _TAG_SCENARIO, self._sym_keys[symbol], ts, seq)
+        g = self._scenario_rng.keyed(int(self._current.shared_seed), _TAG_SCENARIO, self._sym_keys[symbol], ts, seq)
         base = self._weights(symbol, ts).weights
         allowed = selection.allowed_families(ctx.is_event_symbol)
         weights = {f: (base.get(f, 0.0) if f in allowed else 0.0) for f in FAMILY_IDS}
-        weights, applied = boosted_weights(weights, self._coverage.state(ts), self._control,
+        weights, applied = boosted_weights(weights, self._coverage.state(ts), self._current,
                                            self._engine.get_coverage_boost)
         self.boosts_applied += applied
         drafts, family, subtype, ctx = self._draw(ctx, g, weights)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from options_svc.generator import OptionsGenerator
 from synthmarket import names, wire
 from synthmarket.domain.calendar import trading_day_for
-from synthmarket.domain.control import SyntheticControlState
+from synthmarket.domain.control_timeline import Control
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 from synthmarket.infra.ingest import IngestService, UniverseEngine
 
@@ -27,7 +27,7 @@ class OptionsTape:
     flow service's replay of the session so far joins it seamlessly.
     """
 
-    def __init__(self, control: SyntheticControlState, symbols: Sequence[str], universe: Sequence[str],
+    def __init__(self, control: Control, symbols: Sequence[str], universe: Sequence[str],
                  start_ts: int) -> None:
         open_ms = min(trading_day_for(start_ts).open_ms, start_ts)
         self.generator = OptionsGenerator(control, symbols, start_ts=open_ms, engine=UniverseEngine(universe))
@@ -37,7 +37,7 @@ class OptionsTape:
             self.generator.pop_labels()
             self.generator.pop_scenarios()
 
-    def set_control(self, control: SyntheticControlState) -> None:
+    def set_control(self, control: Control) -> None:
         self.generator.set_control(control)
 
     def step(self, t0_ms: int, t1_ms: int) -> list[tuple[int, str, bytes]]:

@@ -15,6 +15,7 @@ from nats.js.kv import KeyValue
 from synthmarket import engine as regime_engine
 from synthmarket import wire
 from synthmarket.domain.control import DEFAULT_CONTROL, SyntheticControlState
+from synthmarket.domain.control_timeline import Control
 from synthmarket.domain.session import SessionState
 from synthmarket.domain.session_clock import SessionClock
 from synthmarket.infra.control_follower import ControlFollower
@@ -57,21 +58,21 @@ class UniverseEngine:
     def __init__(self, universe: Sequence[str]) -> None:
         self.universe = tuple(universe)
 
-    def get_session_state(self, ts: int, control: SyntheticControlState, symbols: Any = None) -> SessionState:
+    def get_session_state(self, ts: int, control: Control, symbols: Any = None) -> SessionState:
         return regime_engine.get_session_state(ts, control, self.universe)
 
-    def get_underlying_state(self, symbol: str, ts: int, control: SyntheticControlState,
+    def get_underlying_state(self, symbol: str, ts: int, control: Control,
                              session_state: Any = None, symbols: Any = None) -> Any:
         return regime_engine.get_underlying_state(symbol, ts, control, session_state, self.universe)
 
-    def get_scenario_weights(self, symbol: str, ts: int, control: SyntheticControlState,
+    def get_scenario_weights(self, symbol: str, ts: int, control: Control,
                              session_state: Any = None, symbols: Any = None) -> Any:
         return regime_engine.get_scenario_weights(symbol, ts, control, session_state, self.universe)
 
-    def get_coverage_boost(self, profile_id: str, coverage_state: Any, control: SyntheticControlState) -> float:
+    def get_coverage_boost(self, profile_id: str, coverage_state: Any, control: Control) -> float:
         return regime_engine.get_coverage_boost(profile_id, coverage_state, control)
 
-    def underlying_path(self, symbol: str, ts_array: Any, control: SyntheticControlState, *,
+    def underlying_path(self, symbol: str, ts_array: Any, control: Control, *,
                         symbols: Any = None) -> Any:
         return regime_engine.underlying_path(symbol, ts_array, control, symbols=self.universe)
 
