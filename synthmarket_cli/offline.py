@@ -9,7 +9,7 @@ from equities_svc.generator import QUOTE_ROW_LEN, EquitiesGenerator, row_record
 from flow_svc.classifier import SmartMoneyClassifier
 from options_svc.generator import OptionsGenerator
 from synthmarket.domain.calendar import MS_PER_MINUTE, TradingDay
-from synthmarket.domain.control import SyntheticControlState
+from synthmarket.domain.control_timeline import Control
 from synthmarket.domain.marketdata import EquityQuote, EquityTrade, OptionPrint, SmartMoneyEvent
 from synthmarket.domain.session import SessionState
 from synthmarket.engine.regime_engine import get_session_state
@@ -24,7 +24,7 @@ EQUITY_BLOCK_MINUTES = 15
 
 @dataclass(frozen=True)
 class SimulationSpec:
-    control: SyntheticControlState
+    control: Control            # a control, or the session's timeline of them
     day: TradingDay
     start_ms: int
     end_ms: int

@@ -33,6 +33,7 @@ from synthmarket.domain.marketdata import OptionPrint
 from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 from synthmarket.domain.universe import DEFAULT_SYMBOLS, UNIVERSE
+from synthmarket_cli.control_changes import describe, parse_change, timeline
 
 OUTPUT_FILES = ("regime.jsonl", "options.jsonl", "equities.jsonl", "events.jsonl")
 LABELS_FILE = "labels.jsonl"
@@ -53,6 +54,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--symbols", type=_symbols, default=None,
                         help=f"comma-separated symbols (default: all {len(DEFAULT_SYMBOLS)})")
     parser.add_argument("--coverage-assist", choices=("on", "off"), default="on")
+    parser.add_argument("--control-change", action="append", default=[], type=parse_change,
+                        metavar="HH:MM=PRESET|HH:MM=seed:N",
+                        help="change the control at that exchange time (repeatable): a new preset changes the "
+                             "dynamics from then on and moves no level; a new seed is a new market")
     parser.add_argument("--window", type=int, choices=ALLOWED_WINDOWS, default=20, help="coverage window, minutes")
     parser.add_argument("--weight", action="append", default=[], type=_weight, metavar="PROFILE=0.6|1.0|1.6",
                         help="profile weight (repeatable)")
@@ -237,7 +242,12 @@ def run(args: argparse.Namespace) -> int:
             early = " (an early close)" if day.minutes < SESSION_MINUTES else ""
             print(f"synthmarket simulate: --minutes {args.minutes} clamped to {(end_ms - start_ms) // 60_000}: "
                   f"{day.date} closes at {close}{early}", file=sys.stderr)
-    control = control_from_args(args)
+    initial = control_from_args(args)
+    try:
+        control = timeline(initial, args.control_change, day)
+    except ValueError as exc:
+        print(f"synthmarket simulate: error: {exc}", file=sys.stderr)
+        return 2
     spec = SimulationSpec(
         control=control,
         day=day,
@@ -300,7 +310,8 @@ def run(args: argparse.Namespace) -> int:
         "start_ms": start_ms,
         "end_ms": end_ms,
         "symbols": list(spec.symbols),
-        "control": control.to_dict(),
+        "control": initial.to_dict(),
+        **({"control_changes": describe(control)} if describe(control) else {}),
         "files": names,
         "counts": counts,
     }
