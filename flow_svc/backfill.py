@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from flow_svc.classifier import SmartMoneyClassifier
-from synthmarket.domain.control import SyntheticControlState
+from synthmarket.domain.control_timeline import Control
 from synthmarket.domain.marketdata import OptionPrint, SmartMoneyEvent
 
 REPLAY_STEP_MS = 60_000
@@ -29,8 +29,8 @@ class PrintSteps(Protocol):
         ...
 
 
-# (control, universe, session open) -> the options tape of that session from its open.
-PrintHistory = Callable[[SyntheticControlState, Sequence[str], int], PrintSteps]
+# (control or timeline, universe, session open) -> the options tape of that session from its open.
+PrintHistory = Callable[[Control, Sequence[str], int], PrintSteps]
 
 
 def replay(classifier: SmartMoneyClassifier, tape: PrintSteps, start_ms: int, end_ms: int,

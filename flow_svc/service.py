@@ -24,6 +24,7 @@ from flow_svc.metrics import FlowMetrics
 from synthmarket import engine, names, wire
 from synthmarket.domain.calendar import EXCHANGE_TZ, trading_day_for
 from synthmarket.domain.control import DEFAULT_CONTROL, SyntheticControlState
+from synthmarket.domain.control_timeline import Control, TimelineBook
 from synthmarket.domain.marketdata import EquityQuote, EquityTrade, OptionPrint, SmartMoneyEvent
 from synthmarket.domain.session_clock import SessionClock
 from synthmarket.infra.backoff import Backoff
@@ -108,6 +109,8 @@ class FlowService:
         self.status_interval_s = status_interval_s
         self.hosted_control = settings.backend_mode == "synthetic"
         self.control: SyntheticControlState = DEFAULT_CONTROL
+        self._book = TimelineBook(self.session_clock.ts, DEFAULT_CONTROL)
+        self.timeline: Control = DEFAULT_CONTROL    # the control entry's revisions, in session time
         self.control_revision = 0
         self.control_ready = asyncio.Event()
         self.live = asyncio.Event()     # the replay (if any) is published and live prints flow
@@ -117,7 +120,7 @@ class FlowService:
         self._subs: list[Subscription] = []
         self._tasks: list[asyncio.Task] = []
         self._dropped = 0
-        self._follower = ControlFollower(self._connection, self._apply, SERVICE)
+        self._follower = ControlFollower(self._connection, self._apply, SERVICE, history=True)
         self._held: collections.deque[OptionPrint] | None = None
         self._gap_tape: PrintSteps | None = None    # the replay's tape, until the first live print
         self._join_ts: int | None = None            # live prints older than this were replayed
@@ -152,7 +155,7 @@ class FlowService:
         began = time.perf_counter()
         now = self.session_clock.ts(self.wall_clock())
         open_ms = trading_day_for(now).open_ms
-        tape = await asyncio.to_thread(self.history, self.control, self.universe, open_ms)
+        tape = await asyncio.to_thread(self.history, self.timeline, self.universe, open_ms)
         events = await asyncio.to_thread(replay, self.classifier, tape, open_ms, now)
         stored = await newest_events(self.js, STORED_ORDER_SLACK_MS)
         tail = StoredTail(stored[0].ts, frozenset(e.event_id for e in stored)) if stored else StoredTail()
@@ -320,6 +323,7 @@ class FlowService:
         if (control, revision or 0) != (self.control, self.control_revision):
             log.info("flow_svc applies control %s (revision %s)", control.preset_id.value, revision or 0)
         self.control, self.control_revision = control, revision or 0
+        self.timeline = self._book.add(control)
         self.control_ready.set()
 
     async def _follow_control(self) -> None:
@@ -335,7 +339,7 @@ class FlowService:
     def _event_symbols(self, ts: int) -> tuple[str, ...]:
         # The pure engine under the control in force: the same answer the replay and every
         # other process get, without a round trip.
-        return engine.get_session_state(ts, self.control, self.universe).event_symbols
+        return engine.get_session_state(ts, self.timeline, self.universe).event_symbols
 
     def report(self) -> status_pb2.StatusReport:
         return status_pb2.StatusReport(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import grpc
@@ -13,6 +14,7 @@ from nats.aio.client import Client as NatsClient
 
 from synthmarket import engine, wire
 from synthmarket.domain.control import DEFAULT_CONTROL, SyntheticControlState
+from synthmarket.domain.control_timeline import Control, TimelineBook, latest
 from synthmarket.domain.session_clock import SessionClock
 from synthmarket.domain.universe import resolve_symbols
 from synthmarket.infra import nats_connection
@@ -40,6 +42,7 @@ class LiveControl:
 
     def __init__(self, state: SyntheticControlState = DEFAULT_CONTROL, revision: int | None = None) -> None:
         self.state = state
+        self.timeline: Control = state    # what the engine reads: the entry's revisions in session time
         self.revision = revision
         self.version = 0
         self._changed = asyncio.Event()
@@ -49,8 +52,9 @@ class LiveControl:
         # The wire says 0 for "no entry; defaults in force".
         return self.revision or 0
 
-    def set(self, state: SyntheticControlState, revision: int | None) -> None:
+    def set(self, state: SyntheticControlState, revision: int | None, timeline: Control | None = None) -> None:
         self.state, self.revision = state, revision
+        self.timeline = timeline if timeline is not None else state
         self.version += 1
         self.wake()
 
@@ -85,13 +89,15 @@ class RegimeControl:
     """
 
     def __init__(self, control: LiveControl, nats_url: str, nc: NatsClient | None = None,
-                 bucket: str = CONTROL_BUCKET, credentials: nats_connection.Credentials | None = None) -> None:
+                 bucket: str = CONTROL_BUCKET, credentials: nats_connection.Credentials | None = None,
+                 session_ts: Callable[[int], int] | None = None) -> None:
         self.control = control
+        self._book = TimelineBook(session_ts or SessionClock().ts, DEFAULT_CONTROL)
         self.nats_url = nats_url
         self._credentials = credentials
         self._nc = nc
         self._owns_nc = nc is None
-        self._follower = ControlFollower(self._connection, self._apply, "regime_svc", bucket)
+        self._follower = ControlFollower(self._connection, self._apply, "regime_svc", bucket, history=True)
         self.watching = self._follower.watching
         self._task: asyncio.Task | None = None
 
@@ -108,7 +114,7 @@ class RegimeControl:
     def _apply(self, state: SyntheticControlState, revision: int | None) -> None:
         if (state, revision) != (self.control.state, self.control.revision):
             log.info("control now %s at revision %s", state.preset_id.value, revision)
-            self.control.set(state, revision)
+            self.control.set(state, revision, self._book.add(state))
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -148,15 +154,15 @@ class RegimeServicer(regime_pb2_grpc.RegimeServiceServicer):
         return requested if requested else self.now_ts()
 
     def _snapshot(
-        self, ts: int, symbols: tuple[str, ...], state: SyntheticControlState, revision: int
+        self, ts: int, symbols: tuple[str, ...], state: Control, revision: int
     ) -> regime_pb2.SessionSnapshot:
         session = engine.get_session_state(ts, state, self.symbols)
         underlyings = [engine.get_underlying_state(s, ts, state, session, self.symbols) for s in symbols]
-        return wire.session_snapshot_to_proto(session, underlyings, revision, state)
+        return wire.session_snapshot_to_proto(session, underlyings, revision, latest(state))
 
     async def _snapshot_off_loop(self, ts: int, symbols: tuple[str, ...]) -> regime_pb2.SessionSnapshot:
         # Read the control once, on the loop, so the state and the revision reported belong together.
-        state, revision = self.control.state, self.control.wire_revision
+        state, revision = self.control.timeline, self.control.wire_revision
         # The first call for a new day or control builds the day's paths (~0.1 s); a worker
         # thread keeps health checks and other streams answering meanwhile.
         return await asyncio.to_thread(self._snapshot, ts, symbols, state, revision)
@@ -168,25 +174,25 @@ class RegimeServicer(regime_pb2_grpc.RegimeServiceServicer):
         except Exception as exc:  # noqa: BLE001 - mapped to a status in one place
             await abort_with(context, exc, "GetSessionState")
 
-    def _underlying(self, symbol: str, ts: int, state: SyntheticControlState) -> regime_pb2.UnderlyingState:
+    def _underlying(self, symbol: str, ts: int, state: Control) -> regime_pb2.UnderlyingState:
         session = engine.get_session_state(ts, state, self.symbols)
         return wire.underlying_state_to_proto(engine.get_underlying_state(symbol, ts, state, session, self.symbols))
 
-    def _weights(self, symbol: str, ts: int, state: SyntheticControlState) -> regime_pb2.ScenarioWeights:
+    def _weights(self, symbol: str, ts: int, state: Control) -> regime_pb2.ScenarioWeights:
         session = engine.get_session_state(ts, state, self.symbols)
         return wire.scenario_weights_to_proto(engine.get_scenario_weights(symbol, ts, state, session, self.symbols))
 
     async def GetUnderlyingState(self, request, context):
         try:
             (symbol,) = resolve_symbols([request.symbol])
-            return await asyncio.to_thread(self._underlying, symbol, self._ts(request.ts), self.control.state)
+            return await asyncio.to_thread(self._underlying, symbol, self._ts(request.ts), self.control.timeline)
         except Exception as exc:  # noqa: BLE001
             await abort_with(context, exc, "GetUnderlyingState")
 
     async def GetScenarioWeights(self, request, context):
         try:
             (symbol,) = resolve_symbols([request.symbol])
-            return await asyncio.to_thread(self._weights, symbol, self._ts(request.ts), self.control.state)
+            return await asyncio.to_thread(self._weights, symbol, self._ts(request.ts), self.control.timeline)
         except Exception as exc:  # noqa: BLE001
             await abort_with(context, exc, "GetScenarioWeights")
 
@@ -319,7 +325,7 @@ async def serve(
     follower = None
     if follow_control:
         follower = RegimeControl(control, settings.nats_url, nc, control_bucket,
-                                 nats_connection.identity(settings))
+                                 nats_connection.identity(settings), servicer.clock.ts)
         follower.start()
     log.info("regime gRPC server listening on %s:%d", host, port)
     return RegimeServer(server, port, host, servicer, control, follower, health_servicer)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import flow_svc.__main__ as flow_main
 from options_svc.generator import OptionsGenerator
-from synthmarket.domain.control import SyntheticControlState
+from synthmarket.domain.control_timeline import Control
 from synthmarket.domain.marketdata import OptionPrint
 from synthmarket.infra.ingest import UniverseEngine
 
@@ -17,7 +17,7 @@ class OptionsHistory:
     """The options tape of one session from its open, exactly as the live options service publishes it
     (the same generator on the same universe); the hidden labels are dropped every step."""
 
-    def __init__(self, control: SyntheticControlState, universe: Sequence[str], open_ms: int) -> None:
+    def __init__(self, control: Control, universe: Sequence[str], open_ms: int) -> None:
         self._generator = OptionsGenerator(control, universe, start_ts=open_ms, engine=UniverseEngine(universe))
 
     def step(self, t0_ms: int, t1_ms: int) -> list[OptionPrint]:

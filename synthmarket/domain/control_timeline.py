@@ -82,3 +82,23 @@ def change_ts(updated_at: str | None, session_ts_of_wall: Callable[[int], int]) 
     if wall.tzinfo is None:
         wall = wall.replace(tzinfo=dt.UTC)
     return int(session_ts_of_wall(int(wall.timestamp() * 1000) + CHANGE_LEAD_MS))
+
+
+class TimelineBook:
+    """The live timeline, from the stored control entry's revisions in order (its KV history).
+
+    Each revision takes effect at the session instant of its ``updated_at`` plus the lead; one
+    without a time (written by hand) stands for the whole timeline, as if it had always been in force.
+    """
+
+    def __init__(self, session_ts: Callable[[int], int], initial: SyntheticControlState) -> None:
+        self._session_ts = session_ts
+        self.timeline = ControlTimeline(initial)
+
+    def add(self, control: SyntheticControlState) -> Control:
+        ts = change_ts(control.updated_at, self._session_ts)
+        if ts is None:
+            self.timeline = ControlTimeline(control)
+        elif control != self.timeline.latest:
+            self.timeline = self.timeline.with_change(ts, control)
+        return self.timeline if self.timeline.changes else self.timeline.initial

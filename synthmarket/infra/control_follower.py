@@ -29,11 +29,13 @@ class ControlFollower:
     """
 
     def __init__(self, connection: Callable[[], Awaitable[NatsClient]], apply: Apply, name: str,
-                 bucket: str = CONTROL_BUCKET) -> None:
+                 bucket: str = CONTROL_BUCKET, history: bool = False) -> None:
         self._connection = connection
         self._apply = apply
         self.name = name
         self.bucket = bucket
+        # With history every stored revision is applied in order (the timeline of the day), each once.
+        self.history = history
         self.revision: int | None = None
         self.watching = asyncio.Event()
         self._rewatch = asyncio.Event()
@@ -67,8 +69,10 @@ class ControlFollower:
                 await asyncio.sleep(delay)
 
     async def _consume(self, kv) -> None:
-        async for state, revision in watch_control(kv):
+        async for state, revision in watch_control(kv, history=self.history):
             self.watching.set()
+            if self.history and revision is not None and self.revision is not None and revision <= self.revision:
+                continue    # a re-watch replays what was applied already
             self.revision = revision
             self._apply(state, revision)
         # The watch only ends if its subscription closes; re-establish it.

@@ -138,14 +138,15 @@ async def write_control(
 
 
 async def watch_control(
-    kv: KeyValue, key: str = CONTROL_KEY
+    kv: KeyValue, key: str = CONTROL_KEY, history: bool = False
 ) -> AsyncIterator[tuple[SyntheticControlState, int | None]]:
-    """Yield ``(state, revision)`` for the current entry, then again on every change.
+    """Yield ``(state, revision)`` for the current entry (with ``history``, for every stored
+    revision in order: the day's control timeline), then again on every change.
 
     A deleted or purged entry yields ``(defaults, revision of the delete marker)``; a corrupt
     one yields defaults with a warning. Stops when the consumer stops iterating.
     """
-    watcher = await kv.watch(key)
+    watcher = await kv.watch(key, include_history=history)
     seen_entry = False
     try:
         while True:

@@ -15,7 +15,7 @@ from nats.js.kv import KeyValue
 from synthmarket import engine as regime_engine
 from synthmarket import wire
 from synthmarket.domain.control import DEFAULT_CONTROL, SyntheticControlState
-from synthmarket.domain.control_timeline import Control
+from synthmarket.domain.control_timeline import Control, TimelineBook
 from synthmarket.domain.session import SessionState
 from synthmarket.domain.session_clock import SessionClock
 from synthmarket.infra.control_follower import ControlFollower
@@ -80,7 +80,7 @@ class UniverseEngine:
 class Tape(Protocol):
     """What a service plugs into the loop: a generator wrapped to emit wire-ready messages."""
 
-    def set_control(self, control: SyntheticControlState) -> None: ...
+    def set_control(self, control: Control) -> None: ...
 
     def step(self, t0_ms: int, t1_ms: int) -> list[tuple[int, str, bytes]]:
         """(ts, subject, payload) for every record with ts in [t0, t1), in ts order."""
@@ -93,7 +93,7 @@ class Tape(Protocol):
         ...
 
 
-TapeFactory = Callable[[SyntheticControlState, tuple[str, ...], tuple[str, ...], int], Tape]
+TapeFactory = Callable[[Control, tuple[str, ...], tuple[str, ...], int], Tape]
 
 
 @dataclass
@@ -190,13 +190,16 @@ class IngestService:
         self.status_interval_s = status_interval_s
         self.hosted_control = settings.backend_mode == "synthetic"
         self.control: SyntheticControlState = DEFAULT_CONTROL
+        # The control entry's revisions with their session instants: what the tape runs under.
+        self._book = TimelineBook(self.clock.ts, DEFAULT_CONTROL)
+        self.timeline: Control = DEFAULT_CONTROL
         self.status = IngestStatus()
         self.tape: Tape | None = None
         self.regime_connected = asyncio.Event()
         self.control_ready = asyncio.Event()
         self.publishing = asyncio.Event()
         self._status_kick = asyncio.Event()
-        self._control = ControlFollower(self._connection, self._apply, self.key, control_bucket)
+        self._control = ControlFollower(self._connection, self._apply, self.key, control_bucket, history=True)
         self._tasks: list[asyncio.Task] = []
         self._snapshot_wall = 0
         self._cursor = 0
@@ -234,10 +237,11 @@ class IngestService:
     def _apply(self, control: SyntheticControlState, revision: int | None) -> None:
         changed = (control, revision or 0) != (self.control, self.status.applied_revision)
         self.control = control
+        self.timeline = self._book.add(control)
         self.status.applied_revision = revision or 0
         self.metrics.control_revision.set(self.status.applied_revision)
         if self.tape is not None and changed:
-            self.tape.set_control(control)
+            self.tape.set_control(self.timeline)
         if changed:
             log.info("%s applies control %s (revision %s)", self.key, control.preset_id.value, revision or 0)
             self._status_kick.set()
@@ -274,10 +278,10 @@ class IngestService:
         await self.control_ready.wait()
         start = self.clock.ts(self.wall_clock())
         # Built off the loop: the first engine call for a day builds its paths.
-        built_with = self.control
+        built_with = self.timeline
         self.tape = await asyncio.to_thread(self.tape_factory, built_with, self.symbols, self.universe, start)
-        if self.control != built_with:  # changed while the tape was being built
-            self.tape.set_control(self.control)
+        if self.timeline != built_with:  # changed while the tape was being built
+            self.tape.set_control(self.timeline)
         self._cursor = start
         period = self.step_wall_ms / 1000.0
         max_span = max(MIN_CATCHUP_MS, int(MAX_CATCHUP_STEPS * self.step_wall_ms * self.clock.speed))
