@@ -94,6 +94,7 @@ class FlowService:
         wall_clock: WallClock = wall_ms,
         max_pending: int = MAX_PENDING_EVENTS,
         status_interval_s: float = STATUS_INTERVAL_S,
+        control_bucket: str = names.CONTROL_BUCKET,
     ) -> None:
         self.settings = settings
         self.nc = nc
@@ -120,7 +121,7 @@ class FlowService:
         self._subs: list[Subscription] = []
         self._tasks: list[asyncio.Task] = []
         self._dropped = 0
-        self._follower = ControlFollower(self._connection, self._apply, SERVICE, history=True)
+        self._follower = ControlFollower(self._connection, self._apply, SERVICE, control_bucket, history=True)
         self._held: collections.deque[OptionPrint] | None = None
         self._gap_tape: PrintSteps | None = None    # the replay's tape, until the first live print
         self._join_ts: int | None = None            # live prints older than this were replayed

@@ -11,11 +11,15 @@ import pytest
 from flow_svc.service import FlowService, start_flow_service
 from synthmarket import wire
 from synthmarket.domain.calendar import EXCHANGE_TZ, TradingDay, trading_day
-from synthmarket.domain.control import SyntheticControlState
+from synthmarket.domain.control import DEFAULT_CONTROL
+from synthmarket.domain.control_timeline import CHANGE_LEAD_MS, Control, ControlTimeline
 from synthmarket.domain.marketdata import SmartMoneyEvent
-from synthmarket.names import SMART_MONEY_STREAM, option_prints_subject
+from synthmarket.domain.presets import SyntheticControlPresetId
+from synthmarket.names import CONTROL_KEY, SMART_MONEY_STREAM, option_prints_subject
 from synthmarket.settings import load_settings
 from synthmarket.v1 import smart_money_pb2
+from synthmarket_cli.control_changes import ControlChange
+from synthmarket_cli.control_changes import timeline as timeline_for
 from synthmarket_cli.flow import OptionsHistory
 from synthmarket_cli.offline import SimulationSpec, run_session
 from tests.support.waiting import eventually
@@ -32,7 +36,7 @@ def at(hhmm: str, day: TradingDay = DAY) -> int:
     return int(dt.datetime.combine(day.date, dt.time(hour, minute), EXCHANGE_TZ).timestamp() * 1000)
 
 
-def offline_events(control: SyntheticControlState, symbols: tuple[str, ...], until: int,
+def offline_events(control: Control, symbols: tuple[str, ...], until: int,
                    day: TradingDay = DAY) -> list[SmartMoneyEvent]:
     """The events the offline runner decides from the open up to ``until`` (no closing flush)."""
     spec = SimulationSpec(control, day, day.open_ms, until, symbols, with_equities=False)
@@ -53,10 +57,10 @@ async def stored_events_of_the_day(js, day: TradingDay = DAY) -> list[SmartMoney
     return out
 
 
-async def start_at(nats_url: str, nc, wall: int) -> FlowService:
+async def start_at(nats_url: str, nc, wall: int, **kwargs) -> FlowService:
     settings = load_settings({"NATS_URL": nats_url, "FLOW_FLUSH_INTERVAL_MS": "100"})
     # At speed 1 inside a session, the session clock reads the wall clock: pin it.
-    return await start_flow_service(settings, nc, history=OptionsHistory, wall_clock=lambda: wall)
+    return await start_flow_service(settings, nc, history=OptionsHistory, wall_clock=lambda: wall, **kwargs)
 
 
 async def test_started_at_two_times_of_day_the_stream_holds_the_offline_session_once(nats_url, nats_client, js):
@@ -107,5 +111,32 @@ async def test_the_live_tape_joins_where_the_replay_ended(nats_url, nats_client,
         got = [e for e in await stored_events_of_the_day(js, JOIN_DAY) if e.ts < end - 1_000]
         assert sorted(got, key=lambda e: e.event_id) == sorted(want, key=lambda e: e.event_id)
         assert any(start <= e.ts < first_live for e in got), "no event from the gap: the test proves nothing"
+    finally:
+        await service.stop(grace=2)
+
+
+CHANGE_DAY = trading_day(dt.date(2027, 1, 14))
+
+
+async def test_the_replay_runs_the_days_control_changes_as_simulate_does(nats_url, nats_client, js, make_kv):
+    control_kv = await make_kv("ctl")
+    # An operator switched to event_day at 11:00; the flow service starts at 13:15.
+    written = at("11:00", CHANGE_DAY) - CHANGE_LEAD_MS
+    stamp = dt.datetime.fromtimestamp(written / 1000, dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    event_day = DEFAULT_CONTROL.with_update(preset_id=SyntheticControlPresetId.EVENT_DAY, updated_at=stamp,
+                                            updated_by="test")
+    await control_kv.put(CONTROL_KEY, event_day.to_json_bytes())
+    service = await start_at(nats_url, nats_client, at("13:15", CHANGE_DAY), control_bucket=control_kv._name)
+    try:
+        assert isinstance(service.timeline, ControlTimeline)
+        assert service.timeline.at(at("11:00", CHANGE_DAY)).preset_id == SyntheticControlPresetId.EVENT_DAY
+        assert service.timeline.at(at("11:00", CHANGE_DAY) - 1).preset_id == SyntheticControlPresetId.BALANCED_DEMO
+        # What `simulate --control-change 11:00=event_day` runs.
+        timeline = timeline_for(DEFAULT_CONTROL, [ControlChange("11:00", preset="event_day")], CHANGE_DAY)
+        want = offline_events(timeline, service.universe, at("13:15", CHANGE_DAY), CHANGE_DAY)
+        got = await stored_events_of_the_day(js, CHANGE_DAY)
+        assert sorted(got, key=lambda e: e.event_id) == sorted(want, key=lambda e: e.event_id)
+        # Not the same as a day run under either preset alone.
+        assert want != offline_events(DEFAULT_CONTROL, service.universe, at("13:15", CHANGE_DAY), CHANGE_DAY)
     finally:
         await service.stop(grace=2)

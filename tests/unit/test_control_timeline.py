@@ -9,7 +9,7 @@ import pytest
 
 from synthmarket.domain.calendar import trading_day
 from synthmarket.domain.control import DEFAULT_CONTROL
-from synthmarket.domain.control_timeline import CHANGE_LEAD_MS, ControlTimeline, change_ts
+from synthmarket.domain.control_timeline import CHANGE_LEAD_MS, ControlTimeline, TimelineBook, change_ts
 from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.domain.universe import DEFAULT_SYMBOLS
 from synthmarket.engine import get_scenario_weights, get_session_state, get_underlying_state, underlying_path
@@ -100,3 +100,18 @@ def test_a_seed_change_is_a_new_market():
     tl = ControlTimeline(DEFAULT_CONTROL, ((NOON, new_market),))
     after = NOON + 5_000
     assert get_underlying_state("SPY", after, tl).price == get_underlying_state("SPY", after, new_market).price
+
+
+def test_the_live_book_stamps_each_stored_revision_at_its_write_plus_the_lead():
+    def iso(ts: int) -> str:
+        return dt.datetime.fromtimestamp(ts / 1000, dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    book = TimelineBook(lambda wall: wall, DEFAULT_CONTROL)
+    first = DEFAULT_CONTROL.with_update(updated_at=iso(NOON - 3_600_000))
+    assert book.add(first) == ControlTimeline(DEFAULT_CONTROL, ((NOON - 3_600_000 + CHANGE_LEAD_MS, first),))
+    second = EVENT_DAY.with_update(updated_at=iso(NOON))
+    got = book.add(second)
+    assert isinstance(got, ControlTimeline) and got.at(NOON + CHANGE_LEAD_MS) == second
+    assert got.at(NOON + CHANGE_LEAD_MS - 1) == first
+    # An entry without a time (written by hand) stands for the whole timeline.
+    assert book.add(EVENT_DAY) == EVENT_DAY
