@@ -24,7 +24,7 @@ from flow_svc.metrics import FlowMetrics
 from synthmarket import engine, names, wire
 from synthmarket.domain.calendar import EXCHANGE_TZ, trading_day_for
 from synthmarket.domain.control import DEFAULT_CONTROL, SyntheticControlState
-from synthmarket.domain.control_timeline import Control, TimelineBook
+from synthmarket.domain.control_timeline import Control, TimelineBook, describe_day
 from synthmarket.domain.marketdata import EquityQuote, EquityTrade, OptionPrint, SmartMoneyEvent
 from synthmarket.domain.session_clock import SessionClock
 from synthmarket.infra.backoff import Backoff
@@ -343,9 +343,11 @@ class FlowService:
         return engine.get_session_state(ts, self.timeline, self.universe).event_symbols
 
     def report(self) -> status_pb2.StatusReport:
+        day = trading_day_for(self.session_clock.ts(self.wall_clock()))
         return status_pb2.StatusReport(
             service=SERVICE, replica="0", applied_control_revision=self.control_revision,
             last_publish_ts=self.last_event_ts, prints_published=self.published,
+            control_timeline=describe_day(self.timeline, day.open_ms, day.close_ms),
         )
 
     async def _report_status(self) -> None:

@@ -187,7 +187,7 @@ def collect(settings: Settings, where: Where) -> dict[str, Any]:
             "service": r.service, "replica": r.replica, "applied_control_revision": r.applied_control_revision,
             "session_phase": r.session_phase, "regime": r.regime, "focus_symbols": list(r.focus_symbols),
             "last_publish_ts": r.last_publish_ts, "prints_published": r.prints_published,
-            "profile_hit_counts": dict(r.profile_hit_counts),
+            "profile_hit_counts": dict(r.profile_hit_counts), "control_timeline": r.control_timeline,
         }
         for key, (r, _rev) in reports.items() if r.service in INGEST_SERVICES
     }
@@ -200,7 +200,8 @@ def collect(settings: Settings, where: Where) -> dict[str, Any]:
     flow_report = reports.get(status_key("flow_svc"))
     out["flow_svc"] = {"stream": SMART_MONEY_STREAM, "up": stream is not None,
                        "events": stream[0] if stream else 0, "live": flow_report is not None,
-                       "published": flow_report[0].prints_published if flow_report else 0}
+                       "published": flow_report[0].prints_published if flow_report else 0,
+                       "control_timeline": flow_report[0].control_timeline if flow_report else ""}
     out["admin_gateway"] = {"url": where.gateway_url, "up": http_ok(where.gateway_url + "/openapi.json")}
     out["webui"] = {"url": where.webui_url, "up": http_ok(where.webui_url + "/healthz")}
     out["session_now"] = SessionClock(speed=settings.speed).ts(time.time_ns() // 1_000_000)
@@ -228,6 +229,13 @@ def render(data: dict[str, Any]) -> list[str]:
             lines.append(f"{service}: no status report")
         for key in keys:
             lines.append(_report_line(key, data["ingest"][key], data["session_now"]))
+    timelines = {r["control_timeline"] for r in data["ingest"].values() if r["control_timeline"]}
+    if data["flow_svc"]["control_timeline"]:
+        timelines.add(data["flow_svc"]["control_timeline"])
+    if len(timelines) == 1:
+        lines.append(f"control timeline today (every service): {timelines.pop()}")
+    elif timelines:
+        lines.append("control timelines DISAGREE: " + " | ".join(sorted(timelines)))
     flow = data["flow_svc"]
     live = f"live, {flow['published']} events published since start" if flow["live"] else "no status report"
     lines.append(f"flow_svc: {live} | stream {flow['stream']} "

@@ -14,7 +14,9 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from synthmarket.domain.calendar import EXCHANGE_TZ
 from synthmarket.domain.control import SyntheticControlState
+from synthmarket.domain.presets import SyntheticControlPresetId
 
 # A change written at wall time w takes effect at the session instant of w + this lead, so every
 # process has it (NATS delivers in milliseconds) before its tape reaches that instant.
@@ -102,3 +104,22 @@ class TimelineBook:
         elif control != self.timeline.latest:
             self.timeline = self.timeline.with_change(ts, control)
         return self.timeline if self.timeline.changes else self.timeline.initial
+
+
+def describe_day(control: Control, open_ms: int, close_ms: int) -> str:
+    """One session's timeline in a line, e.g. ``balanced_demo@09:30 event_day@12:00:01`` (New York time)."""
+    day = control.between(open_ms, close_ms) if isinstance(control, ControlTimeline) else control
+    start = control_at(day, open_ms)
+    parts = [f"{_label(start)}@{_clock(open_ms)}"]
+    if isinstance(day, ControlTimeline):
+        parts += [f"{_label(c)}@{_clock(ts)}" for ts, c in day.changes]
+    return " ".join(parts)
+
+
+def _label(control: SyntheticControlState) -> str:
+    return f"{SyntheticControlPresetId(control.preset_id).value}/seed {control.shared_seed}"
+
+
+def _clock(ts: int) -> str:
+    local = dt.datetime.fromtimestamp(ts / 1000, EXCHANGE_TZ)
+    return local.strftime("%H:%M:%S") if local.second or local.microsecond else local.strftime("%H:%M")

@@ -14,8 +14,9 @@ from nats.js.kv import KeyValue
 
 from synthmarket import engine as regime_engine
 from synthmarket import wire
+from synthmarket.domain.calendar import trading_day_for
 from synthmarket.domain.control import DEFAULT_CONTROL, SyntheticControlState
-from synthmarket.domain.control_timeline import Control, TimelineBook
+from synthmarket.domain.control_timeline import Control, TimelineBook, describe_day
 from synthmarket.domain.session import SessionState
 from synthmarket.domain.session_clock import SessionClock
 from synthmarket.infra.control_follower import ControlFollower
@@ -358,7 +359,12 @@ class IngestService:
             focus_symbols=list(session.focus_symbols) if session else [],
             last_publish_ts=self.status.last_publish_ts,
             prints_published=self.status.published,
+            control_timeline=self._timeline_today(),
         )
+
+    def _timeline_today(self) -> str:
+        day = trading_day_for(self.clock.ts(self.wall_clock()))
+        return describe_day(self.timeline, day.open_ms, day.close_ms)
 
     async def _report_status(self) -> None:
         kv: KeyValue | None = None

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bsynthmarket/v1/status.proto\x12\x0esynthmarket.v1\"\xcc\x02\n\x0cStatusReport\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\x0f\n\x07replica\x18\x02 \x01(\t\x12 \n\x18\x61pplied_control_revision\x18\x03 \x01(\x04\x12N\n\x12profile_hit_counts\x18\x04 \x03(\x0b\x32\x32.synthmarket.v1.StatusReport.ProfileHitCountsEntry\x12\x15\n\rsession_phase\x18\x05 \x01(\t\x12\x0e\n\x06regime\x18\x06 \x01(\t\x12\x15\n\rfocus_symbols\x18\x07 \x03(\t\x12\x17\n\x0flast_publish_ts\x18\x08 \x01(\x03\x12\x18\n\x10prints_published\x18\t \x01(\x03\x1a\x37\n\x15ProfileHitCountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bsynthmarket/v1/status.proto\x12\x0esynthmarket.v1\"\xe6\x02\n\x0cStatusReport\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\x0f\n\x07replica\x18\x02 \x01(\t\x12 \n\x18\x61pplied_control_revision\x18\x03 \x01(\x04\x12N\n\x12profile_hit_counts\x18\x04 \x03(\x0b\x32\x32.synthmarket.v1.StatusReport.ProfileHitCountsEntry\x12\x15\n\rsession_phase\x18\x05 \x01(\t\x12\x0e\n\x06regime\x18\x06 \x01(\t\x12\x15\n\rfocus_symbols\x18\x07 \x03(\t\x12\x17\n\x0flast_publish_ts\x18\x08 \x01(\x03\x12\x18\n\x10prints_published\x18\t \x01(\x03\x12\x18\n\x10\x63ontrol_timeline\x18\n \x01(\t\x1a\x37\n\x15ProfileHitCountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,7 +34,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STATUSREPORT_PROFILEHITCOUNTSENTRY']._loaded_options = None
   _globals['_STATUSREPORT_PROFILEHITCOUNTSENTRY']._serialized_options = b'8\001'
   _globals['_STATUSREPORT']._serialized_start=48
-  _globals['_STATUSREPORT']._serialized_end=380
-  _globals['_STATUSREPORT_PROFILEHITCOUNTSENTRY']._serialized_start=325
-  _globals['_STATUSREPORT_PROFILEHITCOUNTSENTRY']._serialized_end=380
+  _globals['_STATUSREPORT']._serialized_end=406
+  _globals['_STATUSREPORT_PROFILEHITCOUNTSENTRY']._serialized_start=351
+  _globals['_STATUSREPORT_PROFILEHITCOUNTSENTRY']._serialized_end=406
 # @@protoc_insertion_point(module_scope)

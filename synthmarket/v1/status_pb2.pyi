@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class StatusReport(_message.Message):
-    __slots__ = ("service", "replica", "applied_control_revision", "profile_hit_counts", "session_phase", "regime", "focus_symbols", "last_publish_ts", "prints_published")
+    __slots__ = ("service", "replica", "applied_control_revision", "profile_hit_counts", "session_phase", "regime", "focus_symbols", "last_publish_ts", "prints_published", "control_timeline")
     class ProfileHitCountsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -24,6 +24,7 @@ class StatusReport(_message.Message):
     FOCUS_SYMBOLS_FIELD_NUMBER: _ClassVar[int]
     LAST_PUBLISH_TS_FIELD_NUMBER: _ClassVar[int]
     PRINTS_PUBLISHED_FIELD_NUMBER: _ClassVar[int]
+    CONTROL_TIMELINE_FIELD_NUMBER: _ClassVar[int]
     service: str
     replica: str
     applied_control_revision: int
@@ -33,4 +34,5 @@ class StatusReport(_message.Message):
     focus_symbols: _containers.RepeatedScalarFieldContainer[str]
     last_publish_ts: int
     prints_published: int
-    def __init__(self, service: _Optional[str] = ..., replica: _Optional[str] = ..., applied_control_revision: _Optional[int] = ..., profile_hit_counts: _Optional[_Mapping[str, int]] = ..., session_phase: _Optional[str] = ..., regime: _Optional[str] = ..., focus_symbols: _Optional[_Iterable[str]] = ..., last_publish_ts: _Optional[int] = ..., prints_published: _Optional[int] = ...) -> None: ...
+    control_timeline: str
+    def __init__(self, service: _Optional[str] = ..., replica: _Optional[str] = ..., applied_control_revision: _Optional[int] = ..., profile_hit_counts: _Optional[_Mapping[str, int]] = ..., session_phase: _Optional[str] = ..., regime: _Optional[str] = ..., focus_symbols: _Optional[_Iterable[str]] = ..., last_publish_ts: _Optional[int] = ..., prints_published: _Optional[int] = ..., control_timeline: _Optional[str] = ...) -> None: ...

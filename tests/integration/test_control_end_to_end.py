@@ -120,6 +120,8 @@ def test_a_preset_change_through_the_gateway_moves_no_quote(live):
         stack.bridge.run(sub.unsubscribe(), 5)
     # Every service runs the same timeline: the change at the session instant of the write plus the lead.
     assert isinstance(equities.timeline, ControlTimeline) and equities.timeline.changes[-1][0] == at
+    reported = equities.report().control_timeline
+    assert f"{target}/seed" in reported and reported == _options.report().control_timeline
     ts = np.array([t for t, _ in quotes])
     mid = np.array([m for _, m in quotes])
     before = np.searchsorted(ts, at - 15_000, side="right") - 1

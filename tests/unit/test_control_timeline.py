@@ -9,7 +9,7 @@ import pytest
 
 from synthmarket.domain.calendar import trading_day
 from synthmarket.domain.control import DEFAULT_CONTROL
-from synthmarket.domain.control_timeline import CHANGE_LEAD_MS, ControlTimeline, TimelineBook, change_ts
+from synthmarket.domain.control_timeline import CHANGE_LEAD_MS, ControlTimeline, TimelineBook, change_ts, describe_day
 from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.domain.universe import DEFAULT_SYMBOLS
 from synthmarket.engine import get_scenario_weights, get_session_state, get_underlying_state, underlying_path
@@ -115,3 +115,10 @@ def test_the_live_book_stamps_each_stored_revision_at_its_write_plus_the_lead():
     assert got.at(NOON + CHANGE_LEAD_MS - 1) == first
     # An entry without a time (written by hand) stands for the whole timeline.
     assert book.add(EVENT_DAY) == EVENT_DAY
+
+
+def test_a_days_timeline_reads_as_one_line():
+    tl = TIMELINE.with_change(NOON + 3_600_000 + 1_500, EVENT_DAY.with_update(shared_seed=7))
+    assert describe_day(tl, DAY.open_ms, DAY.close_ms) == \
+        "balanced_demo/seed 20260101@09:30 event_day/seed 20260101@12:00 event_day/seed 7@13:00:01"
+    assert describe_day(DEFAULT_CONTROL, DAY.open_ms, DAY.close_ms) == "balanced_demo/seed 20260101@09:30"
