@@ -44,6 +44,20 @@ REGIME_IV_SHOCK = np.array([{Regime.TREND_UP: 0.004, Regime.TREND_DOWN: 0.008, R
                              Regime.RETAIL_CHASE: 0.02, Regime.EVENT_RAMP: 0.015, Regime.DEALER_GAMMA: 0.006,
                              Regime.ARB_CALM: 0.0}[r] for r in REGIMES])
 # Drift of a name in units of its own per-minute sigma.
+# Implied volatility: relative change per unit of log return (against the price: index options
+# about -5, so SPY -1% lifts its IV ~5%, as SPX and the VIX move), per-minute own shocks, reversion
+# to the level with a ~90-minute half-life, and a slight lean by regime.
+IV_LEVERAGE_INDEX = 5.0
+IV_LEVERAGE_SINGLE = 3.0
+IV_VOL_OF_VOL = 0.0025
+IV_REVERSION = math.exp(-math.log(2.0) / 90.0)
+IV_START_SD = 0.03
+IV_DAY_MARKET_SD = 0.18     # the day's level: market-wide ...
+IV_DAY_NAME_SD = 0.08       # ... and the name's own
+IV_CEILING = 0.99
+REGIME_IV = np.array([{Regime.TREND_UP: 0.97, Regime.TREND_DOWN: 1.06, Regime.MEAN_REVERT: 0.98,
+                       Regime.RETAIL_CHASE: 1.05, Regime.EVENT_RAMP: 1.04, Regime.DEALER_GAMMA: 0.99,
+                       Regime.ARB_CALM: 0.95}[r] for r in REGIMES])
 CHASE_DRIFT_SIGMA = 0.12
 RAMP_DRIFT_SIGMA = 0.08
 FOLLOW_DRIFT_SIGMA = 0.06
@@ -163,8 +177,16 @@ def _spreads(day: MarketDay, spec: SymbolSpec, slots: tuple[EventSlot, ...], is_
 
 
 def _option_fields(day: MarketDay, spec: SymbolSpec, slots: tuple[EventSlot, ...], is_focus: np.ndarray,
-                   is_event: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """ATM implied vol (event premium then crush), put-skew slope and execution IV shock per minute."""
+                   is_event: np.ndarray, log_min: np.ndarray, gen: np.random.Generator,
+                   iv_day_level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ATM implied vol, put-skew slope and execution IV shock per minute.
+
+    The level is the name's own volatility, moved day to day by a market-wide and a name's own
+    draw (``iv_day_level``; VIX-like levels from the low teens to the twenties for SPY), a little
+    higher on a volatile preset. Intraday it moves by a point or two on an ordinary day: it rises
+    when the price falls (the leverage effect), wanders by its own small shocks and reverts to the
+    level; around a scheduled event it carries the event premium, then crushes.
+    """
     minutes = np.arange(SESSION_MINUTES, dtype=float)
     reg = day.regime_idx
     iv_factor = np.ones(SESSION_MINUTES)
@@ -175,10 +197,15 @@ def _option_fields(day: MarketDay, spec: SymbolSpec, slots: tuple[EventSlot, ...
                               0.8 + 0.15 * (1.0 - np.exp(ahead / 90.0)))
         before_event |= (ahead > 0) & (ahead <= 90)
     vol_level = day.vol_level[:SESSION_MINUTES]
-    # Implied vol follows the session's volatility level, but prices only a little of the
-    # open/close seasonality (options span days, the U-shape is minutes).
-    season = u_shape(minutes)
-    atm_iv = spec.annual_vol * (0.55 + 0.45 * vol_level / season) * season**0.2 * iv_factor
+    leverage = IV_LEVERAGE_INDEX if spec.sector == "index_etf" else IV_LEVERAGE_SINGLE
+    returns = np.diff(log_min)
+    shocks = IV_VOL_OF_VOL * gen.standard_normal(SESSION_MINUTES) - leverage * returns
+    wander = ar1(shocks, IV_REVERSION, IV_START_SD * float(gen.standard_normal()))
+    # Options price a little of the regime and of the open's seasonality, not the minute's noise.
+    regime_tilt = smooth(REGIME_IV[reg], 0.02)
+    level = spec.annual_vol * math.sqrt(day.spec.volatility_mult) * iv_day_level
+    # A triple-digit at-the-money IV is a crisis or a meme name, not a synthetic demo day.
+    atm_iv = np.minimum(level * np.exp(wander) * regime_tilt * u_shape(minutes) ** 0.05 * iv_factor, IV_CEILING)
     base_skew = -1.0 if spec.sector == "index_etf" else -0.6
     skew = np.minimum(base_skew * smooth(REGIME_SKEW[reg], 0.3) * (1.0 + 0.25 * (vol_level - 1.0)), -0.05)
     shock = REGIME_IV_SHOCK[reg] * np.where((reg == _RC) & is_focus, 2.0, 1.0)
@@ -209,7 +236,11 @@ def symbol_path(ordinal: int, seed: int, preset_id: SyntheticControlPresetId, sy
     for slot in slots:
         jump = gap_fraction(slot, spec.annual_vol)
         log_sec[slot.minute * 60:] += jump
-    atm_iv, skew, shock = _option_fields(day, spec, slots, is_focus, is_event)
+    iv_day = math.exp(IV_DAY_MARKET_SD * float(rng.generator(seed, ordinal, "iv-day").standard_normal())
+                      + IV_DAY_NAME_SD * float(rng.generator(seed, ordinal, symbol, "iv-day").standard_normal()))
+    iv_day = min(max(iv_day, 0.7), 1.3)
+    atm_iv, skew, shock = _option_fields(day, spec, slots, is_focus, is_event, log_min,
+                                         rng.generator(seed, ordinal, symbol, "iv"), iv_day)
 
     return SymbolPath(
         symbol=symbol, open_ms=open_ms, typical_spread_bps=spec.typical_spread_bps,
