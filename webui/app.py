@@ -11,8 +11,10 @@ from synthmarket.domain.control import ALLOWED_WEIGHTS, ALLOWED_WINDOWS, WEIGHT_
 from synthmarket.domain.presets import PRESETS
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
 from synthmarket.infra.request_body import BodyTooLarge, BodyUnreadable, read_limited
+from synthmarket.infra.wallclock import WallClock, wall_ms
 from synthmarket.infra.websockets import PushOnlySock
 from synthmarket.settings import Settings
+from webui.engine_routes import install_engine_routes
 from webui.gateway_proxy import GatewayProxy, Upstream
 from webui.market_feed import MarketFeed
 from webui.operator_auth import CSRF_HEADER, OperatorAuth, cross_site_write, install
@@ -30,6 +32,15 @@ PROFILE_LABELS = {
     "vol_seller": "Vol seller",
     "arbitrage": "Arbitrage",
     "hedge_reactive": "Hedge reactive",
+}
+# The tape's short profile tags (static/format.js spells the same ones).
+PROFILE_SHORT = {
+    "institutional_directional": "INST",
+    "retail_whale": "RETAIL",
+    "event_driven": "EVENT",
+    "vol_seller": "VOLSELL",
+    "arbitrage": "ARB",
+    "hedge_reactive": "HEDGE",
 }
 # No inline script or style: the page's config travels in data- attributes. Forms (sign-in,
 # sign-out) post only to this origin.
@@ -82,8 +93,12 @@ def _admin_gate(auth: OperatorAuth | None) -> Response | None:
     return None
 
 
-def create_app(settings: Settings, market: MarketFeed | None = None, proxy: GatewayProxy | None = None) -> Flask:
-    """Build the app. ``market`` is started and closed by the caller (an unstarted feed stays empty)."""
+def create_app(settings: Settings, market: MarketFeed | None = None, proxy: GatewayProxy | None = None,
+               wall_clock: WallClock = wall_ms) -> Flask:
+    """Build the app. ``market`` is started and closed by the caller (an unstarted feed stays empty).
+
+    ``wall_clock`` is what the session clock reads for the engine's views (tests pin the session).
+    """
     app = Flask("webui", static_folder="static", template_folder="templates")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 0
@@ -97,6 +112,8 @@ def create_app(settings: Settings, market: MarketFeed | None = None, proxy: Gate
     sock = PushOnlySock(app)
     # Sign-in exists only with the flag on; off, /signin is an unknown path like the admin API.
     auth = install(app, settings) if admin else None
+    feed = market
+    install_engine_routes(app, settings, lambda: feed.control, wall_clock)
 
     @app.before_request
     def _guard_admin_api() -> Response | None:
@@ -131,6 +148,7 @@ def create_app(settings: Settings, market: MarketFeed | None = None, proxy: Gate
             presets=[(p.value, spec.label) for p, spec in PRESETS.items()],
             windows=ALLOWED_WINDOWS,
             profiles=[(p, PROFILE_LABELS.get(p, p)) for p in PUBLIC_PROFILE_IDS],
+            profile_short=PROFILE_SHORT,
             weights=WEIGHT_CHOICES,
             symbols=settings.symbols,
         )
@@ -143,6 +161,11 @@ def create_app(settings: Settings, market: MarketFeed | None = None, proxy: Gate
     @app.get("/api/flow/smart-money")
     def recent_flow() -> Response:
         return _relay(proxy.recent_flow(request.query_string.decode("latin-1")))
+
+    @app.get("/api/flow/history")
+    def flow_history() -> Response:
+        # The session aggregates page through the day from the open (the recent list holds 500).
+        return _relay(proxy.flow_history(request.query_string.decode("latin-1")))
 
     @app.get("/api/admin/synthetic/status")
     def admin_status() -> Response:

@@ -28,6 +28,7 @@ PASSED_RESPONSE_HEADERS: tuple[str, ...] = ("Content-Type", "ETag", "Retry-After
 CONTROL_PATH = "/admin/synthetic/control"
 STATUS_PATH = "/admin/synthetic/status"
 FLOW_PATH = "/flow/smart-money"
+HISTORY_PATH = "/history/smart-money"
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,9 @@ class GatewayProxy:
 
     def recent_flow(self, query: str) -> Upstream:
         return self.request("GET", FLOW_PATH, query=query)
+
+    def flow_history(self, query: str) -> Upstream:
+        return self.request("GET", HISTORY_PATH, query=query)
 
 
 def _passed(headers: Mapping[str, str] | email.message.Message) -> dict[str, str]:

@@ -19,11 +19,14 @@ from typing import Any
 
 from nats.js.errors import BucketNotFoundError, NoKeysError, NotFoundError
 
+from synthmarket.domain.control import DEFAULT_CONTROL, SyntheticControlState
+from synthmarket.infra.control_store import AbsenceLog, load_control
 from synthmarket.infra.nats_connection import connect, identity
 from synthmarket.names import (
     ALL_EQUITY_QUOTES,
     ALL_EQUITY_TRADES,
     ALL_OPTION_PRINTS,
+    CONTROL_BUCKET,
     EQUITY_QUOTES_PREFIX,
     EQUITY_TRADES_PREFIX,
     OPTION_PRINTS_PREFIX,
@@ -40,6 +43,7 @@ RECENT_PRINTS = 60          # prints kept for a new browser's first screen
 SUBSCRIBER_QUEUE = 64       # messages a browser may lag behind before it is resynced
 HEARTBEAT_S = 10.0          # lets an idle browser tell a quiet tape from a dead socket
 SESSION_POLL_S = 2.0
+CONTROL_POLL_S = 2.0
 
 
 @dataclass(eq=False)  # identity equality: subscribers live in a set
@@ -71,13 +75,21 @@ class MarketFeed:
         settings: Settings,
         *,
         status_bucket: str = STATUS_BUCKET,
+        control_bucket: str = CONTROL_BUCKET,
         flush_interval_s: float = 0.25,
         prints_per_s: float = 12.0,
         symbols_interval_s: float = 1.0,
         include_regime: bool | None = None,
+        control_poll_s: float = CONTROL_POLL_S,
     ) -> None:
         self.settings = settings
         self.status_bucket = status_bucket
+        self.control_bucket = control_bucket
+        # The control in force, for the engine's views (charts, prior closes, catalysts). Like the
+        # ingest services: defaults unless both adapters are synthetic, and until the entry is read.
+        self.control: SyntheticControlState = DEFAULT_CONTROL
+        self.hosted_control = settings.backend_mode == "synthetic"
+        self.control_poll_s = control_poll_s
         self.flush_interval_s = flush_interval_s
         self.include_regime = settings.public_synthetic_admin if include_regime is None else include_regime
         self.sampler = PrintSampler(max(1, round(prints_per_s * flush_interval_s)))
@@ -156,7 +168,10 @@ class MarketFeed:
             await self._nc.subscribe(subject, cb=self._on_msg)
         self.connected.set()
         log.info("market feed subscribed on %s", url)
-        await asyncio.gather(self._flush_forever(), self._session_forever(), self._heartbeat_forever())
+        tasks = [self._flush_forever(), self._session_forever(), self._heartbeat_forever()]
+        if self.hosted_control:
+            tasks.append(self._control_forever())
+        await asyncio.gather(*tasks)
 
     def _on_disconnected(self) -> None:
         self.connected.clear()
@@ -304,3 +319,22 @@ class MarketFeed:
             except Exception as exc:  # noqa: BLE001 - the header keeps its last context
                 log.debug("session context unavailable: %s", exc)
             await asyncio.sleep(SESSION_POLL_S)
+
+    async def _control_forever(self) -> None:
+        """Read the control entry every ``control_poll_s``. Only read: the web terminal may not create the
+        bucket (the services that may do so at start), and an absent entry means defaults."""
+        js = self._nc.jetstream(timeout=2)
+        kv = None
+        absence = AbsenceLog()
+        while True:
+            try:
+                if kv is None:
+                    kv = await js.key_value(self.control_bucket)
+                self.control, _ = await load_control(kv, absence=absence)
+            except (BucketNotFoundError, NotFoundError):
+                pass  # no service has made the bucket yet: defaults stay in force
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the last control read stays in force
+                log.debug("control entry unavailable: %s", exc)
+            await asyncio.sleep(self.control_poll_s)

@@ -97,11 +97,13 @@ def stack(nats_url: str) -> Iterator[Stack]:
     backend.loop.run(regime.wait_for_control())
     gateway = GatewayUnderTest(backend, gateway_settings(backend, regime_addr=regime.address))
     settings = webui_settings(backend, gateway.url, admin=True, SYNTH_OPERATOR_PASSWORD=OPERATOR_PASSWORD)
-    feed = MarketFeed(settings, status_bucket=backend.status_bucket, flush_interval_s=0.1).start()
+    feed = MarketFeed(settings, status_bucket=backend.status_bucket, control_bucket=backend.control_bucket,
+                      flush_interval_s=0.1).start()
     webui_app = create_app(settings, market=feed)
     webui = ThreadedServer(webui_app).start()
     public_settings = webui_settings(backend, gateway.url, admin=False)
-    public_feed = MarketFeed(public_settings, status_bucket=backend.status_bucket, flush_interval_s=0.1).start()
+    public_feed = MarketFeed(public_settings, status_bucket=backend.status_bucket,
+                             control_bucket=backend.control_bucket, flush_interval_s=0.1).start()
     public_webui = ThreadedServer(create_app(public_settings, market=public_feed)).start()
     s = Stack(backend, regime, gateway, feed, webui_app, webui, public_feed, public_webui,
               market_t0=int(time.time() * 1000) - 600_000)
@@ -349,7 +351,7 @@ def test_tape_stays_live_beside_the_open_drawer(page: Page, stack: Stack) -> Non
     expect(page.locator("#drawer")).to_be_visible()
 
     stack.publish_market()
-    expect(page.locator("#prints-tape tbody tr").first).to_contain_text("AAPL 12/18 230C")
+    expect(page.locator("#prints-tape tbody tr").first).to_contain_text("AAPL 12/18/26 230C")
     expect(page.locator('#quotes tr[data-symbol="NVDA"]')).to_have_class("q focus")
     points = page.locator('#quotes tr[data-symbol="NVDA"] polyline').get_attribute("points")
     assert points and len(points.split()) >= 10, "focus symbols carry a sparkline"

@@ -1,14 +1,17 @@
-// Option prints, equity quotes with sparklines and the session context, all from /ws/market.
+// Option prints, equity quotes with sparklines and the session context, all from /ws/market; the
+// quotes' change is against the prior trading day's close, which the web server computes from the
+// engine (/api/prior-close), not against the first price this page happened to see.
 
 import { ReconnectingSocket } from "./socket.js";
-import { contractLabel, int, label, money, pct, price, row, timeNY } from "./format.js";
+import { contractLabel, dateNY, int, label, money, pct, price, row, tickerButton, timeNY } from "./format.js";
 import { drawSparkline, sparkline } from "./sparkline.js";
 
 const MAX_PRINTS = 120;
 const DEFAULT_SPARKS = 6;   // before the session names its focus symbols
+const PRIOR_RETRY_MS = 30_000;
 
 export class MarketPanels {
-  constructor({ onState, onClock, universe }) {
+  constructor({ onState, onClock, universe, onTicker }) {
     this.prints = document.querySelector("#prints-tape tbody");
     this.quotes = document.querySelector("#quotes tbody");
     this.phase = document.getElementById("ctx-phase");
@@ -17,6 +20,13 @@ export class MarketPanels {
     this.universe = universe;
     this.focus = [];
     this.rows = new Map();    // symbol -> {tr, cells, svg}
+    this.prior = { date: "", closes: {} };   // the session's date and each symbol's prior close
+    this.priorAsked = 0;
+    this.chgHead = document.getElementById("chg-head");
+    this.quotes.addEventListener("click", (ev) => {
+      const tk = ev.target.closest("button.tk");
+      if (tk && onTicker) onTicker(tk.dataset.symbol, tk);
+    });
     this.onClock = onClock || (() => {});
     this.onState = onState;
     this.socket = new ReconnectingSocket("/ws/market", {
@@ -28,7 +38,39 @@ export class MarketPanels {
   }
 
   start() {
+    this.loadPriorClose();
     this.socket.start();
+  }
+
+  async loadPriorClose() {
+    this.priorAsked = Date.now();
+    try {
+      const res = await fetch("/api/prior-close", { headers: { Accept: "application/json" } });
+      if (!res.ok) return;
+      const body = await res.json();
+      this.prior = { date: body.session.date, closes: body.closes || {} };
+      this.chgHead.title = `Change against the close of ${body.prior_date}`;
+      for (const r of this.rows.values()) this.showChange(r);
+    } catch (_err) {
+      // Changes show a dash until the next try.
+    }
+  }
+
+  // A later session date on the tape means a new day (fast clocks roll sessions): new prior closes.
+  checkSessionDate(ts) {
+    const day = dateNY(ts);
+    if (day && day > this.prior.date && Date.now() - this.priorAsked > PRIOR_RETRY_MS) this.loadPriorClose();
+  }
+
+  priorClose(symbol) {
+    return this.prior.closes[symbol];
+  }
+
+  showChange(r) {
+    const prior = this.prior.closes[r.symbol];
+    const change = prior && r.mark !== null ? (r.mark / prior - 1) * 100 : null;
+    r.chg.textContent = pct(change);
+    r.chg.className = `num chg ${change > 0 ? "pos" : change < 0 ? "neg" : ""}`;
   }
 
   onMessage(data) {
@@ -87,11 +129,12 @@ export class MarketPanels {
   ensureRow(symbol) {
     let r = this.rows.get(symbol);
     if (r) return r;
-    const tr = row([[symbol, "sym"], ["—", "num last"], ["—", "num chg"], ["—", "num bbo"], ["", "trend"]], "q");
+    const tr = row([["", "sym"], ["—", "num last"], ["—", "num chg"], ["—", "num bbo"], ["", "trend"]], "q");
     tr.dataset.symbol = symbol;
+    tr.firstChild.appendChild(tickerButton(symbol));
     const svg = sparkline();
     tr.lastChild.appendChild(svg);
-    r = { tr, last: tr.children[1], chg: tr.children[2], bbo: tr.children[3], svg, spark: [] };
+    r = { symbol, tr, last: tr.children[1], chg: tr.children[2], bbo: tr.children[3], svg, spark: [], mark: null };
     this.rows.set(symbol, r);
     this.quotes.appendChild(tr);
     this.reorder();
@@ -108,8 +151,9 @@ export class MarketPanels {
       r.last.classList.add(mark > prev ? "up" : "down");
     }
     if (mark !== null) r.last.dataset.v = String(mark);
-    r.chg.textContent = pct(s.change_pct);
-    r.chg.className = `num chg ${s.change_pct > 0 ? "pos" : s.change_pct < 0 ? "neg" : ""}`;
+    r.mark = mark;
+    this.showChange(r);
+    this.checkSessionDate(s.ts);
     r.bbo.textContent = s.bid === null ? "no quote" : `${price(s.bid)} × ${price(s.ask)}`;
     r.spark = s.spark || [];
     if (r.tr.classList.contains("focus")) drawSparkline(r.svg, r.spark);
