@@ -15,7 +15,7 @@ from typing import Any
 from flask import Flask, Response
 
 from synthmarket.domain.calendar import CalendarError
-from synthmarket.domain.control import SyntheticControlState
+from synthmarket.domain.control_timeline import Control
 from synthmarket.domain.session_clock import SessionClock
 from synthmarket.infra.wallclock import WallClock
 from synthmarket.settings import Settings
@@ -31,7 +31,7 @@ def _json(body: dict[str, Any], status: int = 200) -> Response:
     return response
 
 
-def install_engine_routes(app: Flask, settings: Settings, control: Callable[[], SyntheticControlState],
+def install_engine_routes(app: Flask, settings: Settings, control: Callable[[], Control],
                           wall_clock: WallClock) -> None:
     clock = SessionClock(settings.speed)
     symbols = tuple(settings.symbols)

@@ -14,10 +14,26 @@ from typing import Any
 import numpy as np
 
 from synthmarket.domain.calendar import MS_PER_MINUTE, TradingDay, is_trading_date, trading_day, trading_day_for
-from synthmarket.domain.control import SyntheticControlState
+from synthmarket.domain.catalysts import (
+    AFTER_CLOSE,
+    BEFORE_OPEN,
+    CPI,
+    EARNINGS,
+    EX_DIVIDEND,
+    FOMC,
+    JOBS,
+    catalysts_between,
+    next_trading_date,
+)
+from synthmarket.domain.control_timeline import Control, control_at
 from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.engine import underlying_path
 from synthmarket.engine.focus import universe_day
+
+# The catalyst calendar shown reaches this many sessions ahead (earnings week, the next macro release).
+CALENDAR_SESSIONS = 5
+CATALYST_NAMES = {EARNINGS: "Earnings", EX_DIVIDEND: "Ex-dividend", CPI: "CPI", JOBS: "Jobs report",
+                  FOMC: "FOMC decision"}
 
 # One point a minute from the open, plus "now": a full session is 391 marks, so a chart is bounded
 # whatever the request.
@@ -58,7 +74,7 @@ def minute_marks(window: SessionWindow) -> np.ndarray:
     return marks[-MAX_CHART_POINTS:]
 
 
-def chart(symbol: str, window: SessionWindow, control: SyntheticControlState,
+def chart(symbol: str, window: SessionWindow, control: Control,
           symbols: Sequence[str]) -> list[list[float]]:
     """``[[ts, price], ...]`` of ``symbol`` at every minute of the session so far."""
     marks = minute_marks(window)
@@ -66,7 +82,7 @@ def chart(symbol: str, window: SessionWindow, control: SyntheticControlState,
     return [[int(ts), round(float(p), PRICE_DECIMALS)] for ts, p in zip(marks.tolist(), prices.tolist())]
 
 
-def prior_closes(window: SessionWindow, control: SyntheticControlState, symbols: Sequence[str],
+def prior_closes(window: SessionWindow, control: Control, symbols: Sequence[str],
                  only: str | None = None) -> tuple[dt.date, dict[str, float]]:
     """Each symbol's last price of the previous trading day (its close − 1 ms, inside that session).
 
@@ -80,14 +96,16 @@ def prior_closes(window: SessionWindow, control: SyntheticControlState, symbols:
     return prev.date, closes
 
 
-def catalysts(window: SessionWindow, control: SyntheticControlState, symbols: Sequence[str],
+def catalysts(window: SessionWindow, control: Control, symbols: Sequence[str],
               only: str | None = None) -> list[dict[str, Any]]:
-    """The day's scheduled single-name events in time order: symbol, session ts, upcoming or past.
+    """The day's scheduled events and the catalyst calendar of the next few sessions, in time order:
+    symbol, name, session ts, upcoming or past.
 
-    Only what a public earnings-style calendar would say: the gap's size and sign stay inside the engine.
+    Only what a public calendar would say: the gap's size and sign stay inside the engine.
     """
-    preset = SyntheticControlPresetId(control.preset_id)
-    uday = universe_day(window.day.ordinal, int(control.shared_seed), preset, tuple(symbols))
+    in_force = control_at(control, window.now)
+    preset = SyntheticControlPresetId(in_force.preset_id)
+    uday = universe_day(window.day.ordinal, int(in_force.shared_seed), preset, tuple(symbols))
     out = []
     for slot, symbol in zip(uday.day.slots, uday.slot_symbols):
         if only is not None and symbol != only:
@@ -97,5 +115,22 @@ def catalysts(window: SessionWindow, control: SyntheticControlState, symbols: Se
             continue
         out.append({"symbol": symbol, "name": "Scheduled catalyst", "ts": ts,
                     "state": "past" if ts <= window.now else "upcoming"})
+    out += _calendar(window, symbols, only)
     out.sort(key=lambda c: (c["ts"], c["symbol"]))
+    return out
+
+
+def _calendar(window: SessionWindow, symbols: Sequence[str], only: str | None) -> list[dict[str, Any]]:
+    """Earnings, ex-dividend dates and macro releases from today through CALENDAR_SESSIONS sessions ahead."""
+    horizon = window.day.date
+    for _ in range(CALENDAR_SESSIONS):
+        horizon = next_trading_date(horizon)
+    names = (only,) if only is not None else tuple(symbols)
+    out = []
+    for c in catalysts_between(window.day.date, horizon, names):
+        day = trading_day(c.date)
+        ts = day.open_ms if c.when == BEFORE_OPEN else day.close_ms if c.when == AFTER_CLOSE else day.at(c.when)
+        when = {BEFORE_OPEN: "before the open", AFTER_CLOSE: "after the close"}.get(c.when, c.when)
+        out.append({"symbol": c.symbol, "name": f"{CATALYST_NAMES[c.kind]} {when}", "ts": ts,
+                    "state": "past" if ts <= window.now else "upcoming"})
     return out

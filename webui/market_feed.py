@@ -19,8 +19,10 @@ from typing import Any
 
 from nats.js.errors import BucketNotFoundError, NoKeysError, NotFoundError
 
-from synthmarket.domain.control import DEFAULT_CONTROL, SyntheticControlState
-from synthmarket.infra.control_store import AbsenceLog, load_control
+from synthmarket.domain.control import DEFAULT_CONTROL
+from synthmarket.domain.control_timeline import Control
+from synthmarket.domain.session_clock import SessionClock
+from synthmarket.infra.control_store import AbsenceLog, load_timeline
 from synthmarket.infra.nats_connection import connect, identity
 from synthmarket.names import (
     ALL_EQUITY_QUOTES,
@@ -87,7 +89,8 @@ class MarketFeed:
         self.control_bucket = control_bucket
         # The control in force, for the engine's views (charts, prior closes, catalysts). Like the
         # ingest services: defaults unless both adapters are synthetic, and until the entry is read.
-        self.control: SyntheticControlState = DEFAULT_CONTROL
+        self.control: Control = DEFAULT_CONTROL
+        self._session_ts = SessionClock(speed=settings.speed).ts    # stamps the entry's revisions
         self.hosted_control = settings.backend_mode == "synthetic"
         self.control_poll_s = control_poll_s
         self.flush_interval_s = flush_interval_s
@@ -321,8 +324,9 @@ class MarketFeed:
             await asyncio.sleep(SESSION_POLL_S)
 
     async def _control_forever(self) -> None:
-        """Read the control entry every ``control_poll_s``. Only read: the web terminal may not create the
-        bucket (the services that may do so at start), and an absent entry means defaults."""
+        """Read the control entry's history every ``control_poll_s`` (the day's timeline, as every service
+        runs it). Only read: the web terminal may not create the bucket (the services that may do so at
+        start), and an absent entry means defaults."""
         js = self._nc.jetstream(timeout=2)
         kv = None
         absence = AbsenceLog()
@@ -330,7 +334,7 @@ class MarketFeed:
             try:
                 if kv is None:
                     kv = await js.key_value(self.control_bucket)
-                self.control, _ = await load_control(kv, absence=absence)
+                self.control = await load_timeline(kv, self._session_ts, absence=absence)
             except (BucketNotFoundError, NotFoundError):
                 pass  # no service has made the bucket yet: defaults stay in force
             except asyncio.CancelledError:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from synthmarket.domain import rng
 from synthmarket.domain.calendar import SESSION_MINUTES
+from synthmarket.domain.catalysts import EARNINGS, catalysts_between, next_trading_date
 from synthmarket.domain.universe import UNIVERSE
 
 # Events sit inside this window of session minutes: never in the opening rush, and early
@@ -21,6 +23,8 @@ UPCOMING_MINUTES = 90
 RECENT_MINUTES = 40
 AFTER_EVENT_MIN = 20
 AFTER_EVENT_MAX = 40
+# Positioning for earnings shows in the flow this many trading days ahead.
+IN_PLAY_DAYS = 3
 GAP_MIN = 0.015
 GAP_MAX = 0.08
 
@@ -84,12 +88,24 @@ def event_candidates(symbols: tuple[str, ...]) -> tuple[str, ...]:
 
 def assign_event_symbols(seed: int, ordinal: int, slots: tuple[EventSlot, ...],
                          symbols: tuple[str, ...]) -> tuple[str, ...]:
-    """The symbol of each event slot: a keyed ranking of candidates, so the pick is stable per name."""
+    """The symbol of each event slot: names with a catalyst in play first (earnings reacting today
+    or due within IN_PLAY_DAYS trading days, on the catalyst calendar), then a keyed ranking of the
+    rest, so the pick is stable per name and the day's news is about the names on the calendar."""
     if not slots or not symbols:
         return ()
     candidates = event_candidates(symbols)
-    ranked = sorted(candidates, key=lambda s: (rng.uniform(seed, ordinal, "event-symbol", s), s))
+    in_play = earnings_in_play(dt.date.fromordinal(ordinal), candidates)
+    ranked = sorted(candidates, key=lambda s: (s not in in_play, rng.uniform(seed, ordinal, "event-symbol", s), s))
     return tuple(ranked[i % len(ranked)] for i in range(len(slots)))
+
+
+def earnings_in_play(date: dt.date, symbols: tuple[str, ...]) -> frozenset[str]:
+    """Names whose earnings react today or within the next IN_PLAY_DAYS trading days."""
+    horizon = date
+    for _ in range(IN_PLAY_DAYS):
+        horizon = next_trading_date(horizon)
+    return frozenset(c.symbol for c in catalysts_between(date - dt.timedelta(days=4), horizon, symbols)
+                     if c.kind == EARNINGS and date <= c.reaction_date <= horizon)
 
 
 def gap_fraction(slot: EventSlot, annual_vol: float) -> float:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from nats.js import JetStreamContext
 from nats.js.errors import (
     BucketNotFoundError,
     KeyNotFoundError,
     KeyWrongLastSequenceError,
+    NoKeysError,
     NotFoundError,
 )
 from nats.js.kv import KV_DEL, KV_PURGE, KeyValue
@@ -20,6 +21,7 @@ from synthmarket.domain.control import (
     SyntheticControlState,
     control_from_json,
 )
+from synthmarket.domain.control_timeline import Control, TimelineBook
 from synthmarket.names import CONTROL_BUCKET, CONTROL_KEY, STATUS_BUCKET
 
 log = logging.getLogger(__name__)
@@ -106,6 +108,25 @@ async def load_control(
         return DEFAULT_CONTROL, None
     absence.present()
     return decode_control(entry.value, entry.revision), entry.revision
+
+
+async def load_timeline(kv: KeyValue, session_ts: Callable[[int], int], key: str = CONTROL_KEY,
+                        absence: AbsenceLog | None = None) -> Control:
+    """The entry's stored revisions as the timeline every service runs (see ``TimelineBook``); defaults
+    when there are none."""
+    absence = absence or AbsenceLog()
+    try:
+        entries = await kv.history(key)
+    except (KeyNotFoundError, NotFoundError, NoKeysError):
+        absence.absent(key)
+        return DEFAULT_CONTROL
+    absence.present()
+    book = TimelineBook(session_ts, DEFAULT_CONTROL)
+    timeline: Control = DEFAULT_CONTROL
+    for entry in entries:
+        deleted = entry.operation in (KV_DEL, KV_PURGE)
+        timeline = book.add(DEFAULT_CONTROL if deleted else decode_control(entry.value, entry.revision))
+    return timeline
 
 
 async def _current_revision(kv: KeyValue, key: str) -> int | None:

@@ -123,12 +123,25 @@ def test_catalysts_are_the_days_event_slots_upcoming_then_past() -> None:
     assert len(want) >= 3
     middle = want[len(want) // 2][0]
     body = client_at(middle, control).get("/api/catalysts").get_json()
-    got = body["catalysts"]
+    got = [c for c in body["catalysts"] if c["name"] == "Scheduled catalyst"]
     assert [(c["ts"], c["symbol"]) for c in got] == want
     assert [c["state"] for c in got] == ["past" if ts <= middle else "upcoming" for ts, _ in want]
     # A public calendar only: no gap size or sign, nothing else about the event.
-    assert all(set(c) == {"symbol", "name", "ts", "state"} for c in got)
-    assert len(json.dumps(body)) < 4_000
+    assert all(set(c) == {"symbol", "name", "ts", "state"} for c in body["catalysts"])
+    assert len(json.dumps(body)) < 8_000
     one = got[0]["symbol"]
     chart = client_at(middle, control).get(f"/api/chart/{one}").get_json()
-    assert chart["catalysts"] == [c for c in got if c["symbol"] == one]
+    assert chart["catalysts"] == [c for c in body["catalysts"] if c["symbol"] == one]
+
+
+def test_the_catalyst_calendar_of_the_next_sessions_is_listed() -> None:
+    from synthmarket.domain.catalysts import catalysts_between
+
+    day = trading_day(dt.date(2026, 10, 26))     # earnings season
+    soon = catalysts_between(day.date, day.date + dt.timedelta(days=7), DEFAULT_SYMBOLS)
+    body = client_at(day.at("11:00"), DEFAULT_CONTROL).get("/api/catalysts").get_json()
+    listed = [c for c in body["catalysts"] if c["name"] != "Scheduled catalyst"]
+    assert soon and {c.symbol for c in soon} >= {c["symbol"] for c in listed} and listed
+    earnings = [c for c in listed if c["name"].startswith("Earnings")]
+    assert earnings and all(c["name"] in ("Earnings before the open", "Earnings after the close") for c in earnings)
+    assert all(c["state"] == ("past" if c["ts"] <= day.at("11:00") else "upcoming") for c in listed)
