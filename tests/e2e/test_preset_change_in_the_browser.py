@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from synthmarket.domain.calendar import trading_day_for
 from synthmarket.domain.control import DEFAULT_CONTROL
@@ -29,7 +29,6 @@ from synthmarket.infra.embedded_nats import free_port
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SIGNIN = re.compile(r"operator sign-in: (\S+)")
 TERMINAL = re.compile(r"open the web terminal at (\S+)")
 
@@ -94,15 +93,14 @@ def up(tmp_path_factory) -> Iterator[tuple[Up, str, str]]:
 
 
 @pytest.fixture
-def page() -> Iterator[Page]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            pg = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
-            pg.set_default_timeout(15_000)
-            yield pg
-        finally:
-            browser.close()
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    try:
+        yield pg
+    finally:
+        context.close()
 
 
 def board(page: Page) -> dict[str, float]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from synthmarket.domain.marketdata import SmartMoneyEvent
 from tests.e2e.midsession import MidSession, midsession_stack
@@ -22,7 +22,6 @@ expect.set_options(timeout=10_000)
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ROWS = "#flow-tape tbody tr.ev"
 INSTANT_ON_S = 3.0
 
@@ -31,16 +30,6 @@ INSTANT_ON_S = 3.0
 def live() -> Iterator[MidSession]:
     with midsession_stack() as stack:
         yield stack
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def new_page(browser: Browser, width: int = 1440, height: int = 900) -> tuple[Page, list[str]]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from admin_gateway.app import create_app as create_gateway
 from regime_svc.server import serve as serve_regime
@@ -42,7 +42,6 @@ expect.set_options(timeout=10_000)  # generous for a loaded 2-core machine; pass
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 FOCUS = ["NVDA", "AAPL", "TSLA"]
 HITS = {"institutional_directional": 7, "retail_whale": 4, "event_driven": 2, "vol_seller": 3,
         "arbitrage": 1, "hedge_reactive": 5}
@@ -121,16 +120,6 @@ def stack(nats_url: str) -> Iterator[Stack]:
         gateway.close()
         backend.loop.run(regime.stop(0))
         backend.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture
