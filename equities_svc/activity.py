@@ -1,4 +1,4 @@
-"""Trade and quote arrival intensities: intraday U-shape, regime and phase tilts, clustered arrivals."""
+"""Trade arrival intensities: intraday U-shape, regime and phase tilts, clustered arrivals."""
 
 from __future__ import annotations
 
@@ -6,80 +6,51 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from synthmarket.domain import rng
 from synthmarket.domain.calendar import SESSION_MINUTES
 from synthmarket.domain.regimes import Regime
 from synthmarket.domain.universe import SymbolSpec
+from synthmarket.engine.nbbo import CURVE, liquidity_weight
 
 # Per-minute normal horizon: annualised vol / sqrt(252 days * 390 minutes).
 MINUTES_PER_YEAR = 252.0 * SESSION_MINUTES
 
 # Mean lit+dark trades per second for a name of average liquidity, before the intraday curve.
 BASE_TRADE_RATE = 0.38
-# Mean NBBO changes per second for a name of average liquidity at midday.
-BASE_QUOTE_RATE = 0.75
 # A minute never holds more prints than this per symbol (a runaway cluster is cut, not replayed).
 MAX_TRADES_PER_MINUTE = 1500
-MAX_QUOTES_PER_MINUTE = 600
 
 
 @dataclass(frozen=True)
 class RegimeActivity:
-    """How a regime tilts the tape relative to a typical session."""
+    """How a regime tilts the trade tape relative to a typical session (quotes: synthmarket.engine.nbbo)."""
 
     trade_mult: float      # scales the trade arrival rate
-    quote_mult: float      # scales the NBBO update rate
     branching: float       # share of trades triggered by an earlier trade (self-excitation)
     off_exchange_shift: float  # added to the off-exchange probability of every print
     sign_persistence: float    # probability a triggered trade keeps its parent's side
-    focus_spread_mult: float   # extra quote width on focus / event names
 
 
 REGIME_ACTIVITY: dict[Regime, RegimeActivity] = {
-    Regime.TREND_UP: RegimeActivity(1.05, 1.00, 0.45, 0.00, 0.80, 1.00),
-    Regime.TREND_DOWN: RegimeActivity(1.10, 1.05, 0.45, -0.02, 0.80, 1.00),
-    Regime.MEAN_REVERT: RegimeActivity(0.95, 1.05, 0.40, 0.02, 0.60, 1.00),
+    Regime.TREND_UP: RegimeActivity(1.05, 0.45, 0.00, 0.80),
+    Regime.TREND_DOWN: RegimeActivity(1.10, 0.45, -0.02, 0.80),
+    Regime.MEAN_REVERT: RegimeActivity(0.95, 0.40, 0.02, 0.60),
     # Wholesalers internalise the retail surge, so more of it prints off exchange.
-    Regime.RETAIL_CHASE: RegimeActivity(1.20, 1.20, 0.60, 0.10, 0.85, 1.15),
-    # Event spikes pull liquidity onto lit books: less off-exchange share, wider quotes on the name.
-    Regime.EVENT_RAMP: RegimeActivity(1.15, 1.25, 0.55, -0.10, 0.85, 1.20),
-    # Dealers hedging around big strikes: choppy two-way flow and a flickering NBBO.
-    Regime.DEALER_GAMMA: RegimeActivity(1.05, 1.70, 0.50, -0.03, 0.35, 1.00),
-    Regime.ARB_CALM: RegimeActivity(0.80, 0.70, 0.35, 0.03, 0.60, 1.00),
+    Regime.RETAIL_CHASE: RegimeActivity(1.20, 0.60, 0.10, 0.85),
+    # Event spikes pull liquidity onto lit books: less off-exchange share.
+    Regime.EVENT_RAMP: RegimeActivity(1.15, 0.55, -0.10, 0.85),
+    # Dealers hedging around big strikes: choppy two-way flow.
+    Regime.DEALER_GAMMA: RegimeActivity(1.05, 0.50, -0.03, 0.35),
+    Regime.ARB_CALM: RegimeActivity(0.80, 0.35, 0.03, 0.60),
 }
 
-PHASE_QUOTE_MULT = {"open": 1.35, "midday": 1.0, "power_hour": 1.15, "after_event": 1.25}
 PHASE_TRADE_MULT = {"open": 1.0, "midday": 1.0, "power_hour": 1.0, "after_event": 1.15}
 FOCUS_TRADE_MULT = 1.35
 EVENT_TRADE_MULT = 1.6
-FOCUS_QUOTE_MULT = 1.3
 
 
 def regime_activity(regime: Regime | str) -> RegimeActivity:
     return REGIME_ACTIVITY[Regime(regime)]
-
-
-def intraday_curve(minute: np.ndarray | float) -> np.ndarray | float:
-    """Relative activity by minute of session: heavy at the open, lighter at midday, up into the close.
-
-    The first 30 minutes average ~1.9x and the last 30 ~2.3x the midday level. The engine's
-    volatility already peaks at the open and trade rates follow it (square root), which tips the
-    product into the familiar inverse J (Wood, McInish & Ord 1985); the close carries its own
-    ramp into the closing auction.
-    """
-    m = np.asarray(minute, dtype=float)
-    return 0.7 + 1.3 * np.exp(-m / 20.0) + 1.8 * np.exp(-(SESSION_MINUTES - 1 - m) / 20.0)
-
-
-# The curve at each session minute, read once per symbol-minute by the rate functions below.
-_CURVE: tuple[float, ...] = tuple(np.asarray(intraday_curve(np.arange(SESSION_MINUTES))).tolist())
-
-
-def liquidity_weight(spec: SymbolSpec) -> float:
-    """Tighter-spread names trade more often (SPY prints far more than BAC per second)."""
-    return min(1.8, max(0.6, (1.0 / spec.typical_spread_bps) ** 0.4))
 
 
 def minute_sigma(annual_vol: float) -> float:
@@ -132,7 +103,7 @@ def trade_rate_per_minute(
     markets print more (the volume-volatility relation).
     """
     act = regime_activity(regime)
-    rate = BASE_TRADE_RATE * 60.0 * liquidity_weight(spec) * _CURVE[minute]
+    rate = BASE_TRADE_RATE * 60.0 * liquidity_weight(spec) * CURVE[minute]
     rate *= act.trade_mult * PHASE_TRADE_MULT.get(phase, 1.0)
     if is_event:
         rate *= EVENT_TRADE_MULT
@@ -143,25 +114,6 @@ def trade_rate_per_minute(
     return rate * cox
 
 
-def quote_rate_per_minute(
-    spec: SymbolSpec,
-    minute: int,
-    regime: Regime | str,
-    phase: str,
-    *,
-    is_focus: bool,
-    cleanliness: float,
-) -> float:
-    """Expected NBBO changes in one minute for one symbol.
-
-    Depends only on the session state (not the price path), so the quote in force at the start
-    of any minute can be rebuilt from the previous minute alone.
-    """
-    act = regime_activity(regime)
-    rate = BASE_QUOTE_RATE * 60.0 * liquidity_weight(spec) * _CURVE[minute] ** 0.5
-    rate *= act.quote_mult * PHASE_QUOTE_MULT.get(phase, 1.0)
-    if is_focus:
-        rate *= FOCUS_QUOTE_MULT
-    # A dirty quote environment updates less often: quotes go stale rather than flicker.
-    rate *= 0.55 + 0.45 * min(1.0, max(0.0, cleanliness))
-    return rate
+def typical_session_trades(spec: SymbolSpec, minutes: int) -> float:
+    """Trades a session of ``minutes`` holds at typical activity (every tilt at its mean of about 1)."""
+    return BASE_TRADE_RATE * 60.0 * liquidity_weight(spec) * sum(CURVE[:minutes])

@@ -1,4 +1,4 @@
-"""Arrival times inside session minutes, many minutes at once: Poisson and self-exciting (Hawkes) tapes.
+"""Trade arrival times inside session minutes, many minutes at once: self-exciting (Hawkes) tapes.
 
 Every draw is counter-based (``synthmarket.domain.rng.counter_uniforms``) and keyed by its minute's key,
 a stream tag and the draw's position inside that minute. A minute's arrivals therefore depend only
@@ -12,6 +12,7 @@ import numpy as np
 
 from synthmarket.domain import rng
 from synthmarket.domain.calendar import MS_PER_MINUTE
+from synthmarket.engine.nbbo import poisson_rows, rank_in_row
 
 # Stream tags inside a minute's key. Kids' counts and delays get one tag per generation.
 STREAM_POISSON = 1
@@ -22,34 +23,6 @@ MAX_GENERATIONS = 12
 # Per-trade follower counts are Poisson(branching) with branching < 1: ten terms of the CDF leave
 # less than 1e-10 of mass uncovered, and a count is capped there.
 _MAX_KIDS = 10
-
-
-def rank_in_row(rows: np.ndarray) -> np.ndarray:
-    """0, 1, 2... for each entry among the entries of its row (``rows`` sorted ascending)."""
-    return np.arange(rows.size) - np.searchsorted(rows, rows, side="left")
-
-
-def poisson_rows(
-    keys: np.ndarray, rates: np.ndarray, *, tag: int = STREAM_POISSON, horizon_ms: float = MS_PER_MINUTE
-) -> tuple[np.ndarray, np.ndarray]:
-    """Poisson arrivals on [0, horizon) for each row: (row index, time in ms), sorted by row then time.
-
-    Row ``i`` has intensity ``rates[i]`` per horizon and draws its exponential gaps from the stream
-    ``fold(keys[i], tag)``. Each row takes a fixed budget of gaps set by its own rate (mean plus
-    ten standard deviations), so a row never depends on the others in the batch.
-    """
-    rates = np.maximum(np.asarray(rates, dtype=float), 0.0)
-    if rates.size == 0:
-        return np.empty(0, np.int64), np.empty(0, float)
-    budget = np.ceil(rates + 10.0 * np.sqrt(rates) + 10.0).astype(np.int64)
-    width = int(budget.max())
-    counters = np.arange(width, dtype=np.int64)
-    u = rng.counter_uniforms(rng.fold(keys, tag)[:, None], counters[None, :])
-    mean_gap = horizon_ms / np.maximum(rates, 1e-12)
-    times = np.cumsum(-np.log(u) * mean_gap[:, None], axis=1)
-    valid = (times < horizon_ms) & (counters[None, :] < budget[:, None])
-    rows, _ = np.nonzero(valid)
-    return rows, times[valid]
 
 
 def _poisson_cdf(lam: np.ndarray) -> np.ndarray:
@@ -72,7 +45,7 @@ def hawkes_rows(
     """
     keys = np.asarray(keys, dtype=np.uint64)
     branching = np.asarray(branching, dtype=float)
-    rows, times = poisson_rows(keys, np.asarray(rates, dtype=float) * (1.0 - branching))
+    rows, times = poisson_rows(keys, np.asarray(rates, dtype=float) * (1.0 - branching), tag=STREAM_POISSON)
     all_rows, all_times, all_parents = [rows], [times], [np.full(rows.size, -1, np.int64)]
     last_rows, last_times, last_index, offset = rows, times, np.arange(rows.size), rows.size
     kid_cdf = _poisson_cdf(branching)

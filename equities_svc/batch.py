@@ -1,9 +1,11 @@
 """One symbol's quotes and trades over a block of session minutes, as arrays, from the engine's path.
 
 Every random draw is counter-based, keyed by (seed, day, symbol, minute), a stream tag and the
-draw's position inside the minute (quote times, quote sizes, trade arrivals, per-trade uniforms).
-A minute therefore looks the same whichever block or step it is built in, and a block of any
-length costs a few array operations per stream rather than a generator per minute.
+draw's position inside the minute (quote times, quote sizes, trade arrivals, per-trade uniforms),
+or by (seed, day, symbol) for what spans the day (parent orders, auctions). A minute therefore
+looks the same whichever block or step it is built in, and a block of any length costs a few
+array operations per stream rather than a generator per minute. The NBBO itself is
+``synthmarket.engine.nbbo``'s, so the option side reads the same quote in force.
 """
 
 from __future__ import annotations
@@ -15,21 +17,31 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from equities_svc import activity, arrivals, quotes, sizes, trades, venues
+from equities_svc import activity, arrivals, auctions, metaorders, sizes, trades, venues
 from synthmarket.domain import rng
 from synthmarket.domain.calendar import MS_PER_MINUTE, TradingDay
 from synthmarket.domain.control_timeline import Control
 from synthmarket.domain.regimes import Regime
 from synthmarket.domain.universe import SymbolSpec
+from synthmarket.engine import nbbo
+from synthmarket.engine.nbbo import MinuteState, minute_keys
+
+__all__ = ["BlockContext", "Engine", "MinuteState", "SymbolBlock", "build_symbol_block", "seq_within_ms"]
 
 # Uniform draws per trade: side, side inheritance, size kind, size choice, tail size, tail
-# rounding, off-exchange, venue, then four for the price (kind, inside tick, improvement, exception).
-N_TRADE_UNIFORMS = 12
-# Stream tags inside a minute's key (see equities_svc.arrivals; quotes.py holds the quote times').
+# rounding, off-exchange, venue, four for the price (kind, inside tick, improvement, exception),
+# ISO, and how late a late report is.
+N_TRADE_UNIFORMS = 14
+# Stream tags inside a minute's key (see equities_svc.arrivals and synthmarket.engine.nbbo).
 STREAM_QUOTE_SIZES = 20
 STREAM_TRADE_UNIFORMS = 21
 # Retail-led tape prints more odd lots.
 RETAIL_ODD_LOT_BONUS = 0.08
+# A late report traded this long before it is printed; an average-price print averages the path
+# over AVERAGE_POINTS instants of the last AVERAGE_SPAN_MS.
+LATE_MIN_MS, LATE_MAX_MS = 2_000, 90_000
+AVERAGE_SPAN_MS = 30 * MS_PER_MINUTE
+AVERAGE_POINTS = 8
 
 
 class Engine(Protocol):
@@ -45,29 +57,6 @@ class Engine(Protocol):
 
 
 @dataclass(frozen=True)
-class MinuteState:
-    """The session state fields the tape reads, sampled at the start of a minute."""
-
-    regime: str
-    phase: str
-    cleanliness: float
-    liquidity: float
-    focus: frozenset[str]
-    events: frozenset[str]
-
-    @classmethod
-    def from_session(cls, ss: Any) -> MinuteState:
-        return cls(
-            regime=_value(ss.regime),
-            phase=_value(ss.session_phase),
-            cleanliness=float(ss.quote_cleanliness),
-            liquidity=float(ss.liquidity_level),
-            focus=frozenset(ss.focus_symbols),
-            events=frozenset(ss.event_symbols),
-        )
-
-
-@dataclass(frozen=True)
 class SymbolBlock:
     """All records of one symbol over one block; quotes and trades each sorted by ts."""
 
@@ -80,6 +69,7 @@ class SymbolBlock:
     t_micros: np.ndarray      # integer ten-thousandths of a dollar
     t_size: np.ndarray
     t_venue: np.ndarray       # index into venues.VENUES
+    t_cond: np.ndarray        # index into trades.CONDITIONS
     t_seq: np.ndarray         # 0, 1, ... among this symbol's trades in the same ms
 
 
@@ -94,76 +84,77 @@ class BlockContext:
     starts: Sequence[int]
     states: Sequence[MinuteState]
     prev_state: MinuteState | None   # state of the minute before the block (None at the open)
-
-
-def minute_keys(seed: int, day: TradingDay, symbol: str, minutes: Sequence[int]) -> np.ndarray:
-    """The key of each session minute of ``symbol``: every draw of that minute hangs off it."""
-    return rng.fold(rng.mix(seed, day.ordinal, "equities", symbol), np.asarray(minutes, dtype=np.int64))
-
-
-def quote_rate(spec: SymbolSpec, minute: int, st: MinuteState) -> float:
-    return activity.quote_rate_per_minute(
-        spec, minute, st.regime, st.phase, is_focus=spec.symbol in st.focus, cleanliness=st.cleanliness
-    )
-
-
-def spread_mult(st: MinuteState | None, symbol: str) -> float:
-    """Extra quote width on focus / event names in regimes that crowd them."""
-    if st is None or (symbol not in st.focus and symbol not in st.events):
-        return 1.0
-    return activity.regime_activity(st.regime).focus_spread_mult
+    next_state: MinuteState | None = None   # state of the minute after it (None at the close)
 
 
 def build_symbol_block(ctx: BlockContext, spec: SymbolSpec) -> SymbolBlock:
     sym = spec.symbol
-    # The minute before the block rides along: its last NBBO change is the quote in force when the
-    # block opens, and it depends on nothing but that minute.
-    carry = ctx.prev_state is not None
-    own = int(carry)   # entries before this are the previous minute's
-    minutes = ([ctx.minutes[0] - 1] if carry else []) + list(ctx.minutes)
-    states = ([ctx.prev_state] if ctx.prev_state is not None else []) + list(ctx.states)
-    keys = minute_keys(ctx.seed, ctx.day, sym, minutes)
-    q_rates = np.array([quote_rate(spec, m, st) for m, st in zip(minutes, states)])
-    q_rows, q_off = quotes.quote_times(keys, q_rates, np.asarray(minutes) == 0)
-    starts = ctx.day.open_ms + np.asarray(minutes, dtype=np.int64) * MS_PER_MINUTE
-    if carry:
-        last_prev = np.searchsorted(q_rows, 1) - 1
-        q_rows, q_off = q_rows[last_prev:], q_off[last_prev:]
-    q_ts = starts[q_rows] + q_off
+    q = nbbo.block_quotes(ctx.engine, ctx.control, ctx.seed, ctx.universe, ctx.day, spec, ctx.minutes, ctx.states,
+                          ctx.prev_state, ctx.next_state)
     edges = np.asarray(list(ctx.starts) + [ctx.starts[-1] + MS_PER_MINUTE], dtype=np.int64)
+    path = ctx.engine.underlying_path(sym, np.minimum(edges, ctx.day.close_ms), ctx.control, symbols=ctx.universe)
+    keys = minute_keys(ctx.seed, ctx.day, sym, ctx.minutes)
+    tr = _block_trades(ctx, keys, spec, np.asarray(path["price"], dtype=float), np.asarray(path["volatility"], dtype=float))
 
-    grid, inverse = np.unique(np.concatenate([q_ts, edges]), return_inverse=True)
-    path = ctx.engine.underlying_path(sym, grid, ctx.control, symbols=ctx.universe)
-    px = np.asarray(path["price"], dtype=float)[inverse]
-    spr = np.asarray(path["spread_bps"], dtype=float)[inverse]
-    vol = np.asarray(path["volatility"], dtype=float)[inverse]
-    nq = q_ts.size
+    # A trade before the block's first quote is priced against the one in force at its start.
+    q_bid = np.concatenate([[q.carry_bid_c], q.bid_c])
+    q_ask = np.concatenate([[q.carry_ask_c], q.ask_c])
+    idx = np.searchsorted(q.ts, tr.ts, side="right")
+    micros, exc = trades.trade_prices_micros(tr.u[8:12], q_bid[idx], q_ask[idx], tr.sides, tr.off, tr.size)
+    micros = _reprice_reports(ctx, sym, tr.ts, tr.u[13], exc, micros)
+    cond = trades.conditions(exc, tr.size, tr.off, tr.u[12])
+    cols = [tr.ts, micros, tr.size, tr.venue, cond]
+    for closing, at in ((False, ctx.day.open_ms), (True, ctx.day.close_ms - 1)):
+        if ctx.starts[0] <= at < edges[-1]:
+            i = int(np.searchsorted(q.ts, at, side="right"))
+            u = rng.uniform(ctx.seed, ctx.day.ordinal, sym, "cross-price", int(closing))
+            cross = (at, auctions.cross_price_cents(int(q_bid[i]), int(q_ask[i]), u) * trades.MICROS_PER_CENT,
+                     auctions.cross_size(spec, ctx.seed, ctx.day.ordinal, ctx.day.minutes, closing),
+                     auctions.listing_venue(sym), trades.CLOSING_CROSS if closing else trades.OPENING_CROSS)
+            # The opening print leads the open's millisecond; the closing print ends the session.
+            cols = [np.concatenate([c, [v]] if closing else [[v], c]).astype(c.dtype) for c, v in zip(cols, cross)]
+    order = np.argsort(cols[0], kind="stable")
+    ts, micros, size, venue, cond = (c[order] for c in cols)
 
-    widen = np.array([spread_mult(st, sym) for st in states])[q_rows]
-    bid_c, ask_c = quotes.nbbo_cents(px[:nq], spr[:nq] * widen)
-
-    etf_depth = 3.0 if spec.sector == "index_etf" else 1.0
-    depth = np.array([etf_depth * (0.5 + st.liquidity) for st in states])[q_rows]
-    tr = _block_trades(ctx, keys[own:], spec, px[nq:], vol[nq:])
-    # A trade before the block's first NBBO change is priced against the carried quote.
-    idx = np.maximum(np.searchsorted(q_ts, tr.ts, side="right") - 1, 0)
-    micros = trades.trade_prices_micros(tr.u_price, bid_c[idx], ask_c[idx], tr.sides, tr.off, tr.size)
-
-    q_rows, q_ts, bid_c, ask_c, depth = q_rows[own:], q_ts[own:], bid_c[own:], ask_c[own:], depth[own:]
-    q_rank = arrivals.rank_in_row(q_rows)
-    u_qsize = rng.counter_uniforms(rng.fold(keys, STREAM_QUOTE_SIZES)[q_rows], 2 * q_rank + np.array([[0], [1]]))
+    q_min = (q.ts - ctx.day.open_ms) // MS_PER_MINUTE
+    q_rank = nbbo.rank_in_row(q_min)
+    liquidity = np.array([st.liquidity for st in ctx.states])
+    depth = nbbo.queue_depth(spec) * (0.5 + liquidity[q_min - int(ctx.minutes[0])])
+    q_keys = minute_keys(ctx.seed, ctx.day, sym, q_min)
+    u_qsize = rng.counter_uniforms(rng.fold(q_keys, STREAM_QUOTE_SIZES), 2 * q_rank + np.array([[0], [1]]))
     return SymbolBlock(
-        q_ts=q_ts,
-        q_bid_c=bid_c,
-        q_ask_c=ask_c,
+        q_ts=q.ts,
+        q_bid_c=q.bid_c,
+        q_ask_c=q.ask_c,
         q_bid_size=sizes.quote_sizes(u_qsize[0], depth),
         q_ask_size=sizes.quote_sizes(u_qsize[1], depth),
-        t_ts=tr.ts,
+        t_ts=ts,
         t_micros=micros,
-        t_size=tr.size,
-        t_venue=tr.venue,
-        t_seq=seq_within_ms(tr.ts),
+        t_size=size,
+        t_venue=venue,
+        t_cond=cond,
+        t_seq=seq_within_ms(ts),
     )
+
+
+def _reprice_reports(ctx: BlockContext, symbol: str, ts: np.ndarray, u_late: np.ndarray, exc: np.ndarray,
+                     micros: np.ndarray) -> np.ndarray:
+    """Late reports at the path's price when they traded; average-price prints at the path's recent average."""
+    late = np.flatnonzero(exc == trades.EXC_LATE)
+    average = np.flatnonzero(exc == trades.EXC_AVERAGE)
+    if late.size == 0 and average.size == 0:
+        return micros
+    back = np.arange(AVERAGE_POINTS) * (AVERAGE_SPAN_MS // (AVERAGE_POINTS - 1))
+    at = np.concatenate([
+        ts[late] - (LATE_MIN_MS + np.floor(u_late[late] * (LATE_MAX_MS - LATE_MIN_MS))).astype(np.int64),
+        (ts[average][:, None] - back[None, :]).ravel(),
+    ])
+    price = ctx.engine.underlying_path(symbol, np.maximum(at, ctx.day.open_ms), ctx.control,
+                                       symbols=ctx.universe)["price"]
+    out = micros.copy()
+    out[late] = np.rint(price[:late.size] * trades.MICROS_PER_DOLLAR)
+    out[average] = np.rint(price[late.size:].reshape(-1, AVERAGE_POINTS).mean(axis=1) * trades.MICROS_PER_DOLLAR)
+    return out
 
 
 @dataclass(frozen=True)
@@ -173,7 +164,7 @@ class _Trades:
     size: np.ndarray
     off: np.ndarray
     venue: np.ndarray
-    u_price: np.ndarray
+    u: np.ndarray             # (N_TRADE_UNIFORMS, n) per-trade uniforms
 
 
 def _block_trades(
@@ -203,25 +194,28 @@ def _block_trades(
         # Aggressors lean with the minute's move: buyers lift offers into a rally.
         p_buy.append(min(0.85, max(0.15, 0.5 + 0.3 * math.tanh(move / sigma))))
         persist.append(act.sign_persistence)
-        odd_share.append(sizes.ODD_LOT_SHARE + (RETAIL_ODD_LOT_BONUS if st.regime == Regime.RETAIL_CHASE else 0.0))
+        odd_share.append(sizes.odd_lot_share(edge_px[i])
+                         + (RETAIL_ODD_LOT_BONUS if st.regime == Regime.RETAIL_CHASE else 0.0))
         off_shift.append(act.off_exchange_shift)
         event.append(spec.symbol in st.events)
     rows, times, par = arrivals.hawkes_rows(keys, np.array(rates), np.array(branching),
                                             cap=activity.MAX_TRADES_PER_MINUTE)
     ts = np.asarray(ctx.starts, dtype=np.int64)[rows] + np.floor(times).astype(np.int64)
-    rank = arrivals.rank_in_row(rows)
+    rank = nbbo.rank_in_row(rows)
     u = rng.counter_uniforms(rng.fold(keys, STREAM_TRADE_UNIFORMS)[rows],
                              N_TRADE_UNIFORMS * rank[None, :] + np.arange(N_TRADE_UNIFORMS)[:, None])
 
     def per_trade(values: list) -> np.ndarray:
         return np.asarray(values)[rows]
 
-    sides = trades.trade_sides(u[0], u[1], par, per_trade(p_buy), per_trade(persist))
+    book = metaorders.parent_book(seed, ctx.day.ordinal, spec.symbol, ctx.day.close_ms - ctx.day.open_ms)
+    p_side = metaorders.buy_probability(book, ts - ctx.day.open_ms, per_trade(p_buy))
+    sides = trades.trade_sides(u[0], u[1], par, p_side, per_trade(persist))
     size = sizes.trade_sizes(u[2], u[3], u[4], u[5], sizes.size_scale(spec), per_trade(odd_share))
     off = u[6] < venues.off_exchange_prob(size, per_trade(off_shift), per_trade(event))
     venue = venues.venue_indices(u[7], off, spec.sector)
     order = np.argsort(ts, kind="stable")
-    return _Trades(ts[order], sides[order], size[order], off[order], venue[order], u[8:12][:, order])
+    return _Trades(ts[order], sides[order], size[order], off[order], venue[order], u[:, order])
 
 
 def seq_within_ms(ts: np.ndarray) -> np.ndarray:
@@ -231,7 +225,3 @@ def seq_within_ms(ts: np.ndarray) -> np.ndarray:
     idx = np.arange(ts.size)
     run_start = np.r_[True, ts[1:] != ts[:-1]]
     return idx - np.maximum.accumulate(np.where(run_start, idx, 0))
-
-
-def _value(x: Any) -> str:
-    return str(getattr(x, "value", x))

@@ -11,7 +11,7 @@ from operator import itemgetter
 
 import numpy as np
 
-from equities_svc import quotes, trades, venues
+from equities_svc import trades, venues
 from equities_svc.batch import BlockContext, Engine, MinuteState, SymbolBlock, build_symbol_block
 from synthmarket import engine as regime_engine
 from synthmarket import tape_lines
@@ -19,6 +19,7 @@ from synthmarket.domain.calendar import MS_PER_MINUTE, SESSION_MINUTES, TradingD
 from synthmarket.domain.control_timeline import Control, control_at
 from synthmarket.domain.marketdata import EquityQuote, EquityTrade
 from synthmarket.domain.universe import SymbolSpec, resolve_symbols, symbol_spec
+from synthmarket.engine.nbbo import CENTS
 
 # Minutes built together against the engine's vectorised path. Randomness is keyed per minute,
 # so the block length changes speed, memory and the latency of a control change, never output:
@@ -29,8 +30,8 @@ _VENUES = np.array(venues.VENUES, dtype=object)
 
 Record = EquityTrade | EquityQuote
 # A record's fields as a plain tuple, in the record class's field order: a quote row has 6
-# fields (ts, symbol, bid, ask, bid_size, ask_size), a trade row 7 (id, ts, symbol, price,
-# size, venue, off_exchange). Tuples cost a fraction of a frozen dataclass to build, and a
+# fields (ts, symbol, bid, ask, bid_size, ask_size), a trade row 8 (id, ts, symbol, price,
+# size, venue, off_exchange, condition). Tuples cost a fraction of a frozen dataclass to build, and a
 # caller that only formats the tape (the offline simulator) never needs the objects.
 Row = tuple
 QUOTE_ROW_LEN = 6
@@ -81,8 +82,8 @@ class EquitiesGenerator:
         # callers that write the tape out): far cheaper than formatting the records afterwards.
         self._with_lines = with_lines
         if with_lines:
-            for venue in venues.VENUES:     # written verbatim; symbols are checked per line batch
-                tape_lines.plain(venue)
+            for text in (*venues.VENUES, *trades.CONDITIONS):  # written verbatim; symbols are checked per batch
+                tape_lines.plain(text)
         self._block_ms = self._block_minutes * MS_PER_MINUTE
         self._cursor = int(start_ts)
         self._states: dict[int, MinuteState] = {}
@@ -188,6 +189,7 @@ class EquitiesGenerator:
             starts=starts,
             states=[self._state(ts) for ts in starts],
             prev_state=self._state(starts[0] - MS_PER_MINUTE) if m0 > 0 else None,
+            next_state=self._state(starts[-1] + MS_PER_MINUTE) if minutes[-1] + 1 < day.minutes else None,
         )
         parts = [build_symbol_block(ctx, spec) for spec in self._specs]
         return self._merge(starts[-1] + MS_PER_MINUTE, parts)
@@ -200,7 +202,7 @@ class EquitiesGenerator:
         for sym_i, (sym, blk) in enumerate(zip(self._symbols, parts)):
             n_q = blk.q_ts.size
             q_ts = blk.q_ts.tolist()
-            bid, ask = blk.q_bid_c / quotes.CENTS, blk.q_ask_c / quotes.CENTS
+            bid, ask = blk.q_bid_c / CENTS, blk.q_ask_c / CENTS
             bid_size, ask_size = blk.q_bid_size.tolist(), blk.q_ask_size.tolist()
             rows.extend(zip(q_ts, repeat(sym, n_q), bid.tolist(), ask.tolist(), bid_size, ask_size))
             t_ts = blk.t_ts.tolist()
@@ -210,10 +212,11 @@ class EquitiesGenerator:
             size = blk.t_size.tolist()
             venue = _VENUES[blk.t_venue].tolist()
             off = blk.t_venue == venues.OFF_EXCHANGE_INDEX
-            rows.extend(zip(ids, t_ts, repeat(sym, n_t), price.tolist(), size, venue, off.tolist()))
+            cond = trades.CONDITIONS[blk.t_cond].tolist()
+            rows.extend(zip(ids, t_ts, repeat(sym, n_t), price.tolist(), size, venue, off.tolist(), cond))
             if lines is not None:
                 lines += tape_lines.quote_lines(sym, q_ts, bid, ask, bid_size, ask_size)
-                lines += tape_lines.trade_lines(sym, ids, t_ts, price, size, venue, off)
+                lines += tape_lines.trade_lines(sym, ids, t_ts, price, size, venue, off, cond)
             ts_parts += [blk.q_ts, blk.t_ts]
             sym_parts.append(np.full(n_q + n_t, sym_i))
             kind_parts += [np.full(n_q, _KIND_QUOTE), np.full(n_t, _KIND_TRADE)]

@@ -20,9 +20,33 @@ TAIL_XMIN = 1000.0
 TAIL_MAX = 250_000
 TAIL_ROUND_SHARE = 0.6   # blocks are mostly reported in round hundreds
 
-# Shares of trades by kind for a typical name; retail-heavy regimes shift weight to odd lots.
+# Shares of trades by kind; the odd-lot share follows the price (odd_lot_share) and retail-heavy
+# regimes shift more weight to odd lots.
 ODD_LOT_SHARE = 0.30
 TAIL_SHARE = 0.06
+# Odd lots by price (SEC MIDAS odd-lot rates, 2023): about a tenth of trades in cheap names, the
+# majority above ~$250, three quarters and more in the highest-priced names. A logistic in log
+# price between ODD_LOT_FLOOR and ODD_LOT_CEIL, half way at ODD_LOT_MID_PRICE.
+ODD_LOT_FLOOR = 0.05
+ODD_LOT_CEIL = 0.90
+ODD_LOT_MID_PRICE = 220.0
+ODD_LOT_SLOPE = 1.4
+
+
+def odd_lot_share(price: float | np.ndarray) -> float | np.ndarray:
+    """Share of a name's prints under 100 shares at ``price`` (USD)."""
+    p = np.maximum(np.asarray(price, dtype=float), 0.01)
+    share = ODD_LOT_FLOOR + (ODD_LOT_CEIL - ODD_LOT_FLOOR) / (1.0 + (ODD_LOT_MID_PRICE / p) ** ODD_LOT_SLOPE)
+    return float(share) if share.ndim == 0 else share
+
+
+def mean_trade_size(scale: float, odd_share: float) -> float:
+    """Expected shares per print of ``trade_sizes`` (the block tail's mean in closed form)."""
+    xmin = TAIL_XMIN * scale
+    tail = xmin * (1.0 + (1.0 - (xmin / TAIL_MAX) ** (TAIL_ALPHA - 1.0)) / (TAIL_ALPHA - 1.0))
+    odd = float(np.dot(ODD_LOT_SIZES, ODD_LOT_PROBS))
+    round_lot = float(np.dot(ROUND_LOT_SIZES, ROUND_LOT_PROBS))
+    return TAIL_SHARE * tail + odd_share * odd + (1.0 - TAIL_SHARE - odd_share) * round_lot
 
 
 def size_scale(spec: SymbolSpec) -> float:

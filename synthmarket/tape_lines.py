@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from synthmarket.domain.marketdata import COND_REGULAR
+
 # Text that JSON writes between quotes unchanged: no escapes needed, so it can go in verbatim.
 _PLAIN = re.compile(r"[A-Za-z0-9_.\-]*\Z")
 _BOOL = np.array(["false", "true"], dtype=object)
@@ -45,9 +47,12 @@ def quote_lines(symbol: str, ts: Sequence[int], bid: np.ndarray, ask: np.ndarray
 
 
 def trade_lines(symbol: str, ids: Sequence[str], ts: Sequence[int], price: np.ndarray, size: Sequence[int],
-                venue: Sequence[str], off_exchange: np.ndarray) -> list[str]:
-    """One line per trade, the fields of ``EquityTrade.to_dict`` in order (ids and venues plain text)."""
+                venue: Sequence[str], off_exchange: np.ndarray, conditions: Sequence[str] | None = None) -> list[str]:
+    """One line per trade, the fields of ``EquityTrade.to_dict`` in order (ids, venues and conditions
+    plain text; no ``conditions`` means every trade is regular)."""
     fmt = ('{"type":"trade","id":"%s","ts":%d,"symbol":"' + plain(symbol)
-           + '","price":%s,"size":%d,"venue":"%s","off_exchange":%s}\n')
+           + '","price":%s,"size":%d,"venue":"%s","off_exchange":%s,"condition":"%s"}\n')
     flags = _BOOL[np.asarray(off_exchange, dtype=bool).astype(np.int64)].tolist()
-    return list(map(fmt.__mod__, zip(ids, ts, price_texts(price), size, venue, flags)))
+    if conditions is None:
+        conditions = [COND_REGULAR] * len(flags)
+    return list(map(fmt.__mod__, zip(ids, ts, price_texts(price), size, venue, flags, conditions)))

@@ -327,7 +327,7 @@ def option_print_from_proto(msg: market_pb2.OptionPrint) -> OptionPrint:
     return OptionPrint(**fields)
 
 
-_TRADE_FIELDS: tuple[str, ...] = ("id", "ts", "symbol", "price", "size", "venue", "off_exchange")
+_TRADE_FIELDS: tuple[str, ...] = ("id", "ts", "symbol", "price", "size", "venue", "off_exchange", "condition")
 _QUOTE_FIELDS: tuple[str, ...] = ("ts", "symbol", "bid", "ask", "bid_size", "ask_size")
 
 

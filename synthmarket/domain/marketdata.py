@@ -33,6 +33,22 @@ class OptionPrint:
         return {name: getattr(self, name) for name in _OPTION_PRINT_FIELDS}
 
 
+# Sale conditions of an equity print (the CTA/UTP condition each stands for). A print carries one:
+# a cross or an exception first, then ISO, then ODD_LOT for a print under 100 shares, else REGULAR.
+COND_REGULAR = "REGULAR"                # regular sale (@)
+COND_ODD_LOT = "ODD_LOT"                # odd-lot trade, under 100 shares (I)
+COND_ISO = "ISO"                        # intermarket sweep order fill (F)
+COND_OPENING_CROSS = "OPENING_CROSS"    # the listing market's opening auction print (O, Q)
+COND_CLOSING_CROSS = "CLOSING_CROSS"    # the listing market's closing auction print (6, M)
+COND_LATE = "LATE"                      # reported late, out of sequence, at the price it traded at (Z, L)
+COND_AVERAGE_PRICE = "AVERAGE_PRICE"    # average price of an order worked over time (B, W)
+EQUITY_TRADE_CONDITIONS: tuple[str, ...] = (
+    COND_REGULAR, COND_ODD_LOT, COND_ISO, COND_OPENING_CROSS, COND_CLOSING_CROSS, COND_LATE, COND_AVERAGE_PRICE,
+)
+# A print lies at or inside the NBBO in force unless it carries one of these.
+NBBO_EXEMPT_CONDITIONS = frozenset({COND_ISO, COND_OPENING_CROSS, COND_CLOSING_CROSS, COND_LATE, COND_AVERAGE_PRICE})
+
+
 @dataclass(frozen=True)
 class EquityTrade:
     id: str
@@ -42,10 +58,12 @@ class EquityTrade:
     size: int
     venue: str
     off_exchange: bool
+    condition: str = COND_REGULAR   # one of EQUITY_TRADE_CONDITIONS
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": "trade", "id": self.id, "ts": self.ts, "symbol": self.symbol, "price": self.price,
-                "size": self.size, "venue": self.venue, "off_exchange": self.off_exchange}
+                "size": self.size, "venue": self.venue, "off_exchange": self.off_exchange,
+                "condition": self.condition}
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ class OptionPrint(_message.Message):
     def __init__(self, id: _Optional[str] = ..., ts: _Optional[int] = ..., underlying: _Optional[str] = ..., contract: _Optional[str] = ..., expiry: _Optional[str] = ..., strike: _Optional[float] = ..., right: _Optional[str] = ..., price: _Optional[float] = ..., size: _Optional[int] = ..., exchange: _Optional[str] = ..., bid: _Optional[float] = ..., ask: _Optional[float] = ..., iv: _Optional[float] = ..., underlying_price: _Optional[float] = ..., multi_leg_id: _Optional[str] = ..., quote_age_ms: _Optional[int] = ..., condition: _Optional[str] = ...) -> None: ...
 
 class EquityTrade(_message.Message):
-    __slots__ = ("id", "ts", "symbol", "price", "size", "venue", "off_exchange")
+    __slots__ = ("id", "ts", "symbol", "price", "size", "venue", "off_exchange", "condition")
     ID_FIELD_NUMBER: _ClassVar[int]
     TS_FIELD_NUMBER: _ClassVar[int]
     SYMBOL_FIELD_NUMBER: _ClassVar[int]
@@ -51,6 +51,7 @@ class EquityTrade(_message.Message):
     SIZE_FIELD_NUMBER: _ClassVar[int]
     VENUE_FIELD_NUMBER: _ClassVar[int]
     OFF_EXCHANGE_FIELD_NUMBER: _ClassVar[int]
+    CONDITION_FIELD_NUMBER: _ClassVar[int]
     id: str
     ts: int
     symbol: str
@@ -58,7 +59,8 @@ class EquityTrade(_message.Message):
     size: int
     venue: str
     off_exchange: bool
-    def __init__(self, id: _Optional[str] = ..., ts: _Optional[int] = ..., symbol: _Optional[str] = ..., price: _Optional[float] = ..., size: _Optional[int] = ..., venue: _Optional[str] = ..., off_exchange: _Optional[bool] = ...) -> None: ...
+    condition: str
+    def __init__(self, id: _Optional[str] = ..., ts: _Optional[int] = ..., symbol: _Optional[str] = ..., price: _Optional[float] = ..., size: _Optional[int] = ..., venue: _Optional[str] = ..., off_exchange: _Optional[bool] = ..., condition: _Optional[str] = ...) -> None: ...
 
 class EquityQuote(_message.Message):
     __slots__ = ("ts", "symbol", "bid", "ask", "bid_size", "ask_size")

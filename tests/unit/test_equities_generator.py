@@ -12,7 +12,7 @@ from equities_svc.generator import BLOCK_MINUTES, EquitiesGenerator
 from synthmarket import engine
 from synthmarket.domain.calendar import MS_PER_MINUTE, trading_day
 from synthmarket.domain.control import SyntheticControlState
-from synthmarket.domain.marketdata import EquityQuote, EquityTrade
+from synthmarket.domain.marketdata import EQUITY_TRADE_CONDITIONS, NBBO_EXEMPT_CONDITIONS, EquityQuote, EquityTrade
 from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.domain.universe import UnknownSymbolError
 from tests.support import tapestats
@@ -143,27 +143,29 @@ def test_quotes_follow_the_engine_price_path(opening_tape: list) -> None:
         path = engine.underlying_path(sym, ts, CONTROL, symbols=SYMBOLS)
         mid = np.array([(q.bid + q.ask) / 2 for q in qs])
         half = np.array([(q.ask - q.bid) / 2 for q in qs])
-        # The NBBO brackets the engine's mid (rounding to the tick allowed).
-        assert np.all(np.abs(mid - path["price"]) <= half + 0.0051), sym
-        # The quoted width is at least the engine's spread, rounded to ticks.
-        width_bps = (2 * half) / mid * 1e4
-        assert np.all(width_bps >= path["spread_bps"] - 1e4 * 0.0051 / mid), sym
+        outside_ticks = (np.abs(mid - path["price"]) - half) * 100
+        # The NBBO brackets the engine's mid (half a tick of rounding allowed) at its anchors; between
+        # them the quote walks a tick at a time, a few ticks behind a fast path at most.
+        # Measure: share of quotes bracketing it, first 12 minutes (the most volatile). Bound >= 0.95.
+        assert np.mean(outside_ticks <= 0.51) >= 0.95, sym
+        assert outside_ticks.max() <= 10.0, sym
 
 
 def test_trades_priced_against_the_quote_in_force(opening_tape: list) -> None:
-    lit_out, off_out = [], []
+    trades = [r for r in opening_tape if isinstance(r, EquityTrade)]
     for sym in SYMBOLS:
         cols = tapestats.columns(opening_tape, sym)
         lit = ~cols.t_off
         assert np.all(tapestats.on_grid(cols.t_price[lit], 0.01)), "lit prints on the penny grid"
         assert np.all(tapestats.on_grid(cols.t_price, 0.0001)), "TRF prints on the 1/100 cent grid"
-        lo, oo = tapestats.outside_quote_rates(cols)
-        lit_out.append(lo)
-        off_out.append(oo)
-    # Documented exceptions only: trade-throughs 0.1% of lit prints, odd TRF prices 0.2%.
-    assert max(lit_out) < 0.005 and max(off_out) < 0.01, (lit_out, off_out)
-    trades = [r for r in opening_tape if isinstance(r, EquityTrade)]
+        bid, ask, has = tapestats.in_force_quotes(cols)
+        assert has.all(), "the opening NBBO precedes every trade"
+        outside = (cols.t_price < bid - 1e-9) | (cols.t_price > ask + 1e-9)
+        cond = np.array([t.condition for t in trades if t.symbol == sym])
+        # Documented exceptions only, each carrying its condition.
+        assert set(cond[outside]) <= NBBO_EXEMPT_CONDITIONS, set(cond[outside])
     assert all((t.venue == "FINRA_TRF") == t.off_exchange for t in trades)
+    assert {t.condition for t in trades} <= set(EQUITY_TRADE_CONDITIONS)
     sub_penny = [t for t in trades if t.off_exchange and not tapestats.on_grid(np.array([t.price]), 0.01)[0]]
     assert sub_penny, "midpoint crosses and wholesaler fills print at sub-penny prices"
 

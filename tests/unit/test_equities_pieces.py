@@ -1,4 +1,4 @@
-"""Equities building blocks on hand-built inputs: NBBO grid, trade pricing, sizes, venues, arrivals."""
+"""Equities building blocks on hand-built inputs: NBBO grid and walk, trade pricing, sizes, venues, arrivals."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ import pathlib
 import numpy as np
 import pytest
 
-from equities_svc import activity, arrivals, quotes, sizes, trades, venues
+from equities_svc import activity, arrivals, sizes, trades, venues
 from equities_svc.batch import seq_within_ms
 from synthmarket.domain import rng
 from synthmarket.domain.calendar import MS_PER_MINUTE
 from synthmarket.domain.universe import symbol_spec
+from synthmarket.engine import nbbo
 
 EQ_DIR = pathlib.Path(__file__).resolve().parents[2] / "equities_svc"
-PURE_MODULES = ("activity", "arrivals", "batch", "generator", "quotes", "sizes", "trades", "venues")
+PURE_MODULES = ("activity", "arrivals", "auctions", "batch", "generator", "metaorders", "sizes", "trades", "venues")
 FORBIDDEN = {"os", "time", "random", "grpc", "nats", "flask", "socket", "asyncio"}
 
 
@@ -39,21 +40,49 @@ def test_nbbo_on_penny_grid_with_ask_above_bid() -> None:
     gen = rng.generator(1, "nbbo")
     mid = np.exp(gen.uniform(np.log(1.0), np.log(2000.0), 20_000))
     spread_bps = gen.uniform(0.01, 30.0, mid.size)
-    bid_c, ask_c = quotes.nbbo_cents(mid, spread_bps)
-    assert np.all(ask_c > bid_c)
-    # The spread is the engine's, never below one tick: within one tick of the rounded width.
-    want = np.maximum(1, np.rint(mid * 100 * spread_bps * 1e-4))
-    assert np.array_equal(ask_c - bid_c, want)
-    # The quote brackets the mid to within half a tick of rounding.
-    assert np.all(bid_c / 100 <= mid + 0.005 + 1e-9) and np.all(ask_c / 100 >= mid - 0.005 - 1e-9)
-    prices = bid_c / quotes.CENTS  # as the generator converts them
+    for depth in (1.0, nbbo.ETF_QUEUE_DEPTH):
+        bid_c, ask_c = nbbo.quoted_cents(mid, spread_bps, depth)
+        assert np.all(ask_c > bid_c)
+        # Tick-bound: queue priority absorbs TICK_BIND ticks of the engine's width (deep books more),
+        # never below one tick.
+        latent = mid * 100 * spread_bps * 1e-4 / np.sqrt(depth)
+        assert np.array_equal(ask_c - bid_c, np.maximum(1, np.rint(latent - nbbo.TICK_BIND)))
+        # The quote brackets the mid to within half a tick of rounding.
+        assert np.all(bid_c / 100 <= mid + 0.005 + 1e-9) and np.all(ask_c / 100 >= mid - 0.005 - 1e-9)
+    one_tick = nbbo.quoted_cents(np.full(3, 585.0), np.array([0.2, 0.35, 0.7]), nbbo.ETF_QUEUE_DEPTH)
+    assert (one_tick[1] - one_tick[0]).tolist() == [1, 1, 2], "SPY-like spreads sit on one tick until stressed"
+    prices = bid_c / nbbo.CENTS  # as the generator converts them
     assert np.all(np.abs(prices * 100 - np.rint(prices * 100)) < 1e-6)
-    assert [repr(p) for p in (np.array([22812, 5, 100000]) / quotes.CENTS).tolist()] == ["228.12", "0.05", "1000.0"]
+    assert [repr(p) for p in (np.array([22812, 5, 100000]) / nbbo.CENTS).tolist()] == ["228.12", "0.05", "1000.0"]
+
+
+def test_walk_moves_like_a_book() -> None:
+    gen = rng.generator(3, "walk")
+    n = 5_000
+    ts = np.cumsum(gen.integers(100, 2_000, n))   # gaps longer than any walk: steps on distinct ms
+    mid = 50_000 + np.cumsum(gen.normal(0.0, 6.0, n)).round().astype(np.int64)
+    width = gen.integers(1, 6, n)
+    bid, ask = mid - width // 2, mid - width // 2 + width
+    w_ts, w_bid, w_ask = nbbo.walk(ts, bid, ask)
+    anchors = np.isin(w_ts, ts)
+    assert w_ts.size > n and np.all(np.diff(w_ts) >= 0)
+    # Every anchor is reached exactly, in order; nothing crosses or locks.
+    assert np.all(w_ask > w_bid)
+    ends = np.searchsorted(w_ts, ts, side="right") - 1
+    assert np.array_equal(w_bid[ends], bid) and np.array_equal(w_ask[ends], ask)
+    assert anchors.sum() >= n
+    # No step leaps through the quote before it, and each moves a side by at most the narrower width.
+    assert np.all(w_bid[1:] <= w_ask[:-1]) and np.all(w_ask[1:] >= w_bid[:-1])
+    step = np.maximum(np.abs(np.diff(w_bid)), np.abs(np.diff(w_ask)))
+    assert np.all(step <= np.maximum(1, np.minimum(w_ask - w_bid, np.roll(w_ask - w_bid, -1))[:-1]))
+    # A gap too large to walk (news) jumps at once.
+    j_ts, j_bid, _ = nbbo.walk(np.array([0, 1000]), np.array([10_000, 20_000]), np.array([10_001, 20_001]))
+    assert j_ts.tolist() == [0, 1000] and j_bid.tolist() == [10_000, 20_000]
 
 
 def test_quote_times_sorted_in_minute_and_open_at_zero() -> None:
     keys = rng.fold(rng.mix(3, "q"), np.arange(50))
-    rows, off = quotes.quote_times(keys, np.full(50, 40.0), np.arange(50) == 0)
+    rows, off = nbbo.quote_times(keys, np.full(50, 40.0), np.arange(50) == 0)
     assert np.array_equal(np.unique(rows), np.arange(50)), "every minute has a change"
     assert np.all(np.diff(rows) >= 0)
     for r in range(50):
@@ -63,7 +92,7 @@ def test_quote_times_sorted_in_minute_and_open_at_zero() -> None:
     # Poisson counts: mean 40 per minute (tolerance: 4 standard errors of the mean of 50 minutes).
     assert abs(np.bincount(rows).mean() - 40.0) < 4 * np.sqrt(40.0 / 50)
     # At least one NBBO change even when the rate is nil, so the in-force quote is always defined.
-    rows, off = quotes.quote_times(keys[:3], np.zeros(3), np.zeros(3, bool))
+    rows, off = nbbo.quote_times(keys[:3], np.zeros(3), np.zeros(3, bool))
     assert rows.tolist() == [0, 1, 2] and np.all(off < MS_PER_MINUTE)
 
 
@@ -77,15 +106,15 @@ def test_a_minute_does_not_depend_on_its_batch() -> None:
     first = int(np.argmax(mine))
     assert np.array_equal(t[mine], t1)
     assert np.array_equal(np.where(par[mine] >= 0, par[mine] - first, -1), p1)
-    q_rows, q_off = quotes.quote_times(keys, rates, np.zeros(20, bool))
-    assert np.array_equal(q_off[q_rows == 7], quotes.quote_times(keys[7:8], rates[7:8], np.zeros(1, bool))[1])
+    q_rows, q_off = nbbo.quote_times(keys, rates, np.zeros(20, bool))
+    assert np.array_equal(q_off[q_rows == 7], nbbo.quote_times(keys[7:8], rates[7:8], np.zeros(1, bool))[1])
 
 
 def test_poisson_rows_counts_match_their_rates() -> None:
     # 400 minutes at each of three rates; mean within 4 standard errors, variance ratio near 1.
     for rate in (0.5, 12.0, 250.0):
         keys = rng.fold(rng.mix(11, "pp", int(rate * 10)), np.arange(400))
-        rows, t = arrivals.poisson_rows(keys, np.full(400, rate))
+        rows, t = nbbo.poisson_rows(keys, np.full(400, rate), tag=arrivals.STREAM_POISSON)
         counts = np.bincount(rows, minlength=400)
         assert abs(counts.mean() - rate) < 4 * np.sqrt(rate / 400), (rate, counts.mean())
         assert 0.75 < counts.var() / rate < 1.3, (rate, counts.var())
@@ -99,12 +128,12 @@ def _price_case(n: int = 200_000, seed: int = 7):
     sides = np.where(gen.random(n) < 0.5, 1, -1)
     off = gen.random(n) < 0.45
     size = np.where(gen.random(n) < 0.3, 37, 300)
-    micros = trades.trade_prices_micros(gen.random((4, n)), bid_c, ask_c, sides, off, size)
-    return bid_c, ask_c, sides, off, micros
+    micros, exc = trades.trade_prices_micros(gen.random((4, n)), bid_c, ask_c, sides, off, size)
+    return bid_c, ask_c, sides, off, micros, exc
 
 
 def test_lit_prints_on_penny_grid_inside_quote_except_rare_trade_throughs() -> None:
-    bid_c, ask_c, sides, off, micros = _price_case()
+    bid_c, ask_c, sides, off, micros, exc = _price_case()
     lit = ~off
     assert np.all(micros[lit] % trades.MICROS_PER_CENT == 0), "lit prints must be on the $0.01 grid"
     outside = (micros < bid_c * 100) | (micros > ask_c * 100)
@@ -114,13 +143,23 @@ def test_lit_prints_on_penny_grid_inside_quote_except_rare_trade_throughs() -> N
     through = lit & outside
     expected = np.where(sides > 0, ask_c + 1, bid_c - 1) * 100
     assert np.array_equal(micros[through], expected[through])
+    # Each is flagged, and flagged as an intermarket sweep.
+    assert np.array_equal(through, exc == trades.EXC_THROUGH)
+    cond = trades.conditions(exc, np.full(exc.size, 300), off, np.ones(exc.size))
+    assert np.all(cond[through] == trades.ISO)
 
 
-def test_off_exchange_prints_subpenny_inside_quote_except_rare_odd_prices() -> None:
-    bid_c, ask_c, sides, off, micros = _price_case()
+def test_off_exchange_prints_subpenny_inside_quote_and_late_reports_flagged() -> None:
+    bid_c, ask_c, sides, off, micros, exc = _price_case()
     outside = (micros < bid_c * 100) | (micros > ask_c * 100)
-    rate = outside[off].mean()
-    assert 0.0 < rate < 3 * trades.P_ODD_OFF_EXCHANGE, rate
+    assert not outside[off].any(), "priced here, every TRF print is inside (late reports are repriced later)"
+    late, average = exc == trades.EXC_LATE, exc == trades.EXC_AVERAGE
+    assert not (late | average)[~off].any()
+    assert abs(late[off].mean() - trades.P_LATE) < 5 * np.sqrt(trades.P_LATE / off.sum())
+    assert abs(average[off].mean() - trades.P_AVERAGE_PRICE) < 5 * np.sqrt(trades.P_AVERAGE_PRICE / off.sum())
+    cond = trades.conditions(exc, np.full(exc.size, 37), off, np.zeros(exc.size))
+    assert np.all(cond[late] == trades.LATE) and np.all(cond[average] == trades.AVERAGE_PRICE)
+    assert np.all(cond[off & ~late & ~average] == trades.ODD_LOT)
     inside_off = off & ~outside
     mid = (bid_c + ask_c) * 50
     at_mid = inside_off & (micros == mid)
@@ -209,7 +248,7 @@ def test_trade_sides_inherit_and_lean() -> None:
 
 
 def test_intraday_curve_is_u_shaped() -> None:
-    c = activity.intraday_curve(np.arange(390))
+    c = nbbo.intraday_curve(np.arange(390))
     mid = c[150:240].mean()
     assert c[:30].mean() > 1.8 * mid and c[-30:].mean() > 1.8 * mid
 

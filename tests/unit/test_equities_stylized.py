@@ -112,8 +112,11 @@ def test_trade_arrivals_clustered(sessions: list[Session]) -> None:
 
 def test_trade_sizes_round_lots_and_heavy_tail(sessions: list[Session]) -> None:
     sizes = np.concatenate([s.cols[sym].t_size for s in sessions for sym in SYMBOLS])
-    # Measure: share of prints at multiples of 100 (a smooth distribution gives ~1%). Bound > 0.5.
-    assert ts.round_lot_share(sizes) > 0.5
+    # Measure: share of prints of 100 shares or more at multiples of 100 (a smooth distribution
+    # gives ~1%; odd lots follow the price, see test_equity_microstructure). Bound > 0.8; and over
+    # all prints of the cheapest name, where odd lots are rare, > 0.6.
+    assert ts.round_lot_share(sizes[sizes >= 100]) > 0.8
+    assert ts.round_lot_share(np.concatenate([s.cols["BAC"].t_size for s in sessions])) > 0.6
     for lot in (100, 200, 500, 1000):
         assert np.sum(sizes == lot) > 10 * np.sum(sizes == lot + 1), lot
     # Measure: Hill estimate of the tail exponent of P(size > x) above 3,000 shares. Bound 1 < a < 2.
