@@ -89,26 +89,30 @@ async def test_started_at_two_times_of_day_the_stream_holds_the_offline_session_
 
 
 async def test_the_live_tape_joins_where_the_replay_ended(nats_url, nats_client, js):
-    start, end = at("11:30", JOIN_DAY), at("11:32", JOIN_DAY)
-    first_live = start + 20_000
+    start, end = at("11:30", JOIN_DAY), at("11:33", JOIN_DAY)
     service = await start_at(nats_url, nats_client, start)
     try:
         control, symbols = service.control, service.universe
-        # The live options service's prints from 20 s after the replay's end: the 20 s between
+        # The live tape starts just after the third event past the replay's end, so the gap holds some.
+        first_live = sorted(e.ts for e in offline_events(control, symbols, end, JOIN_DAY) if e.ts >= start)[2] + 1
+        # The live options service's prints from then on: those between the replay's end and then
         # were published before the flow service listened. They must not be lost.
         tape = OptionsHistory(control, symbols, JOIN_DAY.open_ms)
         tape.step(JOIN_DAY.open_ms, first_live)
-        for p in tape.step(first_live, end):
+        live = tape.step(first_live, end)
+        for p in live:
             await nats_client.publish(option_prints_subject(p.underlying), wire.option_print_to_proto(p).SerializeToString())
         await nats_client.flush()
-        want = [e for e in offline_events(control, symbols, end, JOIN_DAY) if e.ts < end - 1_000]
+        # The stack's clock stands still: a pattern the last prints leave open waits for a later print.
+        settled = live[-1].ts - 1_000
+        want = [e for e in offline_events(control, symbols, end, JOIN_DAY) if e.ts < settled]
 
         async def caught_up() -> bool:
             have = {e.event_id for e in await stored_events_of_the_day(js, JOIN_DAY)}
             return {e.event_id for e in want} <= have
 
         await eventually(caught_up, 20, "the events of the joined tape")
-        got = [e for e in await stored_events_of_the_day(js, JOIN_DAY) if e.ts < end - 1_000]
+        got = [e for e in await stored_events_of_the_day(js, JOIN_DAY) if e.ts < settled]
         assert sorted(got, key=lambda e: e.event_id) == sorted(want, key=lambda e: e.event_id)
         assert any(start <= e.ts < first_live for e in got), "no event from the gap: the test proves nothing"
     finally:
