@@ -27,6 +27,8 @@ _.GetControl  # gRPC servicer method
 _.parse_occ  # inverse of chain.occ_symbol (synthmarket/domain/chain.py)
 _.otm_pct  # documented convention, docs/flow_footprints.md
 _.is_gamma_strike  # the documented gamma-strike rule; flow_svc/rules.py inlines it on its hot path
+_.on_grid  # the documented price-grid rule (synthmarket/domain/chain.py); tests check every quote and print
+_.implied_vol  # the American model's inverse (options_svc/american.py); tests back print IVs out with it
 _.labeled_share  # ScenarioWeights property (synthmarket/domain/session.py)
 _.trading_date  # SessionReading field (synthmarket/domain/session_clock.py)
 _.is_wall_time  # SessionReading property: the identity inside a real session at speed 1

@@ -1,4 +1,10 @@
-"""Multi-leg structure recognition: verticals, conversions/reversals and boxes, with parity checks."""
+"""Multi-leg structure recognition: verticals, conversions/reversals and boxes, with parity checks.
+
+Listed US equity options are American: without dividends a call is worth its European value and a
+put may be worth more, so C - P sits between S - K and S - K e^(-rT) (MARKET_FACTS, "No-arbitrage
+relations"), and a box, the difference of two such pairs, between K2 e^(-rT) - K1 and K2 - K1 e^(-rT).
+The checks accept those bands (European prices sit at C - P = S - K e^(-rT), box = (K2 - K1) e^(-rT)).
+"""
 
 from __future__ import annotations
 
@@ -46,7 +52,7 @@ def vertical(legs: list[PrintView]) -> Structure | None:
 
 
 def conversion(legs: list[PrintView]) -> Structure | None:
-    """Call and put at one strike and expiry: C - P within the quoted spreads of S - K e^(-rT)."""
+    """Call and put at one strike and expiry: C - P within the quoted spreads of [S - K, S - K e^(-rT)]."""
     if len(legs) != 2 or not _same_expiry_and_size(legs):
         return None
     by_right = {pv.p.right: pv for pv in legs}
@@ -59,13 +65,14 @@ def conversion(legs: list[PrintView]) -> Structure | None:
     fair = spot - c.strike * discount_factor(c.ts, c.expiry)
     spreads = (c.ask - c.bid) + (p.ask - p.bid)  # type: ignore[operator]
     gap = (c.price - p.price) - fair
-    if abs(gap) > spreads + PRICE_SLACK:
+    # Early exercise of the put can take C - P down to S - K.
+    if not (spot - c.strike) - fair - spreads - PRICE_SLACK <= gap <= spreads + PRICE_SLACK:
         return None
     return Structure("conversion", f"conversion/reversal at {c.strike:g}, C-P {c.price - p.price:+.2f} vs parity {fair:+.2f}")
 
 
 def box(legs: list[PrintView]) -> Structure | None:
-    """+C(K1) -C(K2) +P(K2) -P(K1): net within the summed half-spreads of (K2 - K1) e^(-rT)."""
+    """+C(K1) -C(K2) +P(K2) -P(K1): net within the summed half-spreads of [K2 e^(-rT) - K1, K2 - K1 e^(-rT)]."""
     if len(legs) != 4 or not _same_expiry_and_size(legs):
         return None
     quotes: dict[tuple[str, float], PrintView] = {(pv.p.right, pv.p.strike): pv for pv in legs}
@@ -78,9 +85,11 @@ def box(legs: list[PrintView]) -> Structure | None:
     except KeyError:
         return None
     net = c1.price - c2.price + p2.price - p1.price
-    fair = (k2 - k1) * discount_factor(c1.ts, c1.expiry)
+    df = discount_factor(c1.ts, c1.expiry)
+    fair = (k2 - k1) * df
     tolerance = sum(_half_spread(pv) for pv in legs) + PRICE_SLACK
-    if abs(net - fair) > tolerance:
+    # C(K) - P(K) within [S - K, S - K e^(-rT)] at both strikes bounds the box.
+    if not k2 * df - k1 - tolerance <= net <= k2 - k1 * df + tolerance:
         return None
     return Structure("box", f"box {k1:g}/{k2:g} at {net:.2f} vs {fair:.2f} discounted width")
 

@@ -11,12 +11,14 @@ from options_svc.legs import (
     Draft,
     ScenarioContext,
     atm_strike,
+    capped,
     choice,
     draw_size,
     keep_otm,
     live,
     mleg_id,
     nearest,
+    over_cap,
     pick_venue,
     pick_venues,
     required_contracts,
@@ -45,26 +47,33 @@ def _sweep(ctx: ScenarioContext, rng: Rng, right: str) -> list[Draft] | None:
         return None
     target = ctx.ul.price * (1 + (1 if right == "C" else -1) * 0.06 * rng.beta(1.2, 2.5))
     strike = nearest(strikes, target)
-    ask = ctx.quote(ctx.ts, ctx.ul.price, expiry, strike, right, max(ctx.ul.execution_iv_shock, 0)).ask
+    quote = ctx.quote(ctx.ts, ctx.ul.price, expiry, strike, right, max(ctx.ul.execution_iv_shock, 0))
+    ask = quote.ask
     need = required_contracts(100_000 * 1.02, ask)
     if need > 2000:
         return None
-    total = min(max(draw_size(rng, 200, 2000), need), 2000)
     # Thinner books force the order across more venues.
     n = 3 + int(rng.binomial(3, 0.25 + 0.5 * (1.0 - ctx.session.liquidity_level)))
-    sizes = split_total(rng, total, n, 10, 2000)
-    if sizes is None:
+    per_leg = capped(ctx, ask * 1.02, 10, 2000)
+    total = min(max(draw_size(rng, 200, 2000), need), 2000, n * per_leg)
+    sizes = split_total(rng, total, n, 10, per_leg)
+    if sizes is None or total < max(need, 200):
         return None
     max_gap = min(15, 49 // (n - 1))
     times = [ctx.ts]
     for _ in range(n - 1):
         times.append(times[-1] + int(rng.integers(1, max_gap + 1)))
     venues = pick_venues(rng, n)
+    # One price level across the venues, or walking the book a tick at a time.
+    walk = rng.random() < 0.4
     out = []
+    level = 0
     for i, (t, size, venue) in enumerate(zip(times, sizes, venues)):
-        place = PLACE_ASK if i == 0 or rng.random() < 0.5 else PLACE_ABOVE_ASK
-        out.append(ctx.fill(rng, t, expiry, strike, right, place, size, venue,
-                            condition=chain.COND_ISO, ul=ctx.ul))
+        if walk and i > 0 and rng.random() < 0.6:
+            level = min(level + 1, 3)
+        out.append(ctx.fill(rng, t, expiry, strike, right, PLACE_ABOVE_ASK if level else PLACE_ASK, size, venue,
+                            condition=chain.COND_ISO, ul=ctx.underlying(t) if ctx.in_session(t) else ctx.ul, ticks=level,
+                            quote=quote))
     return out if total_premium(out) >= 100_000 else None
 
 
@@ -90,9 +99,10 @@ def ask_lift_accumulation(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None:
     times = live(ctx, spaced_times(rng, ctx.ts, n, 5_000, 60_000))
     ask0 = ctx.quote(ctx.ts, ctx.ul.price, expiry, strike, right, max(ctx.ul.execution_iv_shock, 0)).ask
     each = required_contracts(100_000 * 1.1 / max(len(times), 1), ask0)
-    if each > 400 or len(times) < 4:
+    hi = capped(ctx, ask0 * 1.05, 50, 400)
+    if each > hi or len(times) < 4:
         return None
-    out = [ctx.fill(rng, t, expiry, strike, right, PLACE_ASK, min(max(draw_size(rng, 50, 400), each), 400),
+    out = [ctx.fill(rng, t, expiry, strike, right, PLACE_ASK, min(max(draw_size(rng, 50, hi), each), hi),
                     pick_venue(rng)) for t in times]
     out = keep_otm(out, 0.0, 0.10)
     if len(out) < 4 or total_premium(out) < 100_000:
@@ -114,9 +124,10 @@ def far_dated_conviction(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None:
     times = live(ctx, spaced_times(rng, ctx.ts, n, 2_000, 40_000))
     ask = ctx.quote(ctx.ts, ctx.ul.price, expiry, strike, right, max(ctx.ul.execution_iv_shock, 0)).ask
     each = required_contracts(250_000 * 1.05 / len(times), ask)
-    if each > 3000:
+    hi = capped(ctx, ask * 1.05, 250, 3000)
+    if each > hi or over_cap(ctx, ask * 1.05, 250):
         return None
-    out = [ctx.fill(rng, t, expiry, strike, right, PLACE_ASK, min(max(draw_size(rng, 500, 3000), each), 3000),
+    out = [ctx.fill(rng, t, expiry, strike, right, PLACE_ASK, min(max(draw_size(rng, 250, hi), each), hi),
                     pick_venue(rng)) for t in times]
     out = keep_otm(out, 0.0, 0.20)
     return out if out and total_premium(out) >= 250_000 else None
@@ -223,8 +234,9 @@ def earnings_vol_probe(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None:
     shock = max(ctx.ul.execution_iv_shock, 0)
     cost = (ctx.quote(ctx.ts, ctx.ul.price, expiry, k_call, "C", shock).ask
             + ctx.quote(ctx.ts, ctx.ul.price, expiry, k_put, "P", shock).ask)
-    size = max(draw_size(rng, 50, 500), required_contracts(TARGET_EVENT_PREMIUM, cost))
-    if size > 500:
+    hi = capped(ctx, cost, 50, 500)
+    size = max(draw_size(rng, 50, hi), required_contracts(TARGET_EVENT_PREMIUM, cost))
+    if size > hi:
         return None
     venue, mlid = pick_venue(rng), mleg_id(ctx)
     return [ctx.fill(rng, ctx.ts, expiry, k, r, PLACE_ASK, size, venue, condition=chain.COND_MLEG,

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from options_svc import directional, structural
-from options_svc.legs import Draft, ScenarioContext
+from options_svc.legs import BIG_TICKET_SHARE, Draft, ScenarioContext
 from options_svc.structural import HEDGE_OTM, HEDGE_START_OTM  # noqa: F401  (re-exported)
 from synthmarket.domain.profiles import NEUTRAL_NOISE
 
@@ -68,6 +68,7 @@ assert set(SCENARIOS) == set(ALL_SUBTYPES)
 def build(subtype: str, ctx: ScenarioContext, rng: Rng, attempts: int = MAX_ATTEMPTS) -> list[Draft] | None:
     """Draft one scenario of ``subtype``, retrying fresh parameters a few times."""
     fn = SCENARIOS[subtype]
+    ctx.big_ticket = bool(rng.random() < BIG_TICKET_SHARE)
     for _ in range(attempts):
         drafts = fn(ctx, rng)
         if drafts:

@@ -6,23 +6,25 @@ import functools
 import heapq
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from options_svc import arrivals, families, selection
+from options_svc.bookkeeping import ScenarioRecord, neutral_profiles, session_day_at_or_after
 from options_svc.coverage import CoverageTracker, boosted_weights
 from options_svc.event_windows import EventWindows, event_minute
 from options_svc.legs import Draft, ScenarioContext, listed_expiries
+from options_svc.ordinary import DEFAULT_SCALE, ORDINARY_SUBTYPE, OrdinaryFlow
 from options_svc.pricing import regime_name
 from options_svc.scenario_rng import ScenarioRng
 from synthmarket import engine
 from synthmarket.domain import chain, rng
-from synthmarket.domain.calendar import MS_PER_MINUTE, TradingDay, exchange_date, is_trading_date, trading_day
+from synthmarket.domain.calendar import MS_PER_MINUTE, TradingDay
 from synthmarket.domain.control import SyntheticControlState
 from synthmarket.domain.control_timeline import Control, ControlTimeline, control_at
 from synthmarket.domain.marketdata import OptionPrint
-from synthmarket.domain.profiles import FAMILY_IDS
+from synthmarket.domain.profiles import FAMILY_IDS, NEUTRAL_NOISE
 from synthmarket.domain.universe import resolve_symbols
+from synthmarket.engine import nbbo  # options trade against the equity NBBO: the spot is its mid (issue 12)
 
 _CACHE_LIMIT = 50_000
 _TAG_SCENARIO = 0x5343454E
@@ -54,35 +56,6 @@ def _default_engine() -> Engine:
     return engine
 
 
-@dataclass(frozen=True)
-class ScenarioRecord:
-    """One emitted scenario (test and bench output only; never published)."""
-
-    ts: int
-    symbol: str
-    family: str
-    subtype: str
-    print_ids: tuple[str, ...] = ()
-
-
-def _neutral_profiles(control: SyntheticControlState) -> bool:
-    """Whether every profile weight is 1.0, when ``arrivals.profile_rate_multiplier`` is 1.0."""
-    return all(control.profile_weights[fam] == 1.0 for fam in control.profile_weights)
-
-
-def _session_day_at_or_after(ts: int) -> TradingDay:
-    """The trading day whose session contains ts, or the next one to open after it."""
-    import datetime as dt
-
-    date = exchange_date(ts)
-    while True:
-        if is_trading_date(date):
-            td = trading_day(date)
-            if ts < td.close_ms:
-                return td
-        date += dt.timedelta(days=1)
-
-
 class OptionsGenerator:
     """Emits option prints for ``symbols`` from ``start_ts`` on, one [t0, t1) step at a time.
 
@@ -91,7 +64,7 @@ class OptionsGenerator:
     """
 
     def __init__(self, control: Control, symbols: Iterable[str], *, start_ts: int,
-                 engine: Engine | None = None) -> None:
+                 engine: Engine | None = None, ordinary_scale: float = DEFAULT_SCALE) -> None:
         self.symbols: tuple[str, ...] = resolve_symbols(symbols)
         if not self.symbols:
             raise ValueError("at least one symbol is required")
@@ -112,7 +85,10 @@ class OptionsGenerator:
         self._rates: list[float] = []
         self._rates_bucket: int | None = None
         self._arrivals: list[tuple[int, int]] = []            # (ts, symbol index) heap
-        self._queue: list[tuple[int, int, int, int, Draft, str, str, list[str]]] = []
+        self._queue: list[tuple[int, int, int, int, Draft, str, str, list[str] | None]] = []
+        # Ordinary flow, most of the tape: ``ordinary_scale`` of a real day's trades (0: scenarios alone).
+        self._ordinary = OrdinaryFlow(self.symbols, ordinary_scale, int(start_ts))
+        self._ordinary_seq = 0
         self._coverage = CoverageTracker(self._current.coverage_window_minutes)
         self._labels: dict[str, tuple[str, str]] = {}
         self._scenarios: list[tuple[int, str, str, str, list[str]]] = []
@@ -127,7 +103,7 @@ class OptionsGenerator:
         self.scenario_counts: dict[str, int] = dict.fromkeys(FAMILY_IDS, 0)
         self._day: TradingDay | None = None     # the last session looked up (see _day_at_or_after)
         self._scenario_rng = ScenarioRng()
-        self._neutral_profiles = _neutral_profiles(self._current)
+        self._neutral_profiles = neutral_profiles(self._current)
 
     # ------------------------------------------------------------------------------------------
     # public API
@@ -162,6 +138,10 @@ class OptionsGenerator:
 
     def _step(self, t0: int, t1: int) -> list[OptionPrint]:
         self._generate_arrivals(t1)
+        for ts, idx, draft in self._ordinary.until(t1, int(self._current.shared_seed), self._day_at_or_after,
+                                                   self._session, self._context):
+            self._ordinary_seq += 1
+            heapq.heappush(self._queue, (ts, idx, -1, self._ordinary_seq, draft, NEUTRAL_NOISE, ORDINARY_SUBTYPE, None))
         while self._arrivals and self._arrivals[0][0] < t1:
             ts, idx = heapq.heappop(self._arrivals)
             self._materialize(ts, idx)
@@ -178,7 +158,8 @@ class OptionsGenerator:
             pid = f"o-{draft.underlying}-{ts}-{n}"
             out.append(draft.to_print(pid))
             self._labels[pid] = (family, subtype)
-            ids.append(pid)
+            if ids is not None:
+                ids.append(pid)
         self._now = max(self._now, t1)
         return out
 
@@ -211,7 +192,7 @@ class OptionsGenerator:
         """Make ``control`` the one in force for the generator's own reads."""
         self._current = control
         self._coverage.set_window(control.coverage_window_minutes)
-        self._neutral_profiles = _neutral_profiles(self._current)
+        self._neutral_profiles = neutral_profiles(self._current)
         self._session_cache.clear()
         self._weights_cache.clear()
         self._rates_bucket = None
@@ -256,7 +237,8 @@ class OptionsGenerator:
             session = self._session(ts - (ts - day.open_ms) % MS_PER_MINUTE)
         else:
             session = self._session(ts)
-        return self._engine.get_underlying_state(symbol, ts, self._control, session, self.symbols)
+        return nbbo.at_equity_nbbo(self._engine.get_underlying_state(symbol, ts, self._control, session, self.symbols),
+                                   self._control, getattr(self._engine, "universe", self.symbols))
 
     def _event_info(self, symbol: str, ts: int, session: Any) -> tuple[bool | None, int]:
         """(has the symbol's event happened, gap sign), read off the public event calendar; the
@@ -280,10 +262,10 @@ class OptionsGenerator:
         return symbol in self._session(open_ms + minute * MS_PER_MINUTE).event_symbols
 
     def _day_at_or_after(self, ts: int) -> TradingDay:
-        """_session_day_at_or_after, remembering the last session: nearly every ts falls inside it."""
+        """session_day_at_or_after, remembering the last session: nearly every ts falls inside it."""
         day = self._day
         if day is None or not day.open_ms <= ts < day.close_ms:
-            day = self._day = _session_day_at_or_after(ts)
+            day = self._day = session_day_at_or_after(ts)
         return day
 
     # ------------------------------------------------------------------------------------------

@@ -10,7 +10,19 @@ from functools import lru_cache
 
 import numpy as np
 
-from options_svc.pricing import Quote, Surface, make_quote, regime_name, spread_fraction, surface_for
+from options_svc import venues
+from options_svc.pricing import (
+    Quote,
+    QuoteTerms,
+    Surface,
+    make_quote,
+    mid_price,
+    print_vega,
+    quote_terms,
+    regime_name,
+    surface_for,
+    trade_iv,
+)
 from synthmarket.domain import chain, records
 from synthmarket.domain.marketdata import OptionPrint
 from synthmarket.domain.regimes import SessionPhase
@@ -76,7 +88,9 @@ class ScenarioContext:
     event_passed: bool | None = None
     gap_sign: int = 0
     _surface: Surface | None = field(default=None, repr=False)
-    _half_frac: float | None = field(default=None, repr=False)
+    _terms: QuoteTerms | None = field(default=None, repr=False)
+    # A few scenarios trade tickets too big for the premium cap (see ``capped``).
+    big_ticket: bool = False
     _today: dt.date | None = field(default=None, repr=False, compare=False)
     _fresh_mean: float | None = field(default=None, repr=False, compare=False)
 
@@ -110,10 +124,10 @@ class ScenarioContext:
         return self._surface
 
     @property
-    def half_frac(self) -> float:
-        if self._half_frac is None:
-            self._half_frac = spread_fraction(self.ul, self.session)
-        return self._half_frac
+    def terms(self) -> QuoteTerms:
+        if self._terms is None:
+            self._terms = quote_terms(self.ul, self.session)
+        return self._terms
 
     def underlying(self, ts: int) -> UnderlyingState:
         if ts == self.ts or self.ul_at is None:
@@ -135,22 +149,30 @@ class ScenarioContext:
               shock: float = 0.0) -> Quote:
         t = chain.years_to_expiry(ts, expiry)
         sigma = self.surface.iv(strike, t, self.event_expiry(expiry)) + shock
-        return make_quote(right, spot, strike, t, max(sigma, 0.02), self.half_frac)
+        return make_quote(self.symbol, right, spot, strike, t, max(sigma, 0.02), self.terms)
 
-    def fresh_age(self, rng: np.random.Generator) -> int:
+    @property
+    def fresh_mean(self) -> float:
+        """Mean age of a fresh quote (ms): dirtier sessions refresh slower."""
         mean = self._fresh_mean
         if mean is None:
             mean = self._fresh_mean = 60.0 + 500.0 * (1.0 - min(max(self.session.quote_cleanliness, 0.0), 1.0))
-        return int(min(rng.exponential(mean), FRESH_QUOTE_MAX_MS))
+        return mean
+
+    def fresh_age(self, rng: np.random.Generator) -> int:
+        return int(min(rng.exponential(self.fresh_mean), FRESH_QUOTE_MAX_MS))
 
     def fill(self, rng: np.random.Generator, ts: int, expiry: dt.date, strike: float, right: str,
              placement: str, size: int, exchange: str, *, condition: str = "",
              multi_leg_id: str | None = None, spot: float | None = None,
-             ul: UnderlyingState | None = None) -> Draft:
-        """Price one print against the NBBO of the moment, placed as asked."""
+             ul: UnderlyingState | None = None, ticks: int = 1, quote: Quote | None = None) -> Draft:
+        """Price one print against the NBBO of the moment (or ``quote``, the NBBO a sweep's legs all
+        see within their milliseconds), placed as asked (``ticks`` through the quote for prints
+        above the ask or below the bid)."""
         if ul is None:
             ul = self.underlying(ts)
-        s = ul.price if spot is None else spot
+        # The spot is the equity NBBO mid at the print's own ts (a leg may trade after ``ul``'s instant).
+        s = (ul if ul.ts == ts else self.underlying(ts)).price if spot is None else spot
         # Aggressive buyers pay up in vol; aggressive sellers give a little; mid prints do neither.
         if placement in (PLACE_ASK, PLACE_ABOVE_ASK):
             shock = max(ul.execution_iv_shock, 0.0)
@@ -158,27 +180,44 @@ class ScenarioContext:
             shock = -0.5 * max(ul.execution_iv_shock, 0.0)
         else:
             shock = 0.0
-        q = self.quote(ts, s, expiry, strike, right, shock)
-        if placement == PLACE_ASK:
-            price = q.ask
-        elif placement == PLACE_ABOVE_ASK:
-            price = round(q.ask + 0.01 * int(rng.integers(1, 6)), 2)
-        elif placement == PLACE_BID:
-            price = q.bid
-        elif placement == PLACE_BELOW_BID:
-            below = round(q.bid - 0.01 * int(rng.integers(1, 4)), 2)
-            price = below if below >= 0.01 else q.bid
-        else:
-            price = q.mid
-        contract, expiry_text = _contract_fields(self.symbol, expiry, right, strike)
-        bid, ask, iv, _theo = q
+        q = quote or self.quote(ts, s, expiry, strike, right, shock)
+        intrinsic = max(s - strike if right == "C" else strike - s, 0.0)
+        price = place(self.symbol, q, placement, intrinsic, ticks)
+        bid, ask, iv, theo = q
+        if price != theo:
+            t = chain.years_to_expiry(ts, expiry)
+            iv = trade_iv(iv, theo, price, print_vega(right, s, strike, t, iv, theo))
+        contract, expiry_text = contract_fields(self.symbol, expiry, right, strike)
         return Draft(ts, self.symbol, contract, expiry_text, strike, right, price, int(size), exchange,
                      bid, ask, round(iv, 4), round(s, 4), multi_leg_id, self.fresh_age(rng), condition)
 
 
+def place(root: str, q: Quote, placement: str, intrinsic: float, ticks: int = 1) -> float:
+    """A trade price on the grid against quote ``q``: never below intrinsic and never at a zero bid
+    (nobody sells into no bid: such a print takes the ask)."""
+    if placement == PLACE_ASK or (q.bid <= 0.0 and placement != PLACE_ABOVE_ASK):
+        return q.ask
+    if placement == PLACE_ABOVE_ASK:
+        price = q.ask
+        for _ in range(ticks):
+            price = chain.grid_ceil(root, price + chain.tick_size(root, price))
+        return price
+    if placement == PLACE_BID:
+        return q.bid
+    if placement == PLACE_BELOW_BID:
+        price = q.bid
+        for _ in range(ticks):
+            lower = chain.grid_floor(root, price - 0.5 * chain.tick_size(root, price - 1e-9))
+            if lower <= 0.0 or lower < intrinsic:
+                break
+            price = lower
+        return price
+    return mid_price(root, q.bid, q.ask)
+
+
 # A session prints a few thousand contracts over and over: their OCC symbol and expiry text once.
 @lru_cache(maxsize=16384)
-def _contract_fields(symbol: str, expiry: dt.date, right: str, strike: float) -> tuple[str, str]:
+def contract_fields(symbol: str, expiry: dt.date, right: str, strike: float) -> tuple[str, str]:
     return chain.occ_symbol(symbol, expiry, right, strike), expiry.isoformat()
 
 
@@ -226,13 +265,8 @@ def atm_strike(ctx: ScenarioContext, expiry: dt.date) -> float:
     return chain.nearest_strike(ctx.ul.price, (expiry - ctx.today).days, ctx.symbol)
 
 
-def pick_venues(rng: np.random.Generator, n: int) -> list[str]:
-    idx = rng.choice(len(chain.OPTION_EXCHANGES), size=n, replace=False)
-    return [chain.OPTION_EXCHANGES[int(i)] for i in idx]
-
-
-def pick_venue(rng: np.random.Generator) -> str:
-    return chain.OPTION_EXCHANGES[int(rng.integers(len(chain.OPTION_EXCHANGES)))]
+pick_venue = venues.pick_venue
+pick_venues = venues.pick_venues
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,6 +330,24 @@ def required_contracts(premium_usd: float, price: float) -> int:
     if price <= 0:
         return 1 << 30
     return int(math.ceil(premium_usd / (price * chain.CONTRACT_MULTIPLIER)))
+
+
+# Prints over $1M are rare on a real tape (a few dozen a day on these names at this sample rate):
+# most scenarios keep every print under the cap, a few big tickets do not.
+PRINT_PREMIUM_CAP = 950_000.0
+BIG_TICKET_SHARE = 0.05
+
+
+def capped(ctx: ScenarioContext, price: float, lo: int, hi: int) -> int:
+    """``hi`` lowered so that one print at ``price`` stays under the premium cap (never below ``lo``)."""
+    if ctx.big_ticket or price <= 0.0:
+        return hi
+    return max(lo, min(hi, int(PRINT_PREMIUM_CAP / (price * chain.CONTRACT_MULTIPLIER))))
+
+
+def over_cap(ctx: ScenarioContext, price: float, size: int) -> bool:
+    """Whether ``size`` contracts at ``price`` would break the premium cap of a capped scenario."""
+    return not ctx.big_ticket and price * size * chain.CONTRACT_MULTIPLIER > PRINT_PREMIUM_CAP
 
 
 # ---------------------------------------------------------------------------------------------

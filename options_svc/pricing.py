@@ -1,27 +1,30 @@
-"""Black-Scholes prices, the implied-volatility surface and the option NBBO on a penny grid.
+"""The implied-volatility surface and the option NBBO on the Penny Interval Program grid.
 
-Prices sit on a penny grid everywhere (all universe names are penny-program names). Quotes are
-symmetric around the penny-rounded theoretical value and at least two ticks wide, so a mid
-print is always a grid price strictly inside the mid band, and put-call parity of two mid
-prints holds within their half-spreads.
+Values come from the American model (``options_svc.american``). A quote is a whole number of ticks
+wide around the model value: the dollar width a market maker shows grows with the option's price and
+vega (so with tenor), on thinner names, in the first minutes of the session and where the regime
+widens quotes (thin books, dirty quotes, wide stock spreads); near-term at-the-money SPY and QQQ
+options come out one or two cents wide. The bid never sits below intrinsic value (it is rounded up
+to the grid) and is 0 for a worthless wing; the ask is at least one tick.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import NamedTuple
 
-from synthmarket.domain.chain import RISK_FREE_RATE
+from options_svc.american import american_price, bs_price, bs_vega
+from synthmarket.domain.chain import PENNY_EVERY_PRICE_ROOTS, grid_ceil, grid_floor, tick_size
 from synthmarket.domain.regimes import Regime, SessionPhase
 from synthmarket.domain.session import SessionState, UnderlyingState
 from synthmarket.domain.universe import symbol_spec
 
-TICK = 0.01
+__all__ = ["MAX_IV", "MIN_IV", "Quote", "QuoteTerms", "Surface", "bs_price", "make_quote", "mid_price",
+           "print_vega", "quote_around", "quote_terms", "regime_name", "surface_for", "trade_iv"]
+
 MIN_IV = 0.05
 MAX_IV = 4.0
-_SQRT2 = math.sqrt(2.0)
 _ONE_MONTH = 30.0 / 365.0
 _MIN_T = 0.5 / (365.0 * 24.0)      # half an hour: the floor used for 0DTE pricing near the close
 
@@ -51,25 +54,6 @@ def regime_name(regime: Regime | str) -> str:
     return name
 
 
-def norm_cdf(x: float) -> float:
-    return 0.5 * (1.0 + math.erf(x / _SQRT2))
-
-
-def bs_price(right: str, spot: float, strike: float, t_years: float, sigma: float,
-             r: float = RISK_FREE_RATE) -> float:
-    """European Black-Scholes price with q = 0; at T = 0 the intrinsic value."""
-    if t_years <= 0.0 or sigma <= 0.0:
-        intrinsic = spot - strike if right == "C" else strike - spot
-        return max(intrinsic, 0.0)
-    vol_t = sigma * math.sqrt(t_years)
-    d1 = (math.log(spot / strike) + (r + 0.5 * sigma * sigma) * t_years) / vol_t
-    d2 = d1 - vol_t
-    disc = strike * math.exp(-r * t_years)
-    if right == "C":
-        return spot * norm_cdf(d1) - disc * norm_cdf(d2)
-    return disc * norm_cdf(-d2) - spot * norm_cdf(-d1)
-
-
 @dataclass(frozen=True)
 class Surface:
     """IV surface parameters for one name at one instant."""
@@ -82,7 +66,9 @@ class Surface:
     front_lift: float
     event_move: float       # implied one-day event move (0 when no pending event)
 
-    def iv(self, strike: float, t_years: float, event_expiry: bool = False) -> float:
+    def iv(self, strike: float, t_years: float, event_expiry: bool = False, spot: float | None = None) -> float:
+        """The vol of ``strike`` at tenor ``t_years`` (moneyness against ``spot``, default the
+        surface's own)."""
         t = max(t_years, _MIN_T)
         front = 1.0 + self.front_lift * math.exp(-t / (10.0 / 365.0))
         w_long = 1.0 - math.exp(-t / 0.5)
@@ -90,7 +76,7 @@ class Surface:
         # Short tenors see the same strike as further out in standard deviations.
         scale = min(math.sqrt(_ONE_MONTH / max(t, 1.0 / 365.0)), 3.0)
         # tanh keeps the wings flat far out without a kink (a kink would break convexity).
-        m = 0.6 * math.tanh(math.log(strike / self.spot) * scale / 0.6)
+        m = 0.6 * math.tanh(math.log(strike / (spot or self.spot)) * scale / 0.6)
         sigma = atm + self.skew * m + self.curvature * m * m
         if event_expiry and self.event_move > 0.0:
             sigma = math.sqrt(sigma * sigma + self.event_move * self.event_move / t)
@@ -126,49 +112,118 @@ class Quote(NamedTuple):
     """An option NBBO. A named tuple: one is built for every priced print, at a quarter of the
     cost of a frozen dataclass."""
 
-    bid: float
+    bid: float              # 0.0 when nobody bids (a worthless wing); never below intrinsic otherwise
     ask: float
     iv: float               # the vol the quote is centred on
     theo: float             # model value before rounding
-
-    @property
-    def mid(self) -> float:
-        return round((self.bid + self.ask) / 2.0, 2)
 
     @property
     def width(self) -> float:
         return round(self.ask - self.bid, 2)
 
 
-def spread_fraction(ul: UnderlyingState, session: SessionState) -> float:
-    """Option half-spread as a fraction of price: wider for thin names, thin books, dirty quotes."""
+class QuoteTerms(NamedTuple):
+    """What sets the width of a name's option quotes at one instant."""
+
+    root: str
+    scale: float            # the name's and the moment's multiplier on the dollar width
+
+
+# Dollar width per dollar of option value and per vol point of vega, before the multipliers:
+# SPY at the money is a cent wide on the 0DTE, one or two on the weekly, three to five a month out.
+WIDTH_PER_DOLLAR = 0.0015
+WIDTH_PER_VEGA_POINT = 0.025
+_OPEN_WIDEN = 1.0           # the first minutes quote this much wider, fading over ~8 minutes
+
+
+def quote_terms(ul: UnderlyingState, session: SessionState) -> QuoteTerms:
+    """Width multiplier of ``ul``'s option quotes: thin names, thin books, dirty quotes, wide stock
+    spreads (the regime's) and the open all widen them."""
     spec = symbol_spec(ul.symbol)
-    base = 0.006 + 0.004 * spec.typical_spread_bps
+    name = 0.4 + 0.75 * spec.typical_spread_bps + (0.0 if spec.sector == "index_etf" else 0.5)
     z = max(min(ul.nbbo_spread_z, 4.0), -1.5)
     regime_mult = 1.0 + 0.25 * z
     liquidity_mult = 1.6 - 0.6 * min(max(session.liquidity_level, 0.0), 1.0)
     clean_mult = 1.3 - 0.3 * min(max(session.quote_cleanliness, 0.0), 1.0)
-    return max(base * regime_mult * liquidity_mult * clean_mult, 0.002)
+    open_mult = 1.0 + _OPEN_WIDEN * math.exp(-max(session.minute_of_session, 0.0) / 8.0)
+    return QuoteTerms(ul.symbol, max(name * regime_mult * liquidity_mult * clean_mult * open_mult, 0.3))
 
 
-def make_quote(right: str, spot: float, strike: float, t_years: float, sigma: float,
-               half_frac: float) -> Quote:
-    """A symmetric penny NBBO around the model value: at least one tick either side."""
-    theo = bs_price(right, spot, strike, t_years, sigma)
-    centre = max(round(theo, 2), TICK)
-    half_ticks = max(1, int(round((theo * half_frac + 0.004) / TICK)))
-    half_ticks = min(half_ticks, max(1, int(centre / TICK) - 1)) if centre > 2 * TICK else 1
-    bid, ask = _penny_book(centre, half_ticks)
-    return Quote(bid, ask, sigma, theo)
+def quote_around(theo: float, intrinsic: float, vega: float, t_years: float, sigma: float,
+                 terms: QuoteTerms) -> Quote:
+    """The NBBO a market maker shows around ``theo``: a whole number of ticks on the grid, the bid not
+    below intrinsic (rounded up), 0 when the option is worth less than about half a tick."""
+    root = terms.root
+    width = terms.scale * (WIDTH_PER_DOLLAR * theo + WIDTH_PER_VEGA_POINT * 0.01 * vega) \
+        * (1.0 + 1.5 * math.sqrt(max(t_years, 0.0)))
+    if root in PENNY_EVERY_PRICE_ROOTS:
+        return _penny_quote(theo, intrinsic, width, sigma)
+    tick = tick_size(root, theo)
+    n = max(1, int(width / tick + 0.5))
+    low = theo - 0.5 * n * tick
+    bid = grid_floor(root, low + 0.5 * tick_size(root, low)) if low > -0.5 * tick else 0.0
+    ask = grid_ceil(root, bid + n * tick)
+    if ask < theo:
+        ask = grid_ceil(root, theo)
+    if intrinsic > 0.0:
+        floor = grid_ceil(root, intrinsic)
+        if bid < floor:
+            bid = floor
+            ask = max(ask, grid_ceil(root, bid + tick_size(root, bid)))
+    return Quote(max(bid, 0.0), max(ask, tick_size(root, 0.0)), sigma, theo)
 
 
-# Centres sit on the penny grid and half-widths are a few ticks, so the same pairs come back all
-# session long; each saves two decimal roundings (the bulk of a quote's cost after the model).
-@lru_cache(maxsize=8192)
-def _penny_book(centre: float, half_ticks: int) -> tuple[float, float]:
-    """(bid, ask) half_ticks either side of centre, on the penny grid; bid floored at 0."""
-    bid = round(centre - half_ticks * TICK, 2)
-    ask = round(centre + half_ticks * TICK, 2)
-    if bid <= 0.0:
-        bid, ask = 0.0, round(ask, 2)
-    return bid, ask
+def _penny_quote(theo: float, intrinsic: float, width: float, sigma: float) -> Quote:
+    """``quote_around`` on a grid of pennies at every price (SPY, QQQ, IWM), in whole cents."""
+    n = max(1, int(width / 0.01 + 0.5))
+    low = theo * 100.0 - 0.5 * n
+    bid = math.floor(low + 0.5 + 1e-7) if low > -0.5 else 0
+    ask = bid + n
+    if ask < theo * 100.0 - 1e-7:
+        ask = math.ceil(theo * 100.0 - 1e-7)
+    if intrinsic > 0.0:
+        floor = math.ceil(intrinsic * 100.0 - 1e-7)
+        if bid < floor:
+            bid = floor
+            ask = max(ask, bid + 1)
+    return Quote(max(bid, 0) / 100.0, max(ask, 1) / 100.0, sigma, theo)
+
+
+def make_quote(root: str, right: str, spot: float, strike: float, t_years: float, sigma: float,
+               terms: QuoteTerms) -> Quote:
+    """The NBBO around the American value of one contract."""
+    theo = american_price(right, spot, strike, t_years, sigma)
+    intrinsic = spot - strike if right == "C" else strike - spot
+    return quote_around(theo, intrinsic, bs_vega(spot, strike, t_years, sigma), t_years, sigma, terms)
+
+
+def mid_price(root: str, bid: float, ask: float) -> float:
+    """The price of a mid print: the grid price nearest the middle of the quote that lies inside its
+    mid band, else half-way between the two grid prices around the middle (the half tick of a
+    one-tick quote, where mid and complex prints trade)."""
+    middle = 0.5 * (bid + ask)
+    below = grid_floor(root, middle + 1e-9)
+    above = grid_ceil(root, middle - 1e-9)
+    lo, hi = bid + 0.25 * (ask - bid) + 1e-9, ask - 0.25 * (ask - bid) - 1e-9
+    for price in sorted((below, above), key=lambda x: abs(x - middle)):
+        if lo < price < hi:
+            return price
+    return round(0.5 * (below + above), 3)
+
+
+def trade_iv(iv: float, theo: float, price: float, vega: float) -> float:
+    """The model vol at which the American value equals the trade price: one Newton step from the
+    quote's vol with the American vega (the price sits within a few ticks of the value), kept
+    inside the surface's bounds."""
+    if vega <= 1e-9 or price == theo:
+        return iv
+    return min(max(iv + (price - theo) / vega, MIN_IV), MAX_IV)
+
+
+def print_vega(right: str, spot: float, strike: float, t_years: float, sigma: float, theo: float) -> float:
+    """The American vega for ``trade_iv``: analytic for calls and out-of-the-money puts (whose
+    early-exercise value barely moves with vol), one more valuation for puts in the money."""
+    if right == "C" or strike <= spot:
+        return bs_vega(spot, strike, t_years, sigma)
+    h = 0.005
+    return (american_price("P", spot, strike, t_years, sigma + h) - theo) / h

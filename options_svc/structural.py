@@ -15,6 +15,7 @@ from options_svc.legs import (
     Draft,
     ScenarioContext,
     atm_strike,
+    capped,
     choice,
     draw_size,
     keep_otm,
@@ -49,15 +50,16 @@ def _write(ctx: ScenarioContext, rng: Rng, right: str, total_lo: int, total_hi: 
     need = max(total_lo, required_contracts(TARGET_EVENT_PREMIUM, max(bid - 0.03, 0.01)))
     if need > total_hi or bid < 0.05:
         return None
-    total = min(max(draw_size(rng, total_lo, total_hi), need), total_hi)
     n = int(rng.integers(1, 4))
-    sizes = split_total(rng, total, n, 10, total_hi)
-    if sizes is None:
+    each_hi = capped(ctx, bid, 10, total_hi)
+    total = min(max(draw_size(rng, total_lo, total_hi), need), total_hi, n * each_hi)
+    sizes = split_total(rng, total, n, 10, each_hi)
+    if sizes is None or total < need:
         return None
     times = live(ctx, spaced_times(rng, ctx.ts, n, 1_000, 20_000))
     out = [ctx.fill(rng, t, expiry, strike, right, PLACE_BID if rng.random() < 0.75 else PLACE_BELOW_BID,
                     sz, pick_venue(rng)) for t, sz in zip(times, sizes)]
-    out = keep_otm(out, 0.03, 0.10)
+    out = [d for d in keep_otm(out, 0.03, 0.10) if d.bid is not None and d.bid > 0.0 and d.price <= d.bid]
     if not out or sum(d.size for d in out) < total_lo:
         return None
     return out
@@ -77,10 +79,12 @@ def short_straddle_harvest(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None
         return None
     expiry = choice(rng, exps)
     k = atm_strike(ctx, expiry)
-    credit = (ctx.quote(ctx.ts, ctx.ul.price, expiry, k, "C").bid
-              + ctx.quote(ctx.ts, ctx.ul.price, expiry, k, "P").bid)
-    size = max(draw_size(rng, 100, 1000), required_contracts(TARGET_EVENT_PREMIUM, credit))
-    if size > 1000:
+    bids = (ctx.quote(ctx.ts, ctx.ul.price, expiry, k, "C").bid, ctx.quote(ctx.ts, ctx.ul.price, expiry, k, "P").bid)
+    if min(bids) <= 0.0:
+        return None
+    hi = capped(ctx, max(bids), 100, 1000)
+    size = max(draw_size(rng, 100, hi), required_contracts(TARGET_EVENT_PREMIUM, sum(bids)))
+    if size > hi:
         return None
     venue, mlid = pick_venue(rng), mleg_id(ctx)
     return [ctx.fill(rng, ctx.ts, expiry, k, r, PLACE_BID, size, venue, condition=chain.COND_MLEG,
@@ -95,9 +99,10 @@ def _mid_legs(ctx: ScenarioContext, rng: Rng, expiry, legs: list[tuple[float, st
     quotes = [ctx.quote(ctx.ts, ctx.ul.price, expiry, k, r) for k, r in legs]
     if any(q.bid < 0.05 for q in quotes):
         return None
-    gross = sum(q.mid for q in quotes)
-    size = max(draw_size(rng, 100, 2000), required_contracts(TARGET_EVENT_PREMIUM, gross))
-    if size > 2000:
+    gross = sum(0.5 * (q.bid + q.ask) for q in quotes)
+    hi = capped(ctx, max(q.ask for q in quotes), 100, 2000)
+    size = max(draw_size(rng, 100, hi), required_contracts(TARGET_EVENT_PREMIUM, gross))
+    if size > hi:
         return None
     venue, mlid = pick_venue(rng), mleg_id(ctx)
     return [ctx.fill(rng, ctx.ts, expiry, k, r, PLACE_MID, size, venue, condition=chain.COND_MLEG,
@@ -169,11 +174,14 @@ def _hedge(ctx: ScenarioContext, rng: Rng, strike: float, right: str, n_lo: int,
     q = ctx.quote(ctx.ts, ctx.ul.price, expiry, strike, right, shock)
     ref = q.ask if place == PLACE_ASK else q.bid
     each_min = max(size_lo, required_contracts(TARGET_EVENT_PREMIUM / max(len(times), 1), max(ref, 0.01)))
+    size_hi = capped(ctx, ref * 1.1, size_lo, size_hi)
     if each_min > size_hi or ref < 0.03:
         return None
     out = [ctx.fill(rng, t, expiry, strike, right, place, draw_size(rng, each_min, size_hi), pick_venue(rng))
            for t in times]
-    out = [d for d in out if abs(chain.otm_frac(d.right, d.strike, d.underlying_price)) <= HEDGE_OTM]
+    # A dealer sells only into a bid (one that vanished late in a 0DTE is no print at the bid).
+    out = [d for d in out if abs(chain.otm_frac(d.right, d.strike, d.underlying_price)) <= HEDGE_OTM
+           and (place == PLACE_ASK or d.price == d.bid)]
     return out if len(out) >= n_lo else None
 
 
@@ -223,8 +231,10 @@ def two_sided_scalp(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None:
     if not ctx.in_session(t2):
         return None
     first, second = (PLACE_ASK, PLACE_BID) if rng.random() < 0.5 else (PLACE_BID, PLACE_ASK)
-    return [ctx.fill(rng, ctx.ts, *picked, first, int(rng.integers(1, 10)), pick_venue(rng), ul=ctx.ul),
-            ctx.fill(rng, t2, *picked, second, int(rng.integers(1, 10)), pick_venue(rng))]
+    out = [ctx.fill(rng, ctx.ts, *picked, first, int(rng.integers(1, 10)), pick_venue(rng), ul=ctx.ul),
+           ctx.fill(rng, t2, *picked, second, int(rng.integers(1, 10)), pick_venue(rng))]
+    # Nobody sells into a zero bid: a contract without a bid cannot host the scalp.
+    return out if all(d.bid is not None and d.bid > 0.0 for d in out) else None
 
 
 def stale_quote_noise(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None:
@@ -237,6 +247,11 @@ def stale_quote_noise(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None:
         d.quote_age_ms = 0
     else:
         d.quote_age_ms = int(rng.integers(2_000, 30_001))
-    # The print trades away from a quote that no longer reflects the market.
-    d.price = round(max(d.price + 0.01 * int(rng.integers(-3, 4)), 0.01), 2)
+    # The print trades away from a quote that no longer reflects the market (a few ticks either
+    # way, on the grid, never below intrinsic or at zero).
+    step = int(rng.integers(-3, 4))
+    tick = chain.tick_size(ctx.symbol, d.price)
+    intrinsic = max(d.underlying_price - d.strike if d.right == "C" else d.strike - d.underlying_price, 0.0)
+    moved = chain.grid_floor(ctx.symbol, d.price + step * tick + 1e-9)
+    d.price = max(moved, chain.grid_ceil(ctx.symbol, intrinsic), tick)
     return [d]

@@ -26,11 +26,22 @@ WEEKLY_COUNT = 8                # Friday weeklies listed
 MONTHLY_COUNT = 12              # third-Friday monthlies listed
 LEAPS_YEARS = (1, 2)            # January LEAPS this many years after the trade year
 
-# US equity option exchanges (venue codes as shown on a tape).
+# The 18 US equity option exchanges (venue codes as shown on a tape; SPHR is MIAX Sapphire).
 OPTION_EXCHANGES: tuple[str, ...] = (
     "AMEX", "ARCA", "BOX", "CBOE", "C2", "BZX", "EDGX", "ISE", "GEMX", "MRX",
-    "PHLX", "NOM", "BX", "MIAX", "PEARL", "EMLD", "MEMX",
+    "PHLX", "NOM", "BX", "MIAX", "PEARL", "EMLD", "MEMX", "SPHR",
 )
+
+# Penny Interval Program price grid: SPY, QQQ and IWM trade in pennies at every price; the other
+# program classes (the mega caps of the universe) in $0.01 under $3 and $0.05 from $3; any other
+# class in $0.05 under $3 and $0.10 from $3 (here COIN and PLTR, kept outside the program so both
+# grids are on the tape).
+PENNY_EVERY_PRICE_ROOTS: frozenset[str] = frozenset({"SPY", "QQQ", "IWM"})
+PENNY_PROGRAM_ROOTS: frozenset[str] = PENNY_EVERY_PRICE_ROOTS | frozenset({
+    "AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA", "AMD", "NFLX", "JPM", "BAC", "XOM", "UNH",
+    "AVGO", "WMT",
+})
+TICK_BREAK = 3.0
 
 SIDE_BUY = "buy"
 SIDE_SELL = "sell"
@@ -240,6 +251,36 @@ def gamma_strike_below(spot: float) -> float:
     """The gamma-heavy strike at or just below spot."""
     step = gamma_strike_step(spot)
     return math.floor(spot / step + 1e-9) * step
+
+
+# ---------------------------------------------------------------------------------------------
+# Price grid
+
+
+def tick_size(root: str, price: float) -> float:
+    """The minimum price increment of ``root``'s options at ``price`` (Penny Interval Program)."""
+    if root in PENNY_EVERY_PRICE_ROOTS:
+        return 0.01
+    if root in PENNY_PROGRAM_ROOTS:
+        return 0.01 if price < TICK_BREAK else 0.05
+    return 0.05 if price < TICK_BREAK else 0.10
+
+
+def grid_floor(root: str, price: float) -> float:
+    """The highest grid price at or below ``price`` (0.0 for a price under one tick)."""
+    tick = tick_size(root, price)
+    return round(math.floor(price / tick + 1e-7) * tick, 2)
+
+
+def grid_ceil(root: str, price: float) -> float:
+    """The lowest grid price at or above ``price``."""
+    tick = tick_size(root, price)
+    return round(math.ceil(price / tick - 1e-7) * tick, 2)
+
+
+def on_grid(root: str, price: float) -> bool:
+    """Whether ``price`` is a whole number of ticks (the tick of its own price level)."""
+    return abs(grid_floor(root, price) - price) < 1e-7
 
 
 # ---------------------------------------------------------------------------------------------

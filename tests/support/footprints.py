@@ -67,14 +67,21 @@ def _hedge_strike(ps) -> bool:
                and _dte(p) <= chain.FRONT_EXPIRY_MAX_DTE for p in ps)
 
 
+def _ticks_above(root: str, price: float, n: int) -> float:
+    for _ in range(n):
+        price = chain.grid_ceil(root, price + chain.tick_size(root, price))
+    return price
+
+
 def _structure_ok(ps) -> bool:
-    """Parity / box / vertical bound of mid-placed arbitrage legs, and per-leg price bounds."""
+    """Parity / box / vertical bound of mid-placed arbitrage legs, and per-leg American price bounds
+    (no dividends: a call at least S - K e^(-rT), a put at least its intrinsic value, at most K)."""
     df = chain.discount_factor(ps[0].ts, ps[0].expiry)
     s = ps[0].underlying_price
     t = chain.years_to_expiry(ps[0].ts, ps[0].expiry)
     for p in ps:
-        lo = max(0.0, s - p.strike * df) if p.right == "C" else max(0.0, p.strike * df - s)
-        hi = s if p.right == "C" else p.strike * df
+        lo = max(0.0, s - p.strike * df) if p.right == "C" else max(0.0, p.strike - s)
+        hi = s if p.right == "C" else p.strike
         if not lo - 0.01 <= p.price <= hi + 0.01 or t <= 0:
             return False
     half = sum((p.ask - p.bid) / 2 for p in ps)
@@ -85,11 +92,14 @@ def _structure_ok(ps) -> bool:
         return k1 < k2 and -EPS <= net <= k2 - k1 + EPS
     if len(ps) == 2:
         k = ps[0].strike
-        return ps[1].strike == k and abs(by[("C", k)].price - by[("P", k)].price - (s - k * df)) <= half + EPS
+        # American, no dividends: S - K <= C - P <= S - K e^(-rT).
+        c_minus_p = by[("C", k)].price - by[("P", k)].price
+        return ps[1].strike == k and s - k - half - EPS <= c_minus_p <= s - k * df + half + EPS
     if len(ps) == 4:
         k1, k2 = sorted({p.strike for p in ps})
         net = by[("C", k1)].price - by[("C", k2)].price + by[("P", k2)].price - by[("P", k1)].price
-        return abs(net - (k2 - k1) * df) <= half + EPS
+        # American, no dividends: C(K) - P(K) within [S - K, S - K e^(-rT)] at both strikes.
+        return k2 * df - k1 - half - EPS <= net <= k2 - k1 * df + half + EPS
     return False
 
 
@@ -116,7 +126,9 @@ def footprint_violations(subtype: str, ps: list[OptionPrint]) -> list[str]:
         need(len({p.exchange for p in ps}) == n, "distinct exchanges")
         need(_span(ps) <= 50 and all(1 <= g <= 15 for g in gaps), "within 50 ms, 1-15 ms apart")
         need(all(p.condition == "ISO" for p in ps), "ISO")
-        need(all(p.ask - EPS <= p.price <= p.ask + 0.05 + EPS for p in ps), "at the ask or up to 0.05 above")
+        need(all(p.ask - EPS <= p.price <= _ticks_above(p.underlying, p.ask, 3) + EPS for p in ps),
+             "at the ask or up to 3 ticks above")
+        need(all(a.price <= b.price + EPS for a, b in zip(ps, ps[1:])), "walking up the book, never down")
         need(_dte_in(ps, 10, 60) and _otm_in(ps, 0.0, 0.08), "DTE 10-60, OTM 0-8%")
         need(200 <= sum(p.size for p in ps) <= 2000 and _prem(ps) >= 100_000, "200-2000 contracts, >= $100k")
     elif subtype == "ask_lift_accumulation":
@@ -127,7 +139,7 @@ def footprint_violations(subtype: str, ps: list[OptionPrint]) -> list[str]:
         need(_dte_in(ps, 20, 90) and _otm_in(ps, 0.0, 0.10) and _prem(ps) >= 100_000, "DTE 20-90, OTM 0-10%, $100k")
     elif subtype == "far_dated_conviction":
         need(1 <= n <= 2 and _one_contract(ps) and _plain(ps), "1-2 block prints")
-        need(all(_at_ask(p) for p in ps) and _sizes(ps, 500, 3000), "at the ask, 500-3000")
+        need(all(_at_ask(p) for p in ps) and _sizes(ps, 250, 3000), "at the ask, 250-3000")
         need(_dte_in(ps, 180, 720) and _otm_in(ps, 0.0, 0.20) and _prem(ps) >= 250_000, "DTE 180-720, OTM 0-20%")
     elif subtype in ("0dte_call_chase", "short_dated_put_panic"):
         right = "C" if subtype == "0dte_call_chase" else "P"

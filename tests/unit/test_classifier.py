@@ -210,7 +210,9 @@ def test_box_at_mid_passing_parity_is_arbitrage():
 
 def test_box_violating_parity_is_not_arbitrage():
     t = Tape()
-    legs = _box(t, "b2", 0.60)  # 0.60 off the discounted width; half-spreads sum to 0.20
+    # 1.20 over the discounted width: above K2 - K1 e^(-rT) (the American bound, 0.86 over) plus the
+    # half-spreads (0.20).
+    legs = _box(t, "b2", 1.20)
     assert run(legs) == []
 
 

@@ -10,6 +10,7 @@ from collections import Counter
 import pytest
 
 from options_svc import families
+from options_svc.american import american_price
 from options_svc.legs import ScenarioContext
 from synthmarket.domain import chain, rng
 from synthmarket.domain.calendar import trading_day
@@ -159,8 +160,11 @@ def test_chase_takes_the_nearest_expiry_and_0dte_where_it_exists():
     assert picked[False] == 12, "single names chase the nearest weekly"
 
 
-def test_arbitrage_prints_respect_parity_with_tight_tolerance():
-    checked = 0
+def test_arbitrage_prints_respect_american_parity_with_tight_tolerance():
+    """Mid legs sit on the American values (a tick per leg at most), inside the American bounds
+    S - K <= C - P <= S - K e^(-rT); puts in the money carry early-exercise value, so European
+    parity fails on some of them (the check that the prices are American)."""
+    checked = below_european = 0
     for subtype in ("conversion_reversal", "box_spread"):
         for i in range(ATTEMPTS):
             ctx = _context(subtype, i)
@@ -168,18 +172,33 @@ def test_arbitrage_prints_respect_parity_with_tight_tolerance():
             if not drafts:
                 continue
             ps = _to_prints(drafts)
-            df = chain.discount_factor(ps[0].ts, ps[0].expiry)
+            expiry = dt.date.fromisoformat(ps[0].expiry)
+            t = chain.years_to_expiry(ps[0].ts, expiry)
+            s, df = ps[0].underlying_price, chain.discount_factor(ps[0].ts, ps[0].expiry)
+            model = {(p.right, p.strike): american_price(p.right, s, p.strike, t,
+                                                         ctx.surface.iv(p.strike, t, ctx.event_expiry(expiry)))
+                     for p in ps}
             by = {(p.right, p.strike): p.price for p in ps}
             ks = sorted({p.strike for p in ps})
+            # Each mid is within a tick of its model value (the quote is whole ticks around it).
+            tol = sum(chain.tick_size(p.underlying, p.price) for p in ps) + EPS
             if subtype == "conversion_reversal":
-                err = by[("C", ks[0])] - by[("P", ks[0])] - (ps[0].underlying_price - ks[0] * df)
+                k = ks[0]
+                got = by[("C", k)] - by[("P", k)]
+                want = model[("C", k)] - model[("P", k)]
+                lo, hi, european = s - k, s - k * df, s - k * df
             else:
-                err = (by[("C", ks[0])] - by[("C", ks[1])] + by[("P", ks[1])] - by[("P", ks[0])]
-                       - (ks[1] - ks[0]) * df)
-            # Each leg's mid is the penny-rounded model value: at most half a cent off per leg.
-            assert abs(err) <= 0.005 * len(ps) + EPS
+                k1, k2 = ks
+                got = by[("C", k1)] - by[("C", k2)] + by[("P", k2)] - by[("P", k1)]
+                want = model[("C", k1)] - model[("C", k2)] + model[("P", k2)] - model[("P", k1)]
+                lo, hi, european = k2 * df - k1, k2 - k1 * df, (k2 - k1) * df
+            assert abs(got - want) <= tol, (subtype, i, got, want)
+            assert lo - tol <= got <= hi + tol, (subtype, i, lo, got, hi)
+            below_european += abs(got - european) > tol
             checked += 1
     assert checked >= ATTEMPTS
+    # Tolerance: a few structures per 40 show early exercise beyond the rounding.
+    assert below_european >= 3, f"only {below_european} structures off European parity: prices look European"
 
 
 def test_option_print_carries_no_label_fields():
