@@ -35,6 +35,9 @@ class SimulationSpec:
     # Hand the equity tape over as JSON lines in ``StepOutput.equity_lines`` instead of records in
     # ``equities``: for callers that only write it out, building the objects is wasted work.
     equity_lines: bool = False
+    # The options tape's ordinary flow, as a share of a real day (None: the generator's default).
+    # Runs that judge only smart-money events may leave it out: the classifier never reads it.
+    ordinary_scale: float | None = None
 
 
 @dataclass
@@ -70,7 +73,9 @@ def _regime_key(state: SessionState) -> tuple:
 
 def run_session(spec: SimulationSpec, step_ms: int = STEP_MS) -> Iterator[StepOutput]:
     """Yield the session step by step; the same spec always yields the same records."""
-    options = OptionsGenerator(spec.control, spec.symbols, start_ts=spec.start_ms)
+    options = (OptionsGenerator(spec.control, spec.symbols, start_ts=spec.start_ms) if spec.ordinary_scale is None
+               else OptionsGenerator(spec.control, spec.symbols, start_ts=spec.start_ms,
+                                     ordinary_scale=spec.ordinary_scale))
     equities = (
         EquitiesGenerator(spec.control, spec.symbols, start_ts=spec.start_ms, block_minutes=EQUITY_BLOCK_MINUTES,
                           with_lines=spec.equity_lines)

@@ -7,6 +7,7 @@ import threading
 
 from flask import Flask, Response, g, render_template, request
 
+from synthmarket.domain.calendar import exchange_date, is_trading_date
 from synthmarket.domain.control import ALLOWED_WEIGHTS, ALLOWED_WINDOWS, WEIGHT_LABELS
 from synthmarket.domain.presets import PRESETS
 from synthmarket.domain.profiles import PUBLIC_PROFILE_IDS
@@ -99,6 +100,9 @@ def create_app(settings: Settings, market: MarketFeed | None = None, proxy: Gate
 
     ``wall_clock`` is what the session clock reads for the engine's views (tests pin the session).
     """
+    # The exchange calendar is read once per process (it brings pandas along): at start, so the
+    # server's memory is flat from its first request on.
+    is_trading_date(exchange_date(wall_clock()))
     app = Flask("webui", static_folder="static", template_folder="templates")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 0

@@ -25,8 +25,10 @@ DAY = trading_day(dt.date(2026, 11, 25))    # every regime visits this day for t
 STEP_MS = 60_000
 
 
-def _run(control, start, end, step, symbols=SYMBOLS, engine_impl=None):
-    g = OptionsGenerator(control, symbols, start_ts=start, engine=engine_impl)
+def _run(control, start, end, step, symbols=SYMBOLS, engine_impl=None, ordinary=True):
+    # ``ordinary=False`` leaves out the ordinary flow where only the scenarios are judged (faster).
+    extra = {} if ordinary else {"ordinary_scale": 0.0}
+    g = OptionsGenerator(control, symbols, start_ts=start, engine=engine_impl, **extra)
     prints, ts = [], start
     while ts < end:
         t1 = min(ts + step, end)
@@ -136,7 +138,7 @@ def test_coverage_assist_off_never_boosts(tape):
     g_on = tape[0]
     assert g_on.boosts_applied > 0, "with coverage assist on, missing profiles get boosted"
     control = DEFAULT_CONTROL.with_update(coverage_assist=False)
-    g, _ = _run(control, DAY.open_ms, DAY.open_ms + 120 * 60_000, STEP_MS, engine_impl=_NoBoostEngine())
+    g, _ = _run(control, DAY.open_ms, DAY.open_ms + 120 * 60_000, STEP_MS, engine_impl=_NoBoostEngine(), ordinary=False)
     assert g.boosts_applied == 0
     assert sum(g.hit_counts().values()) > 0
 
@@ -160,7 +162,7 @@ def test_set_control_applies_from_the_next_step():
 
 @lru_cache(maxsize=16)
 def _shares(control) -> Counter:
-    g, _ = _run(control, DAY.open_ms, DAY.close_ms, 300_000)
+    g, _ = _run(control, DAY.open_ms, DAY.close_ms, 300_000, ordinary=False)
     return Counter(r.family for r in g.pop_scenarios())
 
 

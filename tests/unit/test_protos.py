@@ -207,7 +207,7 @@ def test_request_snapshot_and_status_messages():
     status = _fields(status_pb2.StatusReport)
     assert list(status) == [
         "service", "replica", "applied_control_revision", "profile_hit_counts", "session_phase", "regime",
-        "focus_symbols", "last_publish_ts", "prints_published",
+        "focus_symbols", "last_publish_ts", "prints_published", "control_timeline",
     ]
     assert status["profile_hit_counts"].message_type.fields_by_name["value"].type == FieldDescriptor.TYPE_INT64
 
