@@ -159,12 +159,19 @@ def test_the_server_config_lists_every_identity_and_no_anonymous_user():
 def deployment_server(tmp_path):
     """The compose server's config run by the real binary, with the passwords in its environment."""
     passwords = nats_auth.generate_passwords()
-    config = tmp_path / "nats.conf"
-    config.write_text(nats_auth.deployment_config(str(tmp_path / "js"), monitor_port=free_port()))
-    port = free_port()
     env = {nats_auth.password_variable(i): passwords[i] for i in nats_auth.IDENTITIES}
-    proc = subprocess.Popen([find_nats_server(), "-c", str(config), "-a", "127.0.0.1", "-p", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    # A free port may be taken by another process before the server binds it: then the server
+    # exits at once, and the next attempt takes other ports.
+    for attempt in range(3):
+        config = tmp_path / f"nats-{attempt}.conf"
+        config.write_text(nats_auth.deployment_config(str(tmp_path / "js"), monitor_port=free_port()))
+        port = free_port()
+        proc = subprocess.Popen([find_nats_server(), "-c", str(config), "-a", "127.0.0.1", "-p", str(port)],
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        try:
+            proc.wait(1.0)
+        except subprocess.TimeoutExpired:
+            break       # still running: it bound its ports
     try:
         yield f"nats://127.0.0.1:{port}", passwords
     finally:
@@ -173,7 +180,7 @@ def deployment_server(tmp_path):
 
 async def test_the_deployment_config_takes_its_passwords_from_the_environment(deployment_server):
     url, passwords = deployment_server
-    nc = await eventually(lambda: _try_connect(url, "options_svc", passwords["options_svc"]), 10, "the server")
+    nc = await eventually(lambda: _try_connect(url, "options_svc", passwords["options_svc"]), 20, "the server")
     await nc.close()
     with pytest.raises(Exception, match="Authorization Violation"):
         await nats.connect(url, allow_reconnect=False, max_reconnect_attempts=1, connect_timeout=3)
