@@ -17,8 +17,10 @@ class OptionsHistory:
     """The options tape of one session from its open, exactly as the live options service publishes it
     (the same generator on the same universe); the hidden labels are dropped every step."""
 
-    def __init__(self, control: Control, universe: Sequence[str], open_ms: int) -> None:
-        self._generator = OptionsGenerator(control, universe, start_ts=open_ms, engine=UniverseEngine(universe))
+    def __init__(self, control: Control, universe: Sequence[str], open_ms: int, **options: float) -> None:
+        # ``options``: the generator's keyword settings (tests pass ordinary_scale=0: events alone).
+        self._generator = OptionsGenerator(control, universe, start_ts=open_ms, engine=UniverseEngine(universe),
+                                           **options)
 
     def step(self, t0_ms: int, t1_ms: int) -> list[OptionPrint]:
         prints = self._generator.step(t0_ms, t1_ms)

@@ -39,7 +39,7 @@ def at(hhmm: str, day: TradingDay = DAY) -> int:
 def offline_events(control: Control, symbols: tuple[str, ...], until: int,
                    day: TradingDay = DAY) -> list[SmartMoneyEvent]:
     """The events the offline runner decides from the open up to ``until`` (no closing flush)."""
-    spec = SimulationSpec(control, day, day.open_ms, until, symbols, with_equities=False)
+    spec = SimulationSpec(control, day, day.open_ms, until, symbols, with_equities=False, ordinary_scale=0.0)
     return [e for step in run_session(spec) if step.t0 < until for e in step.events]
 
 
@@ -60,7 +60,13 @@ async def stored_events_of_the_day(js, day: TradingDay = DAY) -> list[SmartMoney
 async def start_at(nats_url: str, nc, wall: int, **kwargs) -> FlowService:
     settings = load_settings({"NATS_URL": nats_url, "FLOW_FLUSH_INTERVAL_MS": "100"})
     # At speed 1 inside a session, the session clock reads the wall clock: pin it.
-    return await start_flow_service(settings, nc, history=OptionsHistory, wall_clock=lambda: wall, **kwargs)
+    return await start_flow_service(settings, nc, history=events_only, wall_clock=lambda: wall, **kwargs)
+
+
+def events_only(control: Control, universe, open_ms: int) -> OptionsHistory:
+    """The options tape without its ordinary flow: the same events (the classifier never reads that
+    flow), at a fraction of the cost; `synthmarket flow` replays the whole tape."""
+    return OptionsHistory(control, universe, open_ms, ordinary_scale=0.0)
 
 
 async def test_started_at_two_times_of_day_the_stream_holds_the_offline_session_once(nats_url, nats_client, js):
@@ -97,7 +103,7 @@ async def test_the_live_tape_joins_where_the_replay_ended(nats_url, nats_client,
         first_live = sorted(e.ts for e in offline_events(control, symbols, end, JOIN_DAY) if e.ts >= start)[2] + 1
         # The live options service's prints from then on: those between the replay's end and then
         # were published before the flow service listened. They must not be lost.
-        tape = OptionsHistory(control, symbols, JOIN_DAY.open_ms)
+        tape = events_only(control, symbols, JOIN_DAY.open_ms)
         tape.step(JOIN_DAY.open_ms, first_live)
         live = tape.step(first_live, end)
         for p in live:
