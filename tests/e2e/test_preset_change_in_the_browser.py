@@ -135,7 +135,8 @@ def test_signed_in_by_the_printed_link_a_preset_change_moves_no_quote(up, page: 
     _stack, signin, terminal = up
     page.goto(signin)
     expect(page).to_have_url(re.compile(re.escape(terminal)))
-    page.wait_for_function("document.querySelectorAll('#quotes tr.q').length >= 15")
+    # A locator, not wait_for_function: the page's CSP forbids the eval that polling needs.
+    expect(page.locator("#quotes tr.q").nth(14)).to_be_attached()
     page.wait_for_timeout(2_000)
     clock = SessionClock(speed=1.0)
     target = farthest_preset(clock.ts(int(time.time() * 1000)) + 2_000)
