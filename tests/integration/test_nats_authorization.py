@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import subprocess
+import time
 
 import nats
 import nats.errors
@@ -161,17 +163,23 @@ def deployment_server(tmp_path):
     passwords = nats_auth.generate_passwords()
     env = {nats_auth.password_variable(i): passwords[i] for i in nats_auth.IDENTITIES}
     # A free port may be taken by another process before the server binds it: then the server
-    # exits at once, and the next attempt takes other ports.
+    # exits, and the next attempt takes other ports. Ready means it accepts connections.
+    log = tmp_path / "nats-server.log"
     for attempt in range(3):
         config = tmp_path / f"nats-{attempt}.conf"
-        config.write_text(nats_auth.deployment_config(str(tmp_path / "js"), monitor_port=free_port()))
+        config.write_text(nats_auth.deployment_config(str(tmp_path / f"js-{attempt}"), monitor_port=free_port()))
         port = free_port()
-        proc = subprocess.Popen([find_nats_server(), "-c", str(config), "-a", "127.0.0.1", "-p", str(port)],
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        try:
-            proc.wait(1.0)
-        except subprocess.TimeoutExpired:
-            break       # still running: it bound its ports
+        with open(log, "ab") as out:
+            proc = subprocess.Popen([find_nats_server(), "-c", str(config), "-a", "127.0.0.1", "-p", str(port)],
+                                    env=env, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 15
+        while proc.poll() is None and time.monotonic() < deadline and not _listening(port):
+            time.sleep(0.05)
+        if proc.poll() is None and _listening(port):
+            break
+        terminate(proc, "nats-server", 5)
+    else:
+        raise AssertionError(f"nats-server did not start with the deployment config:\n{log.read_text()[-2000:]}")
     try:
         yield f"nats://127.0.0.1:{port}", passwords
     finally:
@@ -184,6 +192,14 @@ async def test_the_deployment_config_takes_its_passwords_from_the_environment(de
     await nc.close()
     with pytest.raises(Exception, match="Authorization Violation"):
         await nats.connect(url, allow_reconnect=False, max_reconnect_attempts=1, connect_timeout=3)
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 async def _try_connect(url: str, user: str, password: str) -> Client | None:
