@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from synthmarket.domain.calendar import EXCHANGE_TZ
 from synthmarket.domain.control import SyntheticControlState
@@ -29,11 +29,17 @@ class ControlTimeline:
 
     initial: SyntheticControlState
     changes: tuple[tuple[int, SyntheticControlState], ...] = ()
+    # Hashed once: a timeline keys the engine's caches on every call it serves.
+    _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         stamps = [ts for ts, _ in self.changes]
         if stamps != sorted(stamps):
             raise ValueError("control changes must be in ts order")
+        object.__setattr__(self, "_hash", hash((self.initial, self.changes)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def latest(self) -> SyntheticControlState:

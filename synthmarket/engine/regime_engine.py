@@ -38,7 +38,7 @@ from synthmarket.domain.calendar import (
     is_trading_date,
     trading_day,
 )
-from synthmarket.domain.control import SyntheticControlState, SyntheticProfileWeightMap
+from synthmarket.domain.control import DEFAULT_CONTROL, SyntheticControlState, SyntheticProfileWeightMap
 from synthmarket.domain.control_timeline import Control, ControlTimeline, control_at, latest
 from synthmarket.domain.presets import SyntheticControlPresetId, preset_spec
 from synthmarket.domain.session import CoverageState, ScenarioWeights, SessionState, UnderlyingState
@@ -105,9 +105,22 @@ def _key(control: SyntheticControlState) -> tuple[int, SyntheticControlPresetId]
     return int(control.shared_seed), preset
 
 
+# The last timeline reduced to a session, and what it became: every call of a session passes the same
+# timeline, so it is reduced once (held whole, so the identity check cannot meet a recycled id).
+_last_of_day: tuple[ControlTimeline | None, int, Control] = (None, 0, DEFAULT_CONTROL)
+
+
 def _of_day(control: Control, td: TradingDay) -> Control:
     """A timeline reduced to one session: a plain control unless something changed inside it."""
-    return control.between(td.open_ms, td.close_ms) if isinstance(control, ControlTimeline) else control
+    global _last_of_day
+    if not isinstance(control, ControlTimeline):
+        return control
+    last, open_ms, reduced = _last_of_day
+    if last is control and open_ms == td.open_ms:
+        return reduced
+    reduced = control.between(td.open_ms, td.close_ms)
+    _last_of_day = (control, td.open_ms, reduced)
+    return reduced
 
 
 def _check_symbol(symbol: str) -> None:
