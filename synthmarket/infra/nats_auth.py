@@ -84,7 +84,9 @@ def permissions(identity: str) -> dict[str, dict[str, list[str]]]:
 
 def generate_passwords() -> dict[str, str]:
     """A fresh random password for every identity."""
-    return {identity: secrets.token_urlsafe(24) for identity in IDENTITIES}
+    # A letter first, then hex: nats-server parses an environment variable's value as config, so a
+    # password starting with a digit or a dash would read as a number and stop the server.
+    return {identity: "k" + secrets.token_hex(24) for identity in IDENTITIES}
 
 
 def server_config(passwords: Mapping[str, str], host: str, port: int, store_dir: str) -> str:
