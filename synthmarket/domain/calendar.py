@@ -2,17 +2,21 @@
 
 Which days trade, and which close early, is the NYSE calendar (``exchange_calendars``' XNYS):
 market holidays, special closures (e.g. a national day of mourning) and early closes at 13:00
-(the day after Thanksgiving, Christmas Eve, some 3 July sessions). It is read once per process,
-on the first lookup, into plain sets and dicts for FIRST_DATE..LAST_DATE; the library pulls in
-pandas, so it is imported then, not with this module.
+(the day after Thanksgiving, Christmas Eve, some 3 July sessions). The library's answer for
+FIRST_DATE..LAST_DATE is kept as a snapshot, ``xnys.json`` beside this module, because the library
+pulls in pandas (half a second at every process start, for every service and every CLI call).
+``python -m synthmarket.domain.calendar`` rewrites the snapshot from the installed library, and a
+test fails when the two disagree.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 EXCHANGE_TZ = ZoneInfo("America/New_York")
@@ -25,6 +29,7 @@ MS_PER_DAY = 86_400_000
 FIRST_DATE = dt.date(2000, 1, 1)
 LAST_DATE = dt.date(2099, 12, 31)
 SPECIAL_CLOSURE = "special closure"     # an unscheduled full-day closure; the library names none
+SNAPSHOT = Path(__file__).with_name("xnys.json")
 
 
 class CalendarError(ValueError):
@@ -66,10 +71,9 @@ class _Exchange:
     early_closes: dict[dt.date, dt.time]  # sessions that close before CLOSE_TIME -> their close
 
 
-@lru_cache(maxsize=1)
-def _xnys() -> _Exchange:
-    """The NYSE calendar for FIRST_DATE..LAST_DATE as plain lookups, built on first use."""
-    import exchange_calendars  # brings pandas: imported here, when a date is first looked up
+def exchange_from_library() -> _Exchange:
+    """The NYSE calendar for FIRST_DATE..LAST_DATE as plain lookups, read from ``exchange_calendars``."""
+    import exchange_calendars  # brings pandas: only when the snapshot is rebuilt or checked
 
     with warnings.catch_warnings():
         # The library's own use of pandas APIs that newer pandas deprecates; nothing for us to act on.
@@ -87,6 +91,28 @@ def _xnys() -> _Exchange:
     closes = cal.closes.dt.tz_convert(EXCHANGE_TZ.key)
     early = closes[(closes.dt.hour * 60 + closes.dt.minute) < CLOSE_TIME.hour * 60 + CLOSE_TIME.minute]
     return _Exchange(closed, {ts.date(): close.time() for ts, close in early.items()})
+
+
+def snapshot_text(exchange: _Exchange) -> str:
+    """The snapshot file's contents: sorted, one entry per line, so a library update reads as a small diff."""
+    closed = {d.isoformat(): why for d, why in sorted(exchange.closed.items())}
+    early = {d.isoformat(): t.strftime("%H:%M") for d, t in sorted(exchange.early_closes.items())}
+    return json.dumps({"closed": closed, "early_closes": early}, indent=0) + "\n"
+
+
+def exchange_from_snapshot(text: str) -> _Exchange:
+    raw = json.loads(text)
+    return _Exchange({dt.date.fromisoformat(d): why for d, why in raw["closed"].items()},
+                     {dt.date.fromisoformat(d): dt.time.fromisoformat(t) for d, t in raw["early_closes"].items()})
+
+
+@lru_cache(maxsize=1)
+def _xnys() -> _Exchange:
+    """The calendar lookups, read once per process (from the library when the snapshot is missing)."""
+    try:
+        return exchange_from_snapshot(SNAPSHOT.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return exchange_from_library()
 
 
 def _check_range(date: dt.date) -> None:
@@ -132,3 +158,8 @@ def trading_day_for(ts_ms: int) -> TradingDay:
     while not is_trading_date(date):
         date -= dt.timedelta(days=1)
     return trading_day(date)
+
+
+if __name__ == "__main__":
+    SNAPSHOT.write_text(snapshot_text(exchange_from_library()), encoding="utf-8")
+    print(f"wrote {SNAPSHOT}")

@@ -10,9 +10,12 @@ import pytest
 
 from synthmarket.domain.calendar import (
     EXCHANGE_TZ,
+    SNAPSHOT,
     CalendarError,
+    exchange_from_library,
     is_trading_date,
     session_minutes,
+    snapshot_text,
     trading_day,
     trading_day_for,
 )
@@ -104,9 +107,18 @@ def test_dates_outside_the_calendar_are_refused_clearly(date):
         trading_day(date)
 
 
-def test_importing_the_calendar_does_not_import_the_exchange_library():
-    # exchange_calendars brings pandas: processes that never look a date up do not pay for it.
+def test_the_snapshot_is_what_the_exchange_library_says_today():
+    # Stale after an exchange_calendars update that adds a closure: rebuild it with
+    # `python -m synthmarket.domain.calendar`.
+    assert SNAPSHOT.read_text(encoding="utf-8") == snapshot_text(exchange_from_library()), \
+        "synthmarket/domain/xnys.json is stale: run python -m synthmarket.domain.calendar"
+
+
+def test_looking_dates_up_never_imports_the_exchange_library():
+    # exchange_calendars brings pandas (half a second): no process pays for it to look a date up.
     code = ("import sys, datetime\nimport synthmarket.domain.calendar as c\n"
-            "assert 'exchange_calendars' not in sys.modules and 'pandas' not in sys.modules\n"
-            "c.is_trading_date(datetime.date(2026, 11, 27))\nassert 'exchange_calendars' in sys.modules\n")
+            "assert c.is_trading_date(datetime.date(2026, 11, 25))\n"
+            "assert not c.is_trading_date(datetime.date(2026, 11, 26))\n"
+            "assert c.trading_day(datetime.date(2026, 11, 27)).minutes == 210\n"
+            "assert 'exchange_calendars' not in sys.modules and 'pandas' not in sys.modules\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
