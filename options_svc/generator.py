@@ -94,6 +94,8 @@ class OptionsGenerator:
         self._scenarios: list[tuple[int, str, str, str, list[str]]] = []
         self._arrival_seq = 0
         self._session_cache: dict[int, Any] = {}
+        # An order and its first print read the spot at the same ts: the second read is free.
+        self._ul_cache: dict[tuple[str, int], Any] = {}
         self._weights_cache: dict[tuple[str, int], Any] = {}
         self._event_windows = EventWindows(self._listed)
         self._last_hedge_end: dict[str, int] = {}
@@ -139,7 +141,7 @@ class OptionsGenerator:
     def _step(self, t0: int, t1: int) -> list[OptionPrint]:
         self._generate_arrivals(t1)
         for ts, idx, draft in self._ordinary.until(t1, int(self._current.shared_seed), self._day_at_or_after,
-                                                   self._session, self._context):
+                                                   self._session, self._context, self._spots):
             self._ordinary_seq += 1
             heapq.heappush(self._queue, (ts, idx, -1, self._ordinary_seq, draft, NEUTRAL_NOISE, ORDINARY_SUBTYPE, None))
         while self._arrivals and self._arrivals[0][0] < t1:
@@ -194,6 +196,7 @@ class OptionsGenerator:
         self._coverage.set_window(control.coverage_window_minutes)
         self._neutral_profiles = neutral_profiles(self._current)
         self._session_cache.clear()
+        self._ul_cache.clear()
         self._weights_cache.clear()
         self._rates_bucket = None
         self._event_windows.clear()
@@ -229,6 +232,18 @@ class OptionsGenerator:
         return self._weights_and_lift(symbol, ts)[0]
 
     def _underlying(self, symbol: str, ts: int) -> Any:
+        hit = self._ul_cache.get((symbol, ts))
+        if hit is None:
+            if len(self._ul_cache) > _CACHE_LIMIT:
+                self._ul_cache.clear()
+            hit = self._ul_cache[(symbol, ts)] = self._read_underlying(symbol, ts)
+        return hit
+
+    def _spots(self, symbol: str, times: list[int]) -> list[float]:
+        """The spot (equity NBBO mid) at each of ``times``: ``_underlying(symbol, ts).price`` in one pass."""
+        return nbbo.mids_at(symbol, times, self._control, getattr(self._engine, "universe", self.symbols))
+
+    def _read_underlying(self, symbol: str, ts: int) -> Any:
         # The engine reads only focus and event membership off the session state, and those move
         # on session-minute boundaries: the state at the minute's start serves every ts in it,
         # which saves a session read for most prints (each print has its own second).

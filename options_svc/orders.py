@@ -292,7 +292,8 @@ def _draft(leg: Leg, ts: int, q: Quote, vega: float, price: float, size: int, ve
     contract, expiry_text = contract_fields(leg.ctx.symbol, leg.expiry, leg.right, leg.strike)
     iv = trade_iv(q.iv, q.theo, price, vega)
     if spot is None:
-        # A piece printed after the order's first ts reads the spot (the equity NBBO mid) at its own ts.
-        spot = leg.spot if ts == leg.ctx.ts else leg.ctx.underlying(ts).price
+        # Every piece printed at the order's ts: its spot is the one the order read (a later piece
+        # passes the spot of its own ts).
+        spot = leg.spot
     return Draft(ts, leg.ctx.symbol, contract, expiry_text, leg.strike, leg.right, price, int(size), venue,
                  bid, ask, round(iv, 4), round(spot, 4), mleg, age, condition)

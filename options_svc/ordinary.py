@@ -142,6 +142,7 @@ _HALF_HOUR = 0.5 / (252 * 6.5)
 
 
 Context = Callable[[str, int, int], ScenarioContext]     # (symbol, ts, scenario key)
+Spots = Callable[[str, list[int]], list[float]]          # (symbol, ascending ts) -> the spot at each
 
 
 class OrdinaryFlow:
@@ -156,7 +157,7 @@ class OrdinaryFlow:
         self._until = int(start_ts)
 
     def until(self, t1: int, seed: int, day_at: Callable[[int], TradingDay], session_at: Callable[[int], Any],
-              context: Context) -> list[tuple[int, int, Draft]]:
+              context: Context, spots: Spots) -> list[tuple[int, int, Draft]]:
         """The prints of every session minute that starts before ``t1`` and was not drawn yet (a
         minute is drawn whole, so the tape does not depend on where steps fall; a start inside a
         minute keeps that minute's prints from the start on). A draw's prints are never older than
@@ -171,7 +172,7 @@ class OrdinaryFlow:
             minute = td.open_ms + (start - td.open_ms) // MS_PER_MINUTE * MS_PER_MINUTE
             end = min(minute + MS_PER_MINUTE, td.close_ms)
             # A fill a few ms after an order near the end of the minute belongs to this minute's draw.
-            out.extend(p for p in self.minute(seed, minute, end, session_at(minute), context)
+            out.extend(p for p in self.minute(seed, minute, end, session_at(minute), context, spots)
                        if start <= p[0] < td.close_ms)
             self._until = end
         return out
@@ -187,7 +188,8 @@ class OrdinaryFlow:
             rate *= 2.0
         return rate
 
-    def minute(self, seed: int, start: int, end: int, session, context: Context) -> list[tuple[int, int, Draft]]:
+    def minute(self, seed: int, start: int, end: int, session, context: Context,
+               spots: Spots) -> list[tuple[int, int, Draft]]:
         """Every ordinary print of the orders sent in [start, end) (one session minute) as (ts, symbol
         index, draft)."""
         minute_key = start // MS_PER_MINUTE
@@ -205,10 +207,10 @@ class OrdinaryFlow:
             # The name's surface, quote terms and calendar of the minute; each order reads its own spot.
             ctx = context(symbol, start, 0)
             exps, cumulative = expiry_table(symbol, ctx.today)
-            for row, offset in zip(u.tolist(), offsets.tolist()):
-                ts = start + int(offset)
+            times = [start + int(offset) for offset in offsets.tolist()]
+            for row, ts, at_ts in zip(u.tolist(), times, spots(symbol, times)):
                 expiry = exps[min(bisect.bisect_right(cumulative, row[2]), len(exps) - 1)]
-                order = self._order(idx, ctx, ts, expiry, row, buy_tilt)
+                order = self._order(idx, ctx, ts, at_ts, expiry, row, buy_tilt)
                 if order is not None:
                     book.append(order)
         if not book:
@@ -240,12 +242,11 @@ class OrdinaryFlow:
         return f"b-{symbol}-{ts}-{self._mleg_seq}"
 
     @staticmethod
-    def _order(idx: int, ctx: ScenarioContext, ts: int, expiry: dt.date, u: list[float],
+    def _order(idx: int, ctx: ScenarioContext, ts: int, spot: float, expiry: dt.date, u: list[float],
                buy_tilt: float) -> Order | None:
         t = chain.years_to_expiry(ts, expiry)
         if t <= 0.0:
             return None
-        spot = ctx.underlying(ts).price
         drift = ctx.ul.drift_bps_per_min
         right = "C" if u[3] < 0.56 + (0.05 if drift > 0 else -0.05 if drift < 0 else 0.0) else "P"
         strike = pick_strike(ctx, spot, expiry, t, right, u[4], u[5])

@@ -345,14 +345,9 @@ def _market(control: Control, symbols: Iterable[str] | None) -> tuple[tuple, int
     return market, token
 
 
-def quote_at(symbol: str, ts: int, control: Control, symbols: Iterable[str] | None = None) -> tuple[float, float]:
-    """(bid, ask) in force at ``ts`` for ``symbol``, as published by the equities service.
-
-    ``symbols`` is the session universe (as for the engine's functions; default the universe's
-    names). ``ts`` must lie in a regular session (open to close inclusive).
-    """
+def _chunk_at(symbol: str, ts: int, control: Control, symbols: Iterable[str] | None) -> _Chunk:
+    """The quote chunk holding ``ts`` (which must lie in a regular session)."""
     global _last_day
-    ts = int(ts)
     day = _last_day
     if day is None or not day.open_ms <= ts <= day.close_ms:
         day = _trading_day_of_utc_day(ts // MS_PER_DAY)
@@ -370,11 +365,36 @@ def quote_at(symbol: str, ts: int, control: Control, symbols: Iterable[str] | No
         if len(_chunks) >= _CHUNK_LIMIT:
             _chunks.clear()
         hit = _chunks[key] = _chunk(symbol, day, chunk, *market)
-    q_ts, bids, asks, carry_bid, carry_ask = hit
+    return hit
+
+
+def quote_at(symbol: str, ts: int, control: Control, symbols: Iterable[str] | None = None) -> tuple[float, float]:
+    """(bid, ask) in force at ``ts`` for ``symbol``, as published by the equities service.
+
+    ``symbols`` is the session universe (as for the engine's functions; default the universe's
+    names). ``ts`` must lie in a regular session (open to close inclusive).
+    """
+    ts = int(ts)
+    q_ts, bids, asks, carry_bid, carry_ask = _chunk_at(symbol, ts, control, symbols)
     i = bisect.bisect_right(q_ts, ts) - 1
     if i < 0:
         return carry_bid / CENTS, carry_ask / CENTS
     return bids[i] / CENTS, asks[i] / CENTS
+
+
+def mids_at(symbol: str, times: Sequence[int], control: Control, symbols: Iterable[str] | None = None) -> list[float]:
+    """The NBBO mid in force at each of ``times`` (ascending, one session): ``quote_at``'s mid, the
+    same floats, read in one array pass for the many orders of a minute."""
+    if not times:
+        return []
+    first = _chunk_at(symbol, int(times[0]), control, symbols)
+    if _chunk_at(symbol, int(times[-1]), control, symbols) is not first or not len(first[0]):
+        return [sum(quote_at(symbol, t, control, symbols)) / 2.0 for t in times]
+    q_ts, bids, asks, carry_bid, carry_ask = first
+    i = np.searchsorted(np.frombuffer(q_ts, dtype=np.int64), np.asarray(times, dtype=np.int64), side="right") - 1
+    bid = np.where(i < 0, carry_bid, np.frombuffer(bids, dtype=np.int64)[i]) / CENTS
+    ask = np.where(i < 0, carry_ask, np.frombuffer(asks, dtype=np.int64)[i]) / CENTS
+    return ((bid + ask) / 2.0).tolist()
 
 
 def at_equity_nbbo(ul: UnderlyingState, control: Control, symbols: Iterable[str] | None = None) -> UnderlyingState:

@@ -73,6 +73,16 @@ def test_quote_at_covers_the_close_and_refuses_outside_the_session() -> None:
         nbbo.quote_at("AAPL", DAY.close_ms + 1, CONTROL)
 
 
+def test_mids_read_in_one_pass_are_quote_ats_mids() -> None:
+    # Across a chunk edge (10:45 starts a new 15-minute chunk), at the open and at the close.
+    for start in (DAY.open_ms, DAY.at("10:44"), DAY.close_ms - 30_000):
+        times = sorted(start + (k * 7_919) % 90_000 for k in range(60) if start + (k * 7_919) % 90_000 <= DAY.close_ms)
+        for symbol in ("SPY", "BAC"):
+            expected = [(b + a) / 2.0 for b, a in (nbbo.quote_at(symbol, t, CONTROL) for t in times)]
+            assert nbbo.mids_at(symbol, times, CONTROL) == expected
+    assert nbbo.mids_at("SPY", [], CONTROL) == []
+
+
 def test_every_option_print_underlying_price_inside_the_equity_nbbo() -> None:
     start, end = DAY.open_ms, DAY.open_ms + 60 * MS_PER_MINUTE
     published = _published(CONTROL, DEFAULT_SYMBOLS, start, end, block_minutes=15)
