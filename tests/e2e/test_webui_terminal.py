@@ -46,6 +46,7 @@ FOCUS = ["NVDA", "AAPL", "TSLA"]
 HITS = {"institutional_directional": 7, "retail_whale": 4, "event_driven": 2, "vol_seller": 3,
         "arbitrage": 1, "hedge_reactive": 5}
 CONTROL_PUT = "/api/admin/synthetic/control"
+STATUS_URL = "/api/admin/synthetic/status"
 
 
 @dataclass
@@ -254,6 +255,41 @@ def test_a_full_drawer_session_never_exposes_the_token(page: Page, stack: Stack)
         assert TOKEN not in text, f"the admin token leaked in {url}"
     assert all(TOKEN not in f for f in frames)
     assert all(TOKEN not in json.dumps(c) for c in page.context.cookies())
+
+
+def test_the_drawer_writes_250_ms_after_the_last_edit_and_polls_the_status_every_5_s(
+        page: Page, stack: Stack) -> None:
+    reset_control(stack)
+    puts = put_requests(page)
+    polls: list[Any] = []
+    page.on("request", lambda r: polls.append(r) if r.method == "GET" and r.url.endswith(STATUS_URL) else None)
+    open_terminal(page, stack)
+    open_drawer(page)
+    page.clock.pause_at(page.evaluate("Date.now()") + 1)
+    try:
+        page.select_option("#ctl-preset", "dealer_day")
+        page.clock.run_for(150)
+        page.select_option("#ctl-preset", "quiet_range")      # restarts the wait
+        page.clock.run_for(249)
+        time.sleep(0.5)
+        assert puts == [], "no write before 250 ms without an edit"
+        page.clock.run_for(1)
+        wait_until(lambda: len(puts) == 1, 5, "the debounced write")
+        assert json.loads(puts[0].post_data)["preset_id"] == "quiet_range"
+        expect(page.locator("#save-state")).to_contain_text("saved")
+        time.sleep(0.5)
+        # Page-clock seconds at which a poll went out, over 16 s: one every 5 s exactly.
+        at: list[int] = []
+        for second in range(1, 17):
+            before = len(polls)
+            page.clock.run_for(1_000)
+            time.sleep(0.15)
+            at += [second] * (len(polls) - before)
+        gaps = [b - a for a, b in zip(at, at[1:])]
+        assert len(at) >= 3 and set(gaps) == {5}, f"status polls at seconds {at}"
+    finally:
+        page.clock.resume()
+    reset_control(stack)
 
 
 def test_a_conflicting_change_is_shown_not_overwritten(page: Page, stack: Stack) -> None:
