@@ -352,9 +352,8 @@ def _chunk_at(symbol: str, ts: int, control: Control, symbols: Iterable[str] | N
     if day is None or not day.open_ms <= ts <= day.close_ms:
         day = _trading_day_of_utc_day(ts // MS_PER_DAY)
         if day is None or not day.open_ms <= ts <= day.close_ms:
-            local = dt.datetime.fromtimestamp(ts / 1000, dt.UTC)
-            raise regime_engine.OutsideSessionError(
-                f"ts={ts} ({local:%Y-%m-%d %H:%M:%S} UTC) is outside a regular session")
+            when = dt.datetime.fromtimestamp(ts / 1000, dt.UTC)
+            raise regime_engine.OutsideSessionError(f"ts={ts} ({when:%Y-%m-%d %H:%M:%S} UTC) is outside a regular session")
         _last_day = day
     last = _last_market
     market, token = (last[2], last[3]) if control is last[0] and symbols is last[1] else _market(control, symbols)
@@ -369,25 +368,19 @@ def _chunk_at(symbol: str, ts: int, control: Control, symbols: Iterable[str] | N
 
 
 def quote_at(symbol: str, ts: int, control: Control, symbols: Iterable[str] | None = None) -> tuple[float, float]:
-    """(bid, ask) in force at ``ts`` for ``symbol``, as published by the equities service.
-
-    ``symbols`` is the session universe (as for the engine's functions; default the universe's
-    names). ``ts`` must lie in a regular session (open to close inclusive).
-    """
+    """(bid, ask) in force at ``ts`` for ``symbol``, as published by the equities service. ``symbols``
+    is the session universe (default the universe's names); ``ts`` lies in a regular session (close included)."""
     ts = int(ts)
     q_ts, bids, asks, carry_bid, carry_ask = _chunk_at(symbol, ts, control, symbols)
     i = bisect.bisect_right(q_ts, ts) - 1
-    if i < 0:
-        return carry_bid / CENTS, carry_ask / CENTS
-    return bids[i] / CENTS, asks[i] / CENTS
+    return (carry_bid / CENTS, carry_ask / CENTS) if i < 0 else (bids[i] / CENTS, asks[i] / CENTS)
 
 
 def mids_at(symbol: str, times: Sequence[int], control: Control, symbols: Iterable[str] | None = None) -> list[float]:
-    """The NBBO mid in force at each of ``times`` (ascending, one session): ``quote_at``'s mid, the
-    same floats, read in one array pass for the many orders of a minute."""
-    if not times:
+    """``quote_at``'s mid (the same floats) at each of ``times`` (ascending, one session), in one array pass."""
+    first = _chunk_at(symbol, int(times[0]), control, symbols) if times else None
+    if first is None:
         return []
-    first = _chunk_at(symbol, int(times[0]), control, symbols)
     if _chunk_at(symbol, int(times[-1]), control, symbols) is not first or not len(first[0]):
         return [sum(quote_at(symbol, t, control, symbols)) / 2.0 for t in times]
     q_ts, bids, asks, carry_bid, carry_ask = first
