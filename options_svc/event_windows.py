@@ -1,4 +1,9 @@
-"""A name's run on the public event calendar: where it starts and ends, and the event minute it dates."""
+"""A name's run on the public event calendar: where it starts and ends, and the event minute it dates.
+
+A run that lasts the whole session is a catalyst still ahead (earnings after the close or on a later
+day, synthmarket.engine.events.calendar_listing): its window is reported running past the close, so
+the event it dates never happens inside the session.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +30,8 @@ class EventWindows:
 
     def around(self, symbol: str, day: TradingDay, minute: int) -> tuple[int, int] | None:
         """(first, last) minute of the window holding ``minute``, or None when the name is not listed;
-        a window runs at most to the day's close (13:00 on an early close)."""
+        a window runs at most to the day's close (13:00 on an early close), except a whole-session
+        run, reported RECENT_MINUTES past it (its event is after the close)."""
         open_ms = day.open_ms
         for sym, day_open, first, last in self._known:
             if sym == symbol and day_open == open_ms and first <= minute <= last:
@@ -38,6 +44,8 @@ class EventWindows:
         last = minute
         while last < day.minutes - 1 and self._listed(symbol, open_ms, last + 1):
             last += 1
+        if first == 0 and last == day.minutes - 1:
+            last += RECENT_MINUTES
         self._known.append((symbol, open_ms, first, last))
         if len(self._known) > _KEEP:
             del self._known[:_KEEP // 2]

@@ -9,6 +9,7 @@ from options_svc.legs import ScenarioContext
 from synthmarket.domain import chain
 from synthmarket.domain.profiles import FAMILY_IDS, NEUTRAL_NOISE
 from synthmarket.domain.regimes import Regime
+from synthmarket.engine.events import IN_PLAY_DAYS, pending_reaction, sessions_until
 
 # Regime ids as plain strings: read on every subtype choice, where enum ``.value`` lookups add up.
 TREND_UP, TREND_DOWN, MEAN_REVERT, RETAIL_CHASE, EVENT_RAMP, DEALER_GAMMA, ARB_CALM = (
@@ -25,6 +26,12 @@ def _hedge_ready(ctx: ScenarioContext) -> tuple[bool, bool]:
     near = abs(chain.gamma_strike_nearest(s) - s) / s <= HEDGE_START_OTM
     below = (s - chain.gamma_strike_below(s)) / s <= HEDGE_START_OTM
     return near, below
+
+
+def _sessions_to_earnings(ctx: ScenarioContext) -> int:
+    """Sessions until the symbol's next earnings reaction (0 without one on the calendar)."""
+    reacts = pending_reaction(ctx.symbol, ctx.today)
+    return sessions_until(ctx.today, reacts) if reacts is not None else 0
 
 
 def subtype_weights(family: str, ctx: ScenarioContext) -> dict[str, float]:
@@ -49,9 +56,12 @@ def subtype_weights(family: str, ctx: ScenarioContext) -> dict[str, float]:
         if ctx.after_event:
             return {"earnings_vol_probe": 0.0, "pre_event_directional_ramp": 0.0, "post_gap_followthrough": 1.0}
         calm = regime in (ARB_CALM, MEAN_REVERT)
+        # Weeks ahead of a report, event money buys the expiry's vol; directional bets wait for the
+        # last sessions before the number.
+        early = _sessions_to_earnings(ctx) > IN_PLAY_DAYS
         return {
-            "earnings_vol_probe": 1.5 if calm else 1.0,
-            "pre_event_directional_ramp": 1.5 if regime == EVENT_RAMP else 1.0,
+            "earnings_vol_probe": (1.5 if calm else 1.0) * (1.5 if early else 1.0),
+            "pre_event_directional_ramp": (1.5 if regime == EVENT_RAMP else 1.0) * (0.2 if early else 1.0),
             "post_gap_followthrough": 0.0,
         }
     if family == "vol_seller":

@@ -33,6 +33,9 @@ class PresetSpec:
     - ``labeled_intensity``: scales the weight of the six labeled families against neutral noise.
     - ``events_per_session``: how many scheduled single-name events (earnings-like) a day holds.
     - ``family_bias``: extra tilt per scenario family on top of the regime's own mix.
+    - ``catalyst_names``: (floor, cap) of names with earnings ahead kept on the event calendar all
+      session (synthmarket.engine.events.calendar_listing): every name reporting within a few
+      sessions up to the cap, and at least the floor (the names reporting soonest) on any day.
     """
 
     id: SyntheticControlPresetId
@@ -45,6 +48,7 @@ class PresetSpec:
     labeled_intensity: float
     events_per_session: int
     family_bias: Mapping[str, float] = field(default_factory=lambda: _frozen({}))
+    catalyst_names: tuple[int, int] = (2, 4)
 
 
 PRESETS: Mapping[SyntheticControlPresetId, PresetSpec] = _frozen(
@@ -59,6 +63,7 @@ PRESETS: Mapping[SyntheticControlPresetId, PresetSpec] = _frozen(
             spread_mult=1.0,
             labeled_intensity=1.0,
             events_per_session=3,
+            catalyst_names=(2, 4),
         ),
         SyntheticControlPresetId.EVENT_DAY: PresetSpec(
             id=SyntheticControlPresetId.EVENT_DAY,
@@ -73,6 +78,7 @@ PRESETS: Mapping[SyntheticControlPresetId, PresetSpec] = _frozen(
             spread_mult=1.15,
             labeled_intensity=1.15,
             events_per_session=6,
+            catalyst_names=(3, 6),
             family_bias=_frozen({"event_driven": 1.5}),
         ),
         SyntheticControlPresetId.DEALER_DAY: PresetSpec(
@@ -88,6 +94,7 @@ PRESETS: Mapping[SyntheticControlPresetId, PresetSpec] = _frozen(
             spread_mult=1.05,
             labeled_intensity=1.05,
             events_per_session=2,
+            catalyst_names=(2, 3),
             family_bias=_frozen({"hedge_reactive": 1.5}),
         ),
         SyntheticControlPresetId.RETAIL_CHASE: PresetSpec(
@@ -103,6 +110,7 @@ PRESETS: Mapping[SyntheticControlPresetId, PresetSpec] = _frozen(
             spread_mult=1.3,
             labeled_intensity=1.3,
             events_per_session=3,
+            catalyst_names=(2, 4),
             family_bias=_frozen({"retail_whale": 1.5}),
         ),
         SyntheticControlPresetId.QUIET_RANGE: PresetSpec(
@@ -118,6 +126,7 @@ PRESETS: Mapping[SyntheticControlPresetId, PresetSpec] = _frozen(
             spread_mult=0.8,
             labeled_intensity=0.7,
             events_per_session=1,
+            catalyst_names=(2, 3),
             family_bias=_frozen({"arbitrage": 1.3, "vol_seller": 1.2}),
         ),
     }

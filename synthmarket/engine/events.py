@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
 from synthmarket.domain import rng
 from synthmarket.domain.calendar import SESSION_MINUTES
-from synthmarket.domain.catalysts import EARNINGS, catalysts_between, next_trading_date
+from synthmarket.domain.catalysts import (
+    CPI,
+    EARNINGS,
+    FOMC,
+    JOBS,
+    catalysts_between,
+    next_trading_date,
+)
 from synthmarket.domain.universe import UNIVERSE
 
 # Events sit inside this window of session minutes: never in the opening rush, and early
@@ -112,3 +120,87 @@ def gap_fraction(slot: EventSlot, annual_vol: float) -> float:
     """Signed log-gap at the event: a few percent, larger for more volatile names."""
     size = annual_vol * (0.06 + 0.10 * slot.gap_scale)
     return slot.gap_sign * min(GAP_MAX, max(GAP_MIN, size))
+
+
+# Index ETFs trade a macro release on the calendar like a scheduled event: the 08:30 numbers gap at
+# the open (on the calendar for RECENT_MINUTES from it), an FOMC decision at its minute.
+MACRO_KINDS = frozenset({CPI, JOBS, FOMC})
+# Off-season, the names reporting soonest stay listed if their earnings are this close (calendar days).
+FILL_HORIZON_DAYS = 75
+# ... the steadier large caps among them: weeks ahead, high-beta names' options trade the day's
+# momentum (retail chases), not a report two months out.
+FILL_MAX_BETA = 1.5
+
+
+def session_minute(when: str) -> int:
+    """Session minute of an HH:MM New York time (0 for a release before the open)."""
+    hours, minutes = when.split(":")
+    return max(0, (int(hours) - 9) * 60 + int(minutes) - 30)
+
+
+@lru_cache(maxsize=64)
+def upcoming_earnings(date: dt.date, symbols: tuple[str, ...]) -> tuple[tuple[str, dt.date], ...]:
+    """(symbol, reaction date) of each single name's next earnings reacting after ``date``, soonest
+    first (a report after today's close reacts tomorrow; one reacting today is already out)."""
+    seen: dict[str, dt.date] = {}
+    for c in catalysts_between(date, date + dt.timedelta(days=FILL_HORIZON_DAYS), symbols):
+        if c.kind == EARNINGS and c.reaction_date > date and UNIVERSE[c.symbol].sector != "index_etf":
+            seen.setdefault(c.symbol, c.reaction_date)
+    return tuple(sorted(seen.items(), key=lambda item: (item[1], item[0])))
+
+
+@lru_cache(maxsize=1024)
+def sessions_until(date: dt.date, later: dt.date) -> int:
+    """Trading sessions from ``date`` to ``later`` (1 = the next session)."""
+    n, day = 0, date
+    while day < later:
+        day = next_trading_date(day)
+        n += 1
+    return n
+
+
+@lru_cache(maxsize=64)
+def calendar_listing(ordinal: int, symbols: tuple[str, ...], slot_names: tuple[str, ...],
+                     floor: int, cap: int) -> tuple[tuple[str, int, int], ...]:
+    """Runs (symbol, first minute, end minute exclusive) the catalyst calendar keeps a name on the
+    public event calendar, besides the day's scheduled news (names carrying a slot are left to it).
+
+    Single names whose earnings react within IN_PLAY_DAYS sessions stay listed all session, soonest
+    first, up to ``cap``; on a day with fewer than ``floor`` of them the names reporting soonest fill
+    in (positioning starts weeks ahead, and off-season the next reporters are the only story; high-beta
+    names fill in only once they are near). Index
+    ETFs are listed around their macro releases. Depends on the calendar and the preset, never on
+    the seed: the news is the same whatever the market does with it.
+    """
+    date = dt.date.fromordinal(ordinal)
+    out: list[tuple[str, int, int]] = []
+    names = 0
+    for symbol, reacts in upcoming_earnings(date, symbols):
+        if symbol in slot_names:
+            continue
+        near = sessions_until(date, reacts) <= IN_PLAY_DAYS
+        if names >= cap or (not near and names >= floor):
+            break
+        if not near and UNIVERSE[symbol].beta >= FILL_MAX_BETA:
+            continue
+        out.append((symbol, 0, SESSION_MINUTES))
+        names += 1
+    etfs = tuple(s for s in symbols if UNIVERSE[s].sector == "index_etf" and s not in slot_names)
+    for c in catalysts_between(date, date, etfs):
+        if c.kind in MACRO_KINDS:
+            minute = session_minute(c.when)
+            out.append((c.symbol, max(0, minute - UPCOMING_MINUTES), minute + RECENT_MINUTES))
+    return tuple(out)
+
+
+def listed_by_minute(listing: tuple[tuple[str, int, int], ...]) -> tuple[tuple[str, ...], ...]:
+    """The names a ``calendar_listing`` puts on the event calendar at each session minute."""
+    return tuple(tuple(dict.fromkeys(s for s, first, end in listing if first <= m < end))
+                 for m in range(SESSION_MINUTES))
+
+
+def pending_reaction(symbol: str, date: dt.date) -> dt.date | None:
+    """The session that trades ``symbol``'s next earnings after ``date`` (None off the calendar): the
+    expiry on or after it is the one carrying the implied move."""
+    hit = upcoming_earnings(date, (symbol,))
+    return hit[0][1] if hit else None

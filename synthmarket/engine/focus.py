@@ -10,7 +10,14 @@ from synthmarket.domain.calendar import SESSION_MINUTES
 from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.domain.regimes import Regime
 from synthmarket.domain.universe import UNIVERSE, SymbolSpec
-from synthmarket.engine.events import RECENT_MINUTES, UPCOMING_MINUTES, EventSlot, assign_event_symbols
+from synthmarket.engine.events import (
+    RECENT_MINUTES,
+    UPCOMING_MINUTES,
+    EventSlot,
+    assign_event_symbols,
+    calendar_listing,
+    listed_by_minute,
+)
 from synthmarket.engine.market import MarketDay, market_day
 from synthmarket.engine.schedule import RegimeRun
 
@@ -81,7 +88,10 @@ def universe_day(ordinal: int, seed: int, preset_id: SyntheticControlPresetId,
                  symbols: tuple[str, ...]) -> UniverseDay:
     day = market_day(ordinal, seed, preset_id)
     names = assign_event_symbols(seed, ordinal, day.slots, symbols)
-    events = tuple(event_window_symbols(m, day.slots, names) for m in range(SESSION_MINUTES))
+    # The catalyst calendar keeps names with earnings ahead (and index ETFs around macro releases)
+    # on the event calendar whatever the day's scheduled news.
+    listed = listed_by_minute(calendar_listing(ordinal, symbols, names, *day.spec.catalyst_names))
+    events = tuple(event_window_symbols(m, day.slots, names) + listed[m] for m in range(SESSION_MINUTES))
     focus = tuple(_pick_focus(day, run, symbols, events[run.start]) for run in day.runs)
     return UniverseDay(day, symbols, names, focus, events)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -10,10 +11,19 @@ import numpy as np
 
 from synthmarket.domain import rng
 from synthmarket.domain.calendar import SESSION_MINUTES
+from synthmarket.domain.catalysts import EARNINGS, catalysts_between, next_trading_date
 from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.domain.regimes import Regime
 from synthmarket.domain.universe import UNIVERSE, SymbolSpec
-from synthmarket.engine.events import EventSlot, gap_fraction
+from synthmarket.engine.events import (
+    IN_PLAY_DAYS,
+    MACRO_KINDS,
+    EventSlot,
+    gap_fraction,
+    pending_reaction,
+    session_minute,
+    sessions_until,
+)
 from synthmarket.engine.focus import UniverseDay, symbol_events, universe_day
 from synthmarket.engine.market import (
     MARKET_ANNUAL_VOL,
@@ -58,6 +68,15 @@ IV_CEILING = 0.99
 REGIME_IV = np.array([{Regime.TREND_UP: 0.97, Regime.TREND_DOWN: 1.06, Regime.MEAN_REVERT: 0.98,
                        Regime.RETAIL_CHASE: 1.05, Regime.EVENT_RAMP: 1.04, Regime.DEALER_GAMMA: 0.99,
                        Regime.ARB_CALM: 0.95}[r] for r in REGIMES])
+# The catalyst calendar in the near-term ATM IV (the expiry spanning the release carries the implied
+# move): a name reporting next session sits this much above its level, less further out, climbing
+# into the release; the session that trades the news opens crushed below the level and recovers part
+# of the way. Index ETFs lift modestly into a macro release and give it back once it is out.
+EARNINGS_IV_LIFT = 0.14
+EARNINGS_IV_DECAY_SESSIONS = 1.5
+EARNINGS_CRUSH = 0.84
+MACRO_IV_LIFT = 0.05
+MACRO_IV_AFTER = 0.985
 CHASE_DRIFT_SIGMA = 0.12
 RAMP_DRIFT_SIGMA = 0.08
 FOLLOW_DRIFT_SIGMA = 0.06
@@ -214,6 +233,40 @@ def _option_fields(day: MarketDay, spec: SymbolSpec, slots: tuple[EventSlot, ...
     return atm_iv, skew, shock
 
 
+def calendar_iv_factor(date: dt.date, spec: SymbolSpec) -> np.ndarray:
+    """Per-minute multiplier of a name's ATM IV from the catalyst calendar (1 on a day without one).
+
+    Seed- and preset-independent, like the calendar: a preset change never moves it.
+    """
+    frac = np.arange(SESSION_MINUTES, dtype=float) / SESSION_MINUTES
+    factor = np.ones(SESSION_MINUTES)
+    symbol = spec.symbol
+    if spec.sector != "index_etf":
+        reacts = pending_reaction(symbol, date)
+        if reacts is not None and (n := sessions_until(date, reacts)) <= IN_PLAY_DAYS + 2:
+            now = EARNINGS_IV_LIFT * math.exp(-(n - 1) / EARNINGS_IV_DECAY_SESSIONS)
+            # By the close the spanning expiry is a session nearer: the next session's lift, and into a
+            # release tonight a little more still.
+            close = EARNINGS_IV_LIFT * (math.exp(-(n - 2) / EARNINGS_IV_DECAY_SESSIONS) if n >= 2 else 1.25)
+            factor *= 1.0 + now + (close - now) * frac
+        recent = catalysts_between(date - dt.timedelta(days=7), date, (symbol,))
+        if any(c.kind == EARNINGS and c.reaction_date == date for c in recent):
+            factor *= EARNINGS_CRUSH + (1.0 - EARNINGS_CRUSH) * 0.4 * (1.0 - np.exp(-frac * SESSION_MINUTES / 120.0))
+        return factor
+    minutes = frac * SESSION_MINUTES
+    for c in catalysts_between(date, next_trading_date(date), (symbol,)):
+        if c.kind not in MACRO_KINDS:
+            continue
+        release = session_minute(c.when)
+        if c.date > date and release == 0:
+            factor *= 1.0 + MACRO_IV_LIFT * frac          # tomorrow's 08:30 number: bid into the close
+        elif c.date == date and release > 0:
+            lift = 1.0 + MACRO_IV_LIFT * (0.6 + 0.4 * np.minimum(minutes / release, 1.0))
+            after = MACRO_IV_AFTER + (1.0 + MACRO_IV_LIFT - MACRO_IV_AFTER) * np.exp(-(minutes - release) / 5.0)
+            factor *= np.where(minutes < release, lift, after)
+    return factor
+
+
 @lru_cache(maxsize=96)
 def symbol_path(ordinal: int, seed: int, preset_id: SyntheticControlPresetId, symbols: tuple[str, ...],
                 symbol: str, open_ms: int) -> SymbolPath:
@@ -241,6 +294,7 @@ def symbol_path(ordinal: int, seed: int, preset_id: SyntheticControlPresetId, sy
     iv_day = min(max(iv_day, 0.7), 1.3)
     atm_iv, skew, shock = _option_fields(day, spec, slots, is_focus, is_event, log_min,
                                          rng.generator(seed, ordinal, symbol, "iv"), iv_day)
+    atm_iv = np.minimum(atm_iv * calendar_iv_factor(dt.date.fromordinal(ordinal), spec), IV_CEILING)
 
     return SymbolPath(
         symbol=symbol, open_ms=open_ms, typical_spread_bps=spec.typical_spread_bps,

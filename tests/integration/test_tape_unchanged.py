@@ -10,6 +10,9 @@ conditions, auctions, odd lots by price and parent-order sign memory, and option
 spot from that NBBO (issue 12, parts 3-4). Re-recorded: options, events and the manifest when the option
 tape got its ordinary flow (most prints: one- and two-lot retail and market-maker trades), venues by
 market share, quotes and trades on the Penny Interval Program grid and American prices (issue 13).
+Re-recorded: every file when the catalyst calendar began to list names on the public event calendar
+(event flow, focus and the equity tape follow it) and to lift and crush implied volatility around
+releases.
 """
 
 from __future__ import annotations
@@ -26,25 +29,25 @@ CONSOLE_SCRIPT = Path(sys.executable).with_name("synthmarket")
 # (preset, seed) -> sha256 of each file for 60 minutes from the open on 2026-11-20, 20 names.
 DIGESTS: dict[tuple[str, int], dict[str, str]] = {
     ("balanced_demo", 20260101): {
-        "equities.jsonl": "ad0ec125dc4864789136b5dc5b2ec6a260f2dfbffa77ca502a49e8bd8bc02231",
-        "events.jsonl": "3780325852711d4e6d2f374ebc35901a06a85af32a6281bea24d4741000a11b6",
-        "manifest.json": "a932a75e5e1bed0a23840994c0ea37970d3dfc84317726036c86872ce99ac17c",
-        "options.jsonl": "1584facc51b24ce11f003c0894dab6a7e4cb5a372625446b9ab506738c778b83",
-        "regime.jsonl": "2af62455c2a348298907d5341a6dd31e40343144268996906b57dc22dc24b604",
+        "equities.jsonl": "dd3d4dcfeee27688d0c7572e7629040a10a50c57fbec69bbbbbc154da9ce2c98",
+        "events.jsonl": "ff3f0e7eb17037542ea24d0519b727c41743ad30cfb9fd8cad58a9143bae79a6",
+        "manifest.json": "c5218b157cc37283687b2743ac0ba959c4f2d15a9e573f5044b85c73da5a34ce",
+        "options.jsonl": "631b25c81ebe8ef14603c5eca1828b491abade6122ee2a834f0d7a48f4d6e8f2",
+        "regime.jsonl": "d97dca99319f08e81eeb99b02ba5d1aba9e2ce9be5b7609988a50e34aa90401e",
     },
     ("event_day", 7): {
-        "equities.jsonl": "935c47cb4aa722cafcc2a767b748a8409cf212a640ae6ddbb53e918cd39b539b",
-        "events.jsonl": "ce73721ef282176e699eda66ea86a54886d82d64fc417a0be7149ab613d04ad5",
-        "manifest.json": "5a639b3887eec12bab7b5c9208025d53b2abc1ef93dfbf49bc46a44be850db61",
-        "options.jsonl": "3b7946c1f61420fdb161a51f4b94a44cdb05c0d0aac3b786ba577a77e48f594b",
-        "regime.jsonl": "861f74f887c3b1f544b6dbc6e43c9a1170cb4f7dde4fecf1a3eddc373baea2f5",
+        "equities.jsonl": "ad2b996df8902450639a1fd7a03c54c221edc1a99c223c2b00fa1a575d3f706d",
+        "events.jsonl": "5072b566569e34cda9247ed788a9da81b01b984cdc89373837b9bfb2718d27c0",
+        "manifest.json": "558ab5f01d35d027911cd6436ff5478772f5ccbcd6fe917155c0cac658584b6c",
+        "options.jsonl": "7ad026346927ec9c6fc6f397b474c462312fa7e864c16b201aada5af15fb6e9e",
+        "regime.jsonl": "ce3db7a3c29d6fc37998834941162e79ceb3aab4c39191264f7506ed718da18a",
     },
     ("dealer_day", 424242): {
-        "equities.jsonl": "d340c41ad6d6775b3193b9f0abb8c36044b5aac2251712e89bb8a3f4a88dece7",
-        "events.jsonl": "91482d14b13acb2c1c441e5630e8c2cc473f598b72fb42f36b101d3cf7ea6518",
-        "manifest.json": "05e20d2dff339e7630d34be1db47179c85256b6837ddb7df22202cad326ccc9d",
-        "options.jsonl": "46ebf10ae5700702cf5408b328a3202e6d22922391483783b84c00e0e7ab1326",
-        "regime.jsonl": "c5c35c93560a7c6569952e6705426787dc59a7db909d349e496041c2457d831b",
+        "equities.jsonl": "2bb8ed35f4aae6c9c58501fdadd1895885c60131a35158f47c313d202ab03977",
+        "events.jsonl": "060ddc88cb088e0bd563d18932d40ae88e40bff402af05e31381191dcadd1741",
+        "manifest.json": "3756a7d98209d5b249eafc165f13d4db40d9375351c3939496af523ebebd8c2c",
+        "options.jsonl": "8918c4b47d87b3c7055cbbec3ca7daa377e8c81fd4ea35c863f1e95413240e2e",
+        "regime.jsonl": "be0f6dae527b5b3148ad74498742199c47661290fb5e74fb981d0694e04af852",
     },
 }
 
