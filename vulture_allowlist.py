@@ -55,3 +55,5 @@ _.BoundedThreadWorker  # gunicorn loads it by its dotted name (synthmarket/infra
 _.nr_conns  # gunicorn's ThreadWorker counts open connections in it (synthmarket/infra/bounded_worker.py)
 _.order_type  # SmartMoneyEvent: a public field, read by name in to_dict and the wire (synthmarket/domain/marketdata.py)
 _.volume  # SmartMoneyEvent: a public field, read by name in to_dict and the wire
+_.OPTION_CONDITIONS  # the OPRA sale-condition vocabulary (synthmarket/domain/chain.py), checked by the tape tests
+_.COMPLEX_CONDITIONS  # the multi-leg and stock-tied codes (synthmarket/domain/chain.py), read by the footprint checks

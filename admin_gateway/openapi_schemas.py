@@ -75,6 +75,10 @@ def _event() -> dict[str, Any]:
         "price": {"type": "number", "description": "average price per contract on the lead contract"},
         "iv": {"type": "number", "description": "implied volatility of the lead print, 0.25 = 25%"},
         "volume": {"type": "integer", "description": "contracts of the lead contract traded today so far"},
+        "open_interest": {"type": ["integer", "null"], "minimum": 0,
+                          "description": "open interest of the lead contract at today's open (OCC, published "
+                                         "before it); volume above it suggests opening trades. null on events "
+                                         "stored before the field existed"},
     })
 
 

@@ -115,7 +115,9 @@ class SmartMoneyClassifier:
         day = self._today(p.ts)
         if day != self._volume_day:
             self._volume, self._volume_day = {}, day
+            self.context.new_day()
         self._volume[p.contract] = self._volume.get(p.contract, 0) + p.size
+        self.context.open_interest[p.contract] = p.open_interest
 
     def _today(self, ts: int) -> int:
         hour = ts // _MS_PER_HOUR
@@ -162,6 +164,7 @@ class SmartMoneyClassifier:
             price=round(sum(q.price * q.size for q in on_lead) / lead_contracts, 4),
             iv=p.iv,
             volume=self._volume.get(p.contract, 0),
+            open_interest=self.context.open_interest.get(p.contract),
         )
 
     def _close_due(self, now_ts: int) -> list[SmartMoneyEvent]:

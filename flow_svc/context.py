@@ -1,4 +1,5 @@
-"""Public context the classifier reads besides the option tape: event symbols and equity quotes."""
+"""Public context the classifier reads besides the option tape: event symbols, equity quotes and
+each contract's open interest at today's open."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ class MarketContext:
         self._source_second: int | None = None
         self.last_trade: dict[str, EquityTrade] = {}
         self.last_quote: dict[str, EquityQuote] = {}
+        # OCC symbol -> open interest at today's open, as the day's prints carry it (OCC publishes
+        # it once before the open, so one print of a contract tells it for the whole day).
+        self.open_interest: dict[str, int] = {}
 
     def set_event_symbols(self, ts: int, symbols: Iterable[str]) -> None:
         # An older update arriving late must not undo a newer one.
@@ -40,6 +44,9 @@ class MarketContext:
                 self._events = frozenset(self._source(ts))
                 self._events_ts = ts
         return self._events
+
+    def new_day(self) -> None:
+        self.open_interest = {}
 
     def observe_equity(self, item: EquityTrade | EquityQuote) -> None:
         # Exact-type check first: called for every traded name in every step of a session.

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from flow_svc import reasons as txt
 from flow_svc.clusters import Cluster, PrintView, WindowSpec
 from flow_svc.structures import arbitrage_structure
-from synthmarket.domain.chain import COND_ISO, FRONT_EXPIRY_MAX_DTE, SIDE_BUY, SIDE_MID, SIDE_SELL
+from synthmarket.domain.chain import FRONT_EXPIRY_MAX_DTE, SIDE_BUY, SIDE_MID, SIDE_SELL, SWEEP_CONDITIONS
 from synthmarket.domain.profiles import Direction, SmartMoneyProfileId
 
 KIND_MULTILEG = "multileg"
@@ -109,7 +109,7 @@ def route(pv: PrintView, th: Thresholds) -> tuple[str, Hashable] | None:
     p = pv.p
     if p.multi_leg_id:
         return KIND_MULTILEG, p.multi_leg_id                                   # rule 1
-    if p.condition == COND_ISO:
+    if p.condition in SWEEP_CONDITIONS:
         return KIND_SWEEP, p.contract                                           # rule 2
     return route_single(pv, th)
 

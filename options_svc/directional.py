@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from options_svc import conditions as cond
 from options_svc.legs import (
     PLACE_ABOVE_ASK,
     PLACE_ASK,
@@ -72,9 +73,9 @@ def _sweep(ctx: ScenarioContext, rng: Rng, right: str) -> list[Draft] | None:
         if walk and i > 0 and rng.random() < 0.6:
             level = min(level + 1, 3)
         out.append(ctx.fill(rng, t, expiry, strike, right, PLACE_ABOVE_ASK if level else PLACE_ASK, size, venue,
-                            condition=chain.COND_ISO, ul=ctx.underlying(t) if ctx.in_session(t) else ctx.ul, ticks=level,
+                            condition=chain.COND_ISOI, ul=ctx.underlying(t) if ctx.in_session(t) else ctx.ul, ticks=level,
                             quote=quote))
-    return out if total_premium(out) >= 100_000 else None
+    return cond.each(out, rng, cond.SWEEP_LEG) if total_premium(out) >= 100_000 else None
 
 
 def call_sweep(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None:
@@ -107,7 +108,7 @@ def ask_lift_accumulation(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None:
     out = keep_otm(out, 0.0, 0.10)
     if len(out) < 4 or total_premium(out) < 100_000:
         return None
-    return out
+    return cond.each(out, rng, cond.ACCUMULATION)
 
 
 def far_dated_conviction(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None:
@@ -130,7 +131,7 @@ def far_dated_conviction(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None:
     out = [ctx.fill(rng, t, expiry, strike, right, PLACE_ASK, min(max(draw_size(rng, 250, hi), each), hi),
                     pick_venue(rng)) for t in times]
     out = keep_otm(out, 0.0, 0.20)
-    return out if out and total_premium(out) >= 250_000 else None
+    return cond.each(out, rng, cond.BLOCK) if out and total_premium(out) >= 250_000 else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -166,7 +167,7 @@ def _chase(ctx: ScenarioContext, rng: Rng, right: str) -> list[Draft] | None:
                for t in times]
         out = keep_otm(out, 0.01, 0.06)
         if len(out) >= 5 and 25_000 <= total_premium(out) <= 500_000:
-            return out
+            return cond.each(out, rng, cond.RETAIL_BURST)
         return None
     return None
 
@@ -206,7 +207,7 @@ def attention_contract_spike(ctx: ScenarioContext, rng: Rng) -> list[Draft] | No
         out = [ctx.fill(rng, t, expiry, strike, right, PLACE_ASK, draw_size(rng, each_min, 500), pick_venue(rng))
                for t in times]
         out = [d for d in keep_otm(out, 0.08, 0.25) if d.price <= 1.50]
-        return out if len(out) >= 6 else None
+        return cond.each(out, rng, cond.RETAIL_BURST) if len(out) >= 6 else None
     return None
 
 
@@ -239,8 +240,9 @@ def earnings_vol_probe(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None:
     if size > hi:
         return None
     venue, mlid = pick_venue(rng), mleg_id(ctx)
-    return [ctx.fill(rng, ctx.ts, expiry, k, r, PLACE_ASK, size, venue, condition=chain.COND_MLEG,
-                     multi_leg_id=mlid, ul=ctx.ul) for k, r in ((k_call, "C"), (k_put, "P"))]
+    legs = [ctx.fill(rng, ctx.ts, expiry, k, r, PLACE_ASK, size, venue, multi_leg_id=mlid, ul=ctx.ul)
+            for k, r in ((k_call, "C"), (k_put, "P"))]
+    return cond.order(legs, rng, cond.STRADDLE_BUY)
 
 
 def _event_burst(ctx: ScenarioContext, rng: Rng, expiry, right: str, otm_hi: float) -> list[Draft] | None:
@@ -257,7 +259,7 @@ def _event_burst(ctx: ScenarioContext, rng: Rng, expiry, right: str, otm_hi: flo
     out = [ctx.fill(rng, t, expiry, strike, right, PLACE_ASK, draw_size(rng, each_min, 400), pick_venue(rng))
            for t in times]
     out = keep_otm(out, 0.0, otm_hi)
-    return out if len(out) >= 3 else None
+    return cond.each(out, rng, cond.EVENT_BURST) if len(out) >= 3 else None
 
 
 def _lean(ctx: ScenarioContext, rng: Rng) -> str:

@@ -6,17 +6,18 @@ import functools
 import heapq
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from options_svc import arrivals, families, selection
 from options_svc.bookkeeping import ScenarioRecord, neutral_profiles, session_day_at_or_after
 from options_svc.coverage import CoverageTracker, boosted_weights
+from options_svc.engine_port import Engine, default_engine
 from options_svc.event_windows import EventWindows, event_minute
 from options_svc.legs import Draft, ScenarioContext, listed_expiries
 from options_svc.ordinary import DEFAULT_SCALE, ORDINARY_SUBTYPE, OrdinaryFlow
+from options_svc.previous_session import OpenInterestTape
 from options_svc.pricing import regime_name
 from options_svc.scenario_rng import ScenarioRng
-from synthmarket import engine
 from synthmarket.domain import chain, rng
 from synthmarket.domain.calendar import MS_PER_MINUTE, TradingDay
 from synthmarket.domain.control import SyntheticControlState
@@ -38,37 +39,22 @@ WEIGHTS_MS = 30_000
 assert arrivals.MOOD_MS % WEIGHTS_MS == 0   # a weights bucket never spans two mood periods
 
 
-class Engine(Protocol):
-    """The part of the regime engine the generator reads."""
-
-    def get_session_state(self, ts: int, control: Control, symbols: Any = None) -> Any: ...
-
-    def get_underlying_state(self, symbol: str, ts: int, control: Control,
-                             session_state: Any = None, symbols: Any = None) -> Any: ...
-
-    def get_scenario_weights(self, symbol: str, ts: int, control: Control,
-                             session_state: Any = None, symbols: Any = None) -> Any: ...
-
-    def get_coverage_boost(self, profile_id: str, coverage_state: Any, control: Control) -> float: ...
-
-
-def _default_engine() -> Engine:
-    return engine
-
-
 class OptionsGenerator:
     """Emits option prints for ``symbols`` from ``start_ts`` on, one [t0, t1) step at a time.
 
     Deterministic: the same control, symbols, start_ts and step boundaries give identical prints,
     and arrivals are keyed by time, not by call, so different step sizes give the same tape.
+    Every print carries its contract's open interest at the session's open (``open_interest=False``:
+    0, for the replay that works it out).
     """
 
     def __init__(self, control: Control, symbols: Iterable[str], *, start_ts: int,
-                 engine: Engine | None = None, ordinary_scale: float = DEFAULT_SCALE) -> None:
+                 engine: Engine | None = None, ordinary_scale: float = DEFAULT_SCALE,
+                 open_interest: bool = True) -> None:
         self.symbols: tuple[str, ...] = resolve_symbols(symbols)
         if not self.symbols:
             raise ValueError("at least one symbol is required")
-        self._engine = engine or _default_engine()
+        self._engine = engine or default_engine()
         # The engine reads the whole timeline (levels carry across changes); everything the
         # generator reads itself comes from the control in force at the step (``_current``).
         self._control = control
@@ -106,6 +92,7 @@ class OptionsGenerator:
         self._day: TradingDay | None = None     # the last session looked up (see _day_at_or_after)
         self._scenario_rng = ScenarioRng()
         self._neutral_profiles = neutral_profiles(self._current)
+        self._open_interest = OpenInterestTape(type(self), self.symbols) if open_interest else None
 
     # ------------------------------------------------------------------------------------------
     # public API
@@ -158,6 +145,8 @@ class OptionsGenerator:
             n = n + 1 if key == last_key else 0
             last_key = key
             pid = f"o-{draft.underlying}-{ts}-{n}"
+            if self._open_interest is not None:
+                draft.open_interest = self._open_interest.book(ts, int(self._current.shared_seed))[draft.contract]
             out.append(draft.to_print(pid))
             self._labels[pid] = (family, subtype)
             if ids is not None:

@@ -56,7 +56,8 @@ class Draft:
     underlying_price: float
     multi_leg_id: str | None = None
     quote_age_ms: int = 0
-    condition: str = ""
+    condition: str = chain.COND_AUTO
+    open_interest: int = 0
 
     @property
     def premium(self) -> float:
@@ -163,7 +164,7 @@ class ScenarioContext:
         return int(min(rng.exponential(self.fresh_mean), FRESH_QUOTE_MAX_MS))
 
     def fill(self, rng: np.random.Generator, ts: int, expiry: dt.date, strike: float, right: str,
-             placement: str, size: int, exchange: str, *, condition: str = "",
+             placement: str, size: int, exchange: str, *, condition: str = chain.COND_AUTO,
              multi_leg_id: str | None = None, spot: float | None = None,
              ul: UnderlyingState | None = None, ticks: int = 1, quote: Quote | None = None) -> Draft:
         """Price one print against the NBBO of the moment (or ``quote``, the NBBO a sweep's legs all

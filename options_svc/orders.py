@@ -14,7 +14,7 @@ import datetime as dt
 import math
 from collections.abc import Callable
 
-from options_svc import venues
+from options_svc import conditions, venues
 from options_svc.american import bs_vega
 from options_svc.legs import Draft, ScenarioContext, contract_fields
 from options_svc.pricing import Quote, mid_price, quote_around, trade_iv
@@ -210,7 +210,8 @@ def prints(order: Order, next_mleg: Callable[[str, int], str]) -> list[Draft]:
             otm = chain.otm_frac(leg.right, leg.strike, leg.spot)
             if readable(side, dte, otm, leg.strike, leg.spot, ctx.is_event_symbol):
                 return _unreadable(order, leg, q, vega, price, size, age)
-    return [_draft(leg, order.ts, q, vega, price, size, venues.venue_at(u[12]), bid, ask, age or 0)]
+    return [_draft(leg, order.ts, q, vega, price, size, venues.venue_at(u[12]), bid, ask, age or 0,
+                   _single_condition(order))]
 
 
 def _unreadable(order: Order, leg: Leg, q: Quote, vega: float, price: float, size: int, age: int) -> list[Draft]:
@@ -221,12 +222,12 @@ def _unreadable(order: Order, leg: Leg, q: Quote, vega: float, price: float, siz
         n = math.ceil(size / (READ_MIN_CONTRACTS - 1))
         parts = [size // n + (1 if k < size % n else 0) for k in range(n)]
         places = venues.pick_venues_from(order.u[12], n)
-        return [_later(leg, order.ts, k, q, vega, price, part, venue, age, "")
+        return [_later(leg, order.ts, k, q, vega, price, part, venue, age, chain.COND_AUTO)
                 for k, (part, venue) in enumerate(zip(parts, places))]
     mid = mid_price(root, q.bid, q.ask)
     if q.bid > 0.0 and chain.side_of(mid, q.bid, q.ask, age) == chain.SIDE_MID:
         return [_draft(leg, order.ts, q, vega, mid, _affordable(size, mid, MAX_PREMIUM), venues.venue_at(order.u[12]),
-                       q.bid, q.ask, age)]
+                       q.bid, q.ask, age, chain.COND_SLAN)]
     return [_draft(leg, order.ts, q, vega, price, READ_MIN_CONTRACTS - 1, venues.venue_at(order.u[12]), q.bid, q.ask, age)]
 
 
@@ -249,7 +250,7 @@ def _sweep(order: Order, leg: Leg, q: Quote, vega: float) -> list[Draft]:
             price = shift_ticks(root, price, 1 if buy else -1)
             price = max(price, floor)
         out.append(_later(leg, order.ts, 3 * k, q, vega, price, part, venue, min(int(60 + 400 * u[13]), FRESH_MAX_MS),
-                          chain.COND_ISO))
+                          chain.COND_ISOI))
     return out
 
 
@@ -265,8 +266,27 @@ def _complex(order: Order, next_mleg: Callable[[str, int], str]) -> list[Draft]:
     mleg = next_mleg(root, order.ts)
     venue = venues.venue_at(order.u[12])
     age = min(int(60 + 400 * order.u[13]), FRESH_MAX_MS)
-    return [_draft(leg, order.ts, q, vega, mid, size, venue, q.bid, q.ask, age, chain.COND_MLEG, mleg)
+    code = chain.pick_condition(_extra_uniform(order.u), conditions.SMALL_COMPLEX)
+    return [_draft(leg, order.ts, q, vega, mid, size, venue, q.bid, q.ask, age, code, mleg)
             for leg, (q, vega), mid in zip(order.legs, quoted, mids)]
+
+
+def _extra_uniform(u: list[float]) -> float:
+    """A uniform for the sale condition: the low-order digits of the quote-age draw, independent of
+    its high-order ones that set the age (no extra column, so the order's other draws stay put)."""
+    return (u[13] * 9_973.0) % 1.0
+
+
+# A single ordinary order: an auto-execution, or now and then a small single-leg auction (a
+# price-improvement auction a broker sends a retail order to) or, for a larger one, the floor.
+SINGLE_ORDER: conditions.Mix = ((0.96, chain.COND_AUTO), (1.0, chain.COND_SLAN))
+LARGE_SINGLE_ORDER: conditions.Mix = ((0.8, chain.COND_AUTO), (0.93, chain.COND_SLAN), (1.0, chain.COND_SLFT))
+LARGE_SINGLE_MIN = 50
+
+
+def _single_condition(order: Order) -> str:
+    mix = LARGE_SINGLE_ORDER if order.size >= LARGE_SINGLE_MIN else SINGLE_ORDER
+    return chain.pick_condition(_extra_uniform(order.u), mix)
 
 
 def _single(order: Order) -> Order:
@@ -287,7 +307,7 @@ def _later(leg: Leg, ts: int, delay: int, q: Quote, vega: float, price: float, s
 
 
 def _draft(leg: Leg, ts: int, q: Quote, vega: float, price: float, size: int, venue: str, bid: float | None,
-           ask: float | None, age: int, condition: str = "", mleg: str | None = None,
+           ask: float | None, age: int, condition: str = chain.COND_AUTO, mleg: str | None = None,
            spot: float | None = None) -> Draft:
     contract, expiry_text = contract_fields(leg.ctx.symbol, leg.expiry, leg.right, leg.strike)
     iv = trade_iv(q.iv, q.theo, price, vega)

@@ -6,6 +6,7 @@ import datetime as dt
 
 import numpy as np
 
+from options_svc import conditions as cond
 from options_svc.legs import (
     PLACE_ASK,
     PLACE_BELOW_BID,
@@ -62,7 +63,7 @@ def _write(ctx: ScenarioContext, rng: Rng, right: str, total_lo: int, total_hi: 
     out = [d for d in keep_otm(out, 0.03, 0.10) if d.bid is not None and d.bid > 0.0 and d.price <= d.bid]
     if not out or sum(d.size for d in out) < total_lo:
         return None
-    return out
+    return cond.each(out, rng, cond.OVERWRITE if right == "C" else cond.PUT_WRITE)
 
 
 def covered_call_overwrite(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None:
@@ -87,15 +88,17 @@ def short_straddle_harvest(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None
     if size > hi:
         return None
     venue, mlid = pick_venue(rng), mleg_id(ctx)
-    return [ctx.fill(rng, ctx.ts, expiry, k, r, PLACE_BID, size, venue, condition=chain.COND_MLEG,
-                     multi_leg_id=mlid, ul=ctx.ul) for r in ("C", "P")]
+    legs = [ctx.fill(rng, ctx.ts, expiry, k, r, PLACE_BID, size, venue, multi_leg_id=mlid, ul=ctx.ul)
+            for r in ("C", "P")]
+    return cond.order(legs, rng, cond.SPREAD)
 
 
 # ---------------------------------------------------------------------------------------------
 # arbitrage: every leg at mid; put and call at one strike share an IV, so parity holds by build
 
 
-def _mid_legs(ctx: ScenarioContext, rng: Rng, expiry, legs: list[tuple[float, str]]) -> list[Draft] | None:
+def _mid_legs(ctx: ScenarioContext, rng: Rng, expiry, legs: list[tuple[float, str]],
+              mix: cond.Mix = cond.SPREAD) -> list[Draft] | None:
     quotes = [ctx.quote(ctx.ts, ctx.ul.price, expiry, k, r) for k, r in legs]
     if any(q.bid < 0.05 for q in quotes):
         return None
@@ -105,8 +108,9 @@ def _mid_legs(ctx: ScenarioContext, rng: Rng, expiry, legs: list[tuple[float, st
     if size > hi:
         return None
     venue, mlid = pick_venue(rng), mleg_id(ctx)
-    return [ctx.fill(rng, ctx.ts, expiry, k, r, PLACE_MID, size, venue, condition=chain.COND_MLEG,
-                     multi_leg_id=mlid, ul=ctx.ul) for k, r in legs]
+    drafts = [ctx.fill(rng, ctx.ts, expiry, k, r, PLACE_MID, size, venue, multi_leg_id=mlid, ul=ctx.ul)
+              for k, r in legs]
+    return cond.order(drafts, rng, mix)
 
 
 def _two_strikes(ctx: ScenarioContext, rng: Rng, expiry) -> tuple[float, float] | None:
@@ -136,7 +140,7 @@ def conversion_reversal(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None:
     expiry = choice(rng, exps)
     inc = chain.strike_increment(ctx.ul.price, (expiry - ctx.today).days, ctx.symbol)
     k = round(atm_strike(ctx, expiry) + inc * int(rng.integers(-2, 3)), 4)
-    return _mid_legs(ctx, rng, expiry, [(k, "C"), (k, "P")])
+    return _mid_legs(ctx, rng, expiry, [(k, "C"), (k, "P")], cond.STOCK_TIED)
 
 
 def box_spread(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None:
@@ -148,7 +152,7 @@ def box_spread(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None:
     if ks is None:
         return None
     k1, k2 = ks
-    return _mid_legs(ctx, rng, expiry, [(k1, "C"), (k2, "C"), (k2, "P"), (k1, "P")])
+    return _mid_legs(ctx, rng, expiry, [(k1, "C"), (k2, "C"), (k2, "P"), (k1, "P")], cond.BOX)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,7 +186,9 @@ def _hedge(ctx: ScenarioContext, rng: Rng, strike: float, right: str, n_lo: int,
     # A dealer sells only into a bid (one that vanished late in a 0DTE is no print at the bid).
     out = [d for d in out if abs(chain.otm_frac(d.right, d.strike, d.underlying_price)) <= HEDGE_OTM
            and (place == PLACE_ASK or d.price == d.bid)]
-    return out if len(out) >= n_lo else None
+    if len(out) < n_lo:
+        return None
+    return cond.each(out, rng, cond.DEALER if place == PLACE_ASK else cond.DEALER_UNWIND)
 
 
 def gamma_pinch_call_hedge(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None:

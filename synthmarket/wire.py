@@ -309,7 +309,7 @@ def session_snapshot_from_proto(msg: regime_pb2.SessionSnapshot) -> SessionSnaps
 
 _PRINT_FIELDS: tuple[str, ...] = (
     "id", "ts", "underlying", "contract", "expiry", "strike", "right", "price", "size", "exchange",
-    "iv", "underlying_price", "quote_age_ms", "condition",
+    "iv", "underlying_price", "quote_age_ms", "condition", "open_interest",
 )
 _PRINT_OPTIONAL: tuple[str, ...] = ("bid", "ask", "multi_leg_id")
 
@@ -358,6 +358,7 @@ def smart_money_event_to_proto(e: SmartMoneyEvent) -> smart_money_pb2.SmartMoney
         profile_id=_PROFILE.to_proto(e.profile_id),
         direction=_DIRECTION.to_proto(e.direction),
         print_ids=list(e.print_ids),
+        open_interest=e.open_interest,     # None leaves the optional field unset
         **{f: getattr(e, f) for f in _EVENT_FIELDS},
     )
 
@@ -368,5 +369,6 @@ def smart_money_event_from_proto(msg: smart_money_pb2.SmartMoneyEvent) -> SmartM
         profile_id=_PROFILE.from_proto(msg.profile_id, "profile_id").value,
         direction=_DIRECTION.from_proto(msg.direction, "direction").value,
         print_ids=tuple(msg.print_ids),
+        open_interest=_optional(msg, "open_interest"),
         **{f: getattr(msg, f) for f in _EVENT_FIELDS},
     )

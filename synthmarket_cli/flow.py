@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 import flow_svc.__main__ as flow_main
 from options_svc.generator import OptionsGenerator
@@ -17,7 +18,7 @@ class OptionsHistory:
     """The options tape of one session from its open, exactly as the live options service publishes it
     (the same generator on the same universe); the hidden labels are dropped every step."""
 
-    def __init__(self, control: Control, universe: Sequence[str], open_ms: int, **options: float) -> None:
+    def __init__(self, control: Control, universe: Sequence[str], open_ms: int, **options: Any) -> None:
         # ``options``: the generator's keyword settings (tests pass ordinary_scale=0: events alone).
         self._generator = OptionsGenerator(control, universe, start_ts=open_ms, engine=UniverseEngine(universe),
                                            **options)

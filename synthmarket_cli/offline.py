@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from equities_svc.generator import QUOTE_ROW_LEN, EquitiesGenerator, row_record
 from flow_svc.classifier import SmartMoneyClassifier
 from options_svc.generator import OptionsGenerator
+from options_svc.ordinary import DEFAULT_SCALE
 from synthmarket.domain.calendar import MS_PER_MINUTE, TradingDay
 from synthmarket.domain.control_timeline import Control
 from synthmarket.domain.marketdata import EquityQuote, EquityTrade, OptionPrint, SmartMoneyEvent
@@ -38,6 +39,10 @@ class SimulationSpec:
     # The options tape's ordinary flow, as a share of a real day (None: the generator's default).
     # Runs that judge only smart-money events may leave it out: the classifier never reads it.
     ordinary_scale: float | None = None
+    # Open interest on every print needs the previous session replayed (seconds of CPU per seed and
+    # day); runs that judge only events' profiles and timing may leave it out (the classifier reads
+    # it into the event, never into a decision).
+    open_interest: bool = True
 
 
 @dataclass
@@ -73,9 +78,8 @@ def _regime_key(state: SessionState) -> tuple:
 
 def run_session(spec: SimulationSpec, step_ms: int = STEP_MS) -> Iterator[StepOutput]:
     """Yield the session step by step; the same spec always yields the same records."""
-    options = (OptionsGenerator(spec.control, spec.symbols, start_ts=spec.start_ms) if spec.ordinary_scale is None
-               else OptionsGenerator(spec.control, spec.symbols, start_ts=spec.start_ms,
-                                     ordinary_scale=spec.ordinary_scale))
+    options = OptionsGenerator(spec.control, spec.symbols, start_ts=spec.start_ms, open_interest=spec.open_interest,
+                               ordinary_scale=DEFAULT_SCALE if spec.ordinary_scale is None else spec.ordinary_scale)
     equities = (
         EquitiesGenerator(spec.control, spec.symbols, start_ts=spec.start_ms, block_minutes=EQUITY_BLOCK_MINUTES,
                           with_lines=spec.equity_lines)

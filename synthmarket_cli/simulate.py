@@ -200,7 +200,7 @@ def _option_line(p: OptionPrint) -> str:
             f'"bid":{_optional_num(p.bid)},"ask":{_optional_num(p.ask)},"iv":{_num(p.iv)},'
             f'"underlying_price":{_num(p.underlying_price)},'
             f'"multi_leg_id":{"null" if p.multi_leg_id is None else _str(p.multi_leg_id)},'
-            f'"quote_age_ms":{p.quote_age_ms},"condition":{_str(p.condition)}}}\n')
+            f'"quote_age_ms":{p.quote_age_ms},"condition":{_str(p.condition)},"open_interest":{p.open_interest}}}\n')
 
 
 def _optional_num(value: float | None) -> str:

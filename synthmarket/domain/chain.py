@@ -48,8 +48,38 @@ SIDE_SELL = "sell"
 SIDE_MID = "mid"
 SIDE_UNKNOWN = "unknown"
 
-COND_ISO = "ISO"                # sweep legs
-COND_MLEG = "MLEG"              # legs of a multi-leg order
+# OPRA sale conditions of an option print: every print carries exactly one. The code is OPRA's
+# abbreviation; the comment names the OPRA message type it stands for.
+COND_AUTO = "AUTO"      # auto-execution: a regular electronic trade
+COND_SLAN = "SLAN"      # single-leg auction, non-ISO (a price-improvement or block auction)
+COND_SLAI = "SLAI"      # single-leg auction, ISO
+COND_SLFT = "SLFT"      # single-leg floor trade
+COND_ISOI = "ISOI"      # intermarket sweep order: one leg of a sweep across venues
+COND_MLET = "MLET"      # multi-leg auto-electronic trade
+COND_MLAT = "MLAT"      # multi-leg auction
+COND_MLFT = "MLFT"      # multi-leg floor trade
+COND_TLET = "TLET"      # stock-option auto-electronic trade (options tied to a stock leg)
+COND_TLAT = "TLAT"      # stock-option auction
+COND_TLFT = "TLFT"      # stock-option floor trade
+OPTION_CONDITIONS: tuple[str, ...] = (
+    COND_AUTO, COND_SLAN, COND_SLAI, COND_SLFT, COND_ISOI, COND_MLET, COND_MLAT, COND_MLFT,
+    COND_TLET, COND_TLAT, COND_TLFT,
+)
+# A sweep leg is an ISO fill: on its own (ISOI) or out of an ISO auction (SLAI).
+SWEEP_CONDITIONS: frozenset[str] = frozenset({COND_ISOI, COND_SLAI})
+# Legs of one multi-leg order (they share a multi_leg_id); stock-tied trades carry a stock leg,
+# with one option leg (a buy-write) or several (a conversion).
+MULTI_LEG_CONDITIONS: frozenset[str] = frozenset({COND_MLET, COND_MLAT, COND_MLFT})
+STOCK_TIED_CONDITIONS: frozenset[str] = frozenset({COND_TLET, COND_TLAT, COND_TLFT})
+COMPLEX_CONDITIONS: frozenset[str] = MULTI_LEG_CONDITIONS | STOCK_TIED_CONDITIONS
+
+
+def pick_condition(u: float, table: tuple[tuple[float, str], ...]) -> str:
+    """The condition a uniform draw in [0, 1) lands on in ``table`` ((cumulative share, code), ...)."""
+    for edge, code in table:
+        if u < edge:
+            return code
+    return table[-1][1]
 
 
 class OccSymbolError(ValueError):

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from synthmarket.domain.chain import COND_AUTO
+
 
 @dataclass(frozen=True)
 class OptionPrint:
@@ -27,7 +29,8 @@ class OptionPrint:
     underlying_price: float
     multi_leg_id: str | None = None
     quote_age_ms: int = 0      # how old the NBBO was at the print (stale quotes are old)
-    condition: str = ""        # sale condition, e.g. "ISO" for sweep legs, "MLEG" for multi-leg
+    condition: str = COND_AUTO  # OPRA sale condition, one of chain.OPTION_CONDITIONS
+    open_interest: int = 0     # the contract's open interest at today's open (OCC, published before it)
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _OPTION_PRINT_FIELDS}
@@ -101,6 +104,7 @@ class SmartMoneyEvent:
     price: float = 0.0         # average per contract on the lead contract
     iv: float = 0.0            # of the lead print
     volume: int = 0            # of the lead contract today, up to and including this event
+    open_interest: int | None = None   # of the lead contract at today's open; None on events stored before it
 
     def to_dict(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in _EVENT_FIELDS}

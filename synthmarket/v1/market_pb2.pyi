@@ -5,7 +5,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class OptionPrint(_message.Message):
-    __slots__ = ("id", "ts", "underlying", "contract", "expiry", "strike", "right", "price", "size", "exchange", "bid", "ask", "iv", "underlying_price", "multi_leg_id", "quote_age_ms", "condition")
+    __slots__ = ("id", "ts", "underlying", "contract", "expiry", "strike", "right", "price", "size", "exchange", "bid", "ask", "iv", "underlying_price", "multi_leg_id", "quote_age_ms", "condition", "open_interest")
     ID_FIELD_NUMBER: _ClassVar[int]
     TS_FIELD_NUMBER: _ClassVar[int]
     UNDERLYING_FIELD_NUMBER: _ClassVar[int]
@@ -23,6 +23,7 @@ class OptionPrint(_message.Message):
     MULTI_LEG_ID_FIELD_NUMBER: _ClassVar[int]
     QUOTE_AGE_MS_FIELD_NUMBER: _ClassVar[int]
     CONDITION_FIELD_NUMBER: _ClassVar[int]
+    OPEN_INTEREST_FIELD_NUMBER: _ClassVar[int]
     id: str
     ts: int
     underlying: str
@@ -40,7 +41,8 @@ class OptionPrint(_message.Message):
     multi_leg_id: str
     quote_age_ms: int
     condition: str
-    def __init__(self, id: _Optional[str] = ..., ts: _Optional[int] = ..., underlying: _Optional[str] = ..., contract: _Optional[str] = ..., expiry: _Optional[str] = ..., strike: _Optional[float] = ..., right: _Optional[str] = ..., price: _Optional[float] = ..., size: _Optional[int] = ..., exchange: _Optional[str] = ..., bid: _Optional[float] = ..., ask: _Optional[float] = ..., iv: _Optional[float] = ..., underlying_price: _Optional[float] = ..., multi_leg_id: _Optional[str] = ..., quote_age_ms: _Optional[int] = ..., condition: _Optional[str] = ...) -> None: ...
+    open_interest: int
+    def __init__(self, id: _Optional[str] = ..., ts: _Optional[int] = ..., underlying: _Optional[str] = ..., contract: _Optional[str] = ..., expiry: _Optional[str] = ..., strike: _Optional[float] = ..., right: _Optional[str] = ..., price: _Optional[float] = ..., size: _Optional[int] = ..., exchange: _Optional[str] = ..., bid: _Optional[float] = ..., ask: _Optional[float] = ..., iv: _Optional[float] = ..., underlying_price: _Optional[float] = ..., multi_leg_id: _Optional[str] = ..., quote_age_ms: _Optional[int] = ..., condition: _Optional[str] = ..., open_interest: _Optional[int] = ...) -> None: ...
 
 class EquityTrade(_message.Message):
     __slots__ = ("id", "ts", "symbol", "price", "size", "venue", "off_exchange", "condition")

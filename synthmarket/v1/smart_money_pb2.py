@@ -24,17 +24,17 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n synthmarket/v1/smart_money.proto\x12\x0esynthmarket.v1\"\x8d\x03\n\x0fSmartMoneyEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\n\n\x02ts\x18\x02 \x01(\x03\x12\x37\n\nprofile_id\x18\x03 \x01(\x0e\x32#.synthmarket.v1.SmartMoneyProfileId\x12\x12\n\nunderlying\x18\x04 \x01(\t\x12,\n\tdirection\x18\x05 \x01(\x0e\x32\x19.synthmarket.v1.Direction\x12\x0f\n\x07premium\x18\x06 \x01(\x01\x12\x11\n\tcontracts\x18\x07 \x01(\x03\x12\x11\n\tprint_ids\x18\x08 \x03(\t\x12\x0e\n\x06reason\x18\t \x01(\t\x12\x10\n\x08\x63ontract\x18\n \x01(\t\x12\x0e\n\x06\x65xpiry\x18\x0b \x01(\t\x12\x0e\n\x06strike\x18\x0c \x01(\x01\x12\r\n\x05right\x18\r \x01(\t\x12\x0c\n\x04spot\x18\x0e \x01(\x01\x12\x0c\n\x04side\x18\x0f \x01(\t\x12\x12\n\norder_type\x18\x10 \x01(\t\x12\r\n\x05price\x18\x11 \x01(\x01\x12\n\n\x02iv\x18\x12 \x01(\x01\x12\x0e\n\x06volume\x18\x13 \x01(\x03*\xbd\x02\n\x13SmartMoneyProfileId\x12&\n\"SMART_MONEY_PROFILE_ID_UNSPECIFIED\x10\x00\x12\x34\n0SMART_MONEY_PROFILE_ID_INSTITUTIONAL_DIRECTIONAL\x10\x01\x12\'\n#SMART_MONEY_PROFILE_ID_RETAIL_WHALE\x10\x02\x12\'\n#SMART_MONEY_PROFILE_ID_EVENT_DRIVEN\x10\x03\x12%\n!SMART_MONEY_PROFILE_ID_VOL_SELLER\x10\x04\x12$\n SMART_MONEY_PROFILE_ID_ARBITRAGE\x10\x05\x12)\n%SMART_MONEY_PROFILE_ID_HEDGE_REACTIVE\x10\x06*k\n\tDirection\x12\x19\n\x15\x44IRECTION_UNSPECIFIED\x10\x00\x12\x15\n\x11\x44IRECTION_BULLISH\x10\x01\x12\x15\n\x11\x44IRECTION_BEARISH\x10\x02\x12\x15\n\x11\x44IRECTION_NEUTRAL\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n synthmarket/v1/smart_money.proto\x12\x0esynthmarket.v1\"\xbb\x03\n\x0fSmartMoneyEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\n\n\x02ts\x18\x02 \x01(\x03\x12\x37\n\nprofile_id\x18\x03 \x01(\x0e\x32#.synthmarket.v1.SmartMoneyProfileId\x12\x12\n\nunderlying\x18\x04 \x01(\t\x12,\n\tdirection\x18\x05 \x01(\x0e\x32\x19.synthmarket.v1.Direction\x12\x0f\n\x07premium\x18\x06 \x01(\x01\x12\x11\n\tcontracts\x18\x07 \x01(\x03\x12\x11\n\tprint_ids\x18\x08 \x03(\t\x12\x0e\n\x06reason\x18\t \x01(\t\x12\x10\n\x08\x63ontract\x18\n \x01(\t\x12\x0e\n\x06\x65xpiry\x18\x0b \x01(\t\x12\x0e\n\x06strike\x18\x0c \x01(\x01\x12\r\n\x05right\x18\r \x01(\t\x12\x0c\n\x04spot\x18\x0e \x01(\x01\x12\x0c\n\x04side\x18\x0f \x01(\t\x12\x12\n\norder_type\x18\x10 \x01(\t\x12\r\n\x05price\x18\x11 \x01(\x01\x12\n\n\x02iv\x18\x12 \x01(\x01\x12\x0e\n\x06volume\x18\x13 \x01(\x03\x12\x1a\n\ropen_interest\x18\x14 \x01(\x03H\x00\x88\x01\x01\x42\x10\n\x0e_open_interest*\xbd\x02\n\x13SmartMoneyProfileId\x12&\n\"SMART_MONEY_PROFILE_ID_UNSPECIFIED\x10\x00\x12\x34\n0SMART_MONEY_PROFILE_ID_INSTITUTIONAL_DIRECTIONAL\x10\x01\x12\'\n#SMART_MONEY_PROFILE_ID_RETAIL_WHALE\x10\x02\x12\'\n#SMART_MONEY_PROFILE_ID_EVENT_DRIVEN\x10\x03\x12%\n!SMART_MONEY_PROFILE_ID_VOL_SELLER\x10\x04\x12$\n SMART_MONEY_PROFILE_ID_ARBITRAGE\x10\x05\x12)\n%SMART_MONEY_PROFILE_ID_HEDGE_REACTIVE\x10\x06*k\n\tDirection\x12\x19\n\x15\x44IRECTION_UNSPECIFIED\x10\x00\x12\x15\n\x11\x44IRECTION_BULLISH\x10\x01\x12\x15\n\x11\x44IRECTION_BEARISH\x10\x02\x12\x15\n\x11\x44IRECTION_NEUTRAL\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'synthmarket.v1.smart_money_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SMARTMONEYPROFILEID']._serialized_start=453
-  _globals['_SMARTMONEYPROFILEID']._serialized_end=770
-  _globals['_DIRECTION']._serialized_start=772
-  _globals['_DIRECTION']._serialized_end=879
+  _globals['_SMARTMONEYPROFILEID']._serialized_start=499
+  _globals['_SMARTMONEYPROFILEID']._serialized_end=816
+  _globals['_DIRECTION']._serialized_start=818
+  _globals['_DIRECTION']._serialized_end=925
   _globals['_SMARTMONEYEVENT']._serialized_start=53
-  _globals['_SMARTMONEYEVENT']._serialized_end=450
+  _globals['_SMARTMONEYEVENT']._serialized_end=496
 # @@protoc_insertion_point(module_scope)

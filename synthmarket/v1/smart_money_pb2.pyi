@@ -36,7 +36,7 @@ DIRECTION_BEARISH: Direction
 DIRECTION_NEUTRAL: Direction
 
 class SmartMoneyEvent(_message.Message):
-    __slots__ = ("event_id", "ts", "profile_id", "underlying", "direction", "premium", "contracts", "print_ids", "reason", "contract", "expiry", "strike", "right", "spot", "side", "order_type", "price", "iv", "volume")
+    __slots__ = ("event_id", "ts", "profile_id", "underlying", "direction", "premium", "contracts", "print_ids", "reason", "contract", "expiry", "strike", "right", "spot", "side", "order_type", "price", "iv", "volume", "open_interest")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     TS_FIELD_NUMBER: _ClassVar[int]
     PROFILE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -56,6 +56,7 @@ class SmartMoneyEvent(_message.Message):
     PRICE_FIELD_NUMBER: _ClassVar[int]
     IV_FIELD_NUMBER: _ClassVar[int]
     VOLUME_FIELD_NUMBER: _ClassVar[int]
+    OPEN_INTEREST_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     ts: int
     profile_id: SmartMoneyProfileId
@@ -75,4 +76,5 @@ class SmartMoneyEvent(_message.Message):
     price: float
     iv: float
     volume: int
-    def __init__(self, event_id: _Optional[str] = ..., ts: _Optional[int] = ..., profile_id: _Optional[_Union[SmartMoneyProfileId, str]] = ..., underlying: _Optional[str] = ..., direction: _Optional[_Union[Direction, str]] = ..., premium: _Optional[float] = ..., contracts: _Optional[int] = ..., print_ids: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ..., contract: _Optional[str] = ..., expiry: _Optional[str] = ..., strike: _Optional[float] = ..., right: _Optional[str] = ..., spot: _Optional[float] = ..., side: _Optional[str] = ..., order_type: _Optional[str] = ..., price: _Optional[float] = ..., iv: _Optional[float] = ..., volume: _Optional[int] = ...) -> None: ...
+    open_interest: int
+    def __init__(self, event_id: _Optional[str] = ..., ts: _Optional[int] = ..., profile_id: _Optional[_Union[SmartMoneyProfileId, str]] = ..., underlying: _Optional[str] = ..., direction: _Optional[_Union[Direction, str]] = ..., premium: _Optional[float] = ..., contracts: _Optional[int] = ..., print_ids: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ..., contract: _Optional[str] = ..., expiry: _Optional[str] = ..., strike: _Optional[float] = ..., right: _Optional[str] = ..., spot: _Optional[float] = ..., side: _Optional[str] = ..., order_type: _Optional[str] = ..., price: _Optional[float] = ..., iv: _Optional[float] = ..., volume: _Optional[int] = ..., open_interest: _Optional[int] = ...) -> None: ...

@@ -58,17 +58,21 @@ def open_feed(page: Page, live: MidSession) -> None:
 
 
 _ids = iter(range(1, 1_000_000))
+_last_ts = [0]      # events made in one millisecond still get distinct, increasing times
 
 
 def live_event(live: MidSession, symbol: str = "AAPL", premium: float = 480_000.0, direction: str = "bullish",
-               right: str = "C", reason: str = "Call sweep across 4 venues") -> SmartMoneyEvent:
+               right: str = "C", reason: str = "Call sweep across 4 venues",
+               open_interest: int | None = 25_000) -> SmartMoneyEvent:
     """A new event as flow_svc would publish it now, with every row field set."""
     i = next(_ids)
+    _last_ts[0] = ts = max(live.now(), _last_ts[0] + 1)
     return SmartMoneyEvent(
-        event_id=f"e2e-{i}-{time.time_ns()}", ts=live.now(), profile_id="institutional_directional",
+        event_id=f"e2e-{i}-{time.time_ns()}", ts=ts, profile_id="institutional_directional",
         underlying=symbol, direction=direction, premium=premium, contracts=400 + i, print_ids=(f"p{i}",),
         reason=reason, contract=f"{symbol:<6}270416{right}00230000", expiry="2027-04-16", strike=230.0, right=right,
         spot=228.4, side="above_ask", order_type="sweep", price=12.0, iv=0.31, volume=1200 + i,
+        open_interest=open_interest,
     )
 
 
@@ -168,6 +172,25 @@ def test_filters_hide_and_show_rows_old_and_new_and_survive_a_reload(page: Page,
     page.locator("#f-reset").click()
     expect(page.locator(f'#flow-tape tr[data-event-id="{other_id}"]')).to_have_count(1)
     expect(page.locator("#f-ticker")).to_have_value("")
+
+
+def test_opening_only_lights_up_with_open_interest_and_keeps_volume_above_it(page: Page, live: MidSession) -> None:
+    open_feed(page, live)
+    # The stack's own events carry open interest: the filter is usable and every row shows Vol/OI.
+    expect(page.locator("#f-opening")).to_be_enabled()
+    rows = page.locator(ROWS).all_inner_texts()
+    assert rows and all(re.search(r"\d / \d", text) for text in rows), "Vol/OI in every row"
+    opening = live_event(live, open_interest=300)           # volume 1,200+ over 300: opening
+    settled = live_event(live, open_interest=90_000)        # volume far under it
+    for ev in (opening, settled):
+        live.publish(ev)
+    expect(row_of(page, settled)).to_have_count(1)
+    expect(row_of(page, opening)).to_contain_text("OPENING")
+    page.locator("#f-opening").check()
+    expect(row_of(page, settled)).to_have_count(0)
+    expect(row_of(page, opening)).to_have_count(1)
+    texts = page.locator(ROWS).all_inner_texts()
+    assert texts and all("OPENING" in t for t in texts)
 
 
 def test_sorting_by_premium_and_by_keyboard(page: Page, live: MidSession) -> None:

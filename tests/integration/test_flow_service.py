@@ -68,7 +68,7 @@ def sweep(ts0: int, prefix: str, *, und: str = "AAPL", spot: float = 228.0, stri
             id=f"{prefix}-{k}", ts=ts0 + 4 * k, underlying=und, contract=occ_symbol(und, expiry, "C", strike),
             expiry=expiry.isoformat(), strike=strike, right="C", price=price, size=250, exchange=venue,
             bid=round(price - 0.10, 2), ask=price, iv=0.31, underlying_price=spot, quote_age_ms=120,
-            condition="ISO",
+            condition="ISOI",
         ))
     return legs
 

@@ -12,7 +12,8 @@ tape got its ordinary flow (most prints: one- and two-lot retail and market-make
 market share, quotes and trades on the Penny Interval Program grid and American prices (issue 13).
 Re-recorded: every file when the catalyst calendar began to list names on the public event calendar
 (event flow, focus and the equity tape follow it) and to lift and crush implied volatility around
-releases.
+releases. Re-recorded: options, events and the manifest when option prints gained their OPRA sale
+condition and their contract's open interest, and events their lead contract's open interest.
 """
 
 from __future__ import annotations
@@ -30,23 +31,23 @@ CONSOLE_SCRIPT = Path(sys.executable).with_name("synthmarket")
 DIGESTS: dict[tuple[str, int], dict[str, str]] = {
     ("balanced_demo", 20260101): {
         "equities.jsonl": "dd3d4dcfeee27688d0c7572e7629040a10a50c57fbec69bbbbbc154da9ce2c98",
-        "events.jsonl": "ff3f0e7eb17037542ea24d0519b727c41743ad30cfb9fd8cad58a9143bae79a6",
+        "events.jsonl": "b053b8a35c5e2b64a40a8f996cc4734e534f4c58240d1e8e1b0cfc98c0425471",
         "manifest.json": "c5218b157cc37283687b2743ac0ba959c4f2d15a9e573f5044b85c73da5a34ce",
-        "options.jsonl": "631b25c81ebe8ef14603c5eca1828b491abade6122ee2a834f0d7a48f4d6e8f2",
+        "options.jsonl": "d8d12ad15fd223f943265983ac180a10ca60f56432759ad450454676f149badc",
         "regime.jsonl": "d97dca99319f08e81eeb99b02ba5d1aba9e2ce9be5b7609988a50e34aa90401e",
     },
     ("event_day", 7): {
         "equities.jsonl": "ad2b996df8902450639a1fd7a03c54c221edc1a99c223c2b00fa1a575d3f706d",
-        "events.jsonl": "5072b566569e34cda9247ed788a9da81b01b984cdc89373837b9bfb2718d27c0",
+        "events.jsonl": "1d51102b1b529315318042a9884360ebc42b49f5daa8b2ba0937b17af275fa2d",
         "manifest.json": "558ab5f01d35d027911cd6436ff5478772f5ccbcd6fe917155c0cac658584b6c",
-        "options.jsonl": "7ad026346927ec9c6fc6f397b474c462312fa7e864c16b201aada5af15fb6e9e",
+        "options.jsonl": "4678037f5425eef03843c82409a32a720289830e66d7817bf4bf765b14925981",
         "regime.jsonl": "ce3db7a3c29d6fc37998834941162e79ceb3aab4c39191264f7506ed718da18a",
     },
     ("dealer_day", 424242): {
         "equities.jsonl": "2bb8ed35f4aae6c9c58501fdadd1895885c60131a35158f47c313d202ab03977",
-        "events.jsonl": "060ddc88cb088e0bd563d18932d40ae88e40bff402af05e31381191dcadd1741",
+        "events.jsonl": "da2692d1c3910333187f2d63e74eb6b53a1a5a10cf5a577e7220e60103b555c9",
         "manifest.json": "3756a7d98209d5b249eafc165f13d4db40d9375351c3939496af523ebebd8c2c",
-        "options.jsonl": "8918c4b47d87b3c7055cbbec3ca7daa377e8c81fd4ea35c863f1e95413240e2e",
+        "options.jsonl": "f7eb9d58b535cf8ddd453f6932ed3a4f8e59d4c9f83975d81e0d963e61048c63",
         "regime.jsonl": "be0f6dae527b5b3148ad74498742199c47661290fb5e74fb981d0694e04af852",
     },
 }

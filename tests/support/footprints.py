@@ -7,6 +7,7 @@ from synthmarket.domain import chain
 from synthmarket.domain.marketdata import OptionPrint
 
 EPS = 1e-6
+_SINGLE_LEG = frozenset({chain.COND_AUTO, chain.COND_SLAN, chain.COND_SLFT, chain.COND_TLET})
 
 
 def _otm(p) -> float:
@@ -43,11 +44,13 @@ def _one_contract(ps) -> bool:
 
 def _mleg(ps) -> bool:
     ids = {p.multi_leg_id for p in ps}
-    return len(ids) == 1 and None not in ids and all(p.condition == "MLEG" for p in ps)
+    return len(ids) == 1 and None not in ids and len({p.condition for p in ps}) == 1 \
+        and all(p.condition in chain.COMPLEX_CONDITIONS for p in ps)
 
 
 def _plain(ps) -> bool:
-    return all(p.condition == "" and p.multi_leg_id is None for p in ps)
+    # One-leg orders: electronic, auction or floor; an overwrite may be a buy-write (tied to stock).
+    return all(p.condition in _SINGLE_LEG and p.multi_leg_id is None for p in ps)
 
 
 def _sizes(ps, lo, hi) -> bool:
@@ -125,7 +128,7 @@ def footprint_violations(subtype: str, ps: list[OptionPrint]) -> list[str]:
         need(3 <= n <= 6 and _one_contract(ps) and all(p.right == right for p in ps), "3-6 legs of one contract")
         need(len({p.exchange for p in ps}) == n, "distinct exchanges")
         need(_span(ps) <= 50 and all(1 <= g <= 15 for g in gaps), "within 50 ms, 1-15 ms apart")
-        need(all(p.condition == "ISO" for p in ps), "ISO")
+        need(all(p.condition in chain.SWEEP_CONDITIONS for p in ps), "ISO")
         need(all(p.ask - EPS <= p.price <= _ticks_above(p.underlying, p.ask, 3) + EPS for p in ps),
              "at the ask or up to 3 ticks above")
         need(all(a.price <= b.price + EPS for a, b in zip(ps, ps[1:])), "walking up the book, never down")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flow_svc.classifier import SmartMoneyClassifier
+from synthmarket.domain import chain
 from synthmarket.domain.calendar import trading_day
 from synthmarket.domain.chain import occ_symbol
 from synthmarket.domain.marketdata import OptionPrint, SmartMoneyEvent
@@ -45,7 +46,7 @@ class Tape:
             expiry=expiry.isoformat(), strike=float(strike), right=right, price=round(price, 4), size=size,
             exchange=exchange, bid=round(bid, 4) if quote else None, ask=round(ask, 4) if quote else None,
             iv=0.3, underlying_price=spot, multi_leg_id=mleg, quote_age_ms=age,
-            condition=cond if cond is not None else ("MLEG" if mleg else ""),
+            condition=cond if cond is not None else (chain.COND_MLET if mleg else chain.COND_AUTO),
         )
 
 

@@ -81,7 +81,7 @@ def test_a_name_listed_all_session_has_its_event_ahead():
     day = trading_day(date)
     control = DEFAULT_CONTROL.with_update(shared_seed=3)
     name = sorted(_all_session(date, 3, SyntheticControlPresetId.BALANCED_DEMO))[0]
-    gen = OptionsGenerator(control, DEFAULT_SYMBOLS, start_ts=day.open_ms, ordinary_scale=0.0)
+    gen = OptionsGenerator(control, DEFAULT_SYMBOLS, start_ts=day.open_ms, ordinary_scale=0.0, open_interest=False)
     for minute in (5, 200, 385):
         ctx = gen.scenario_context(name, day.open_ms + minute * MS_PER_MINUTE)
         # Pending all day: positioning flow and the implied move on the expiry, never a follow-through.
@@ -129,7 +129,7 @@ def _misses(preset: SyntheticControlPresetId) -> tuple[int, dict[str, int]]:
         control = DEFAULT_CONTROL.with_update(preset_id=preset, shared_seed=seed)
         # Without the ordinary flow: it never makes an event, and the events are the same.
         spec = SimulationSpec(control, day, day.open_ms, day.close_ms, DEFAULT_SYMBOLS, with_equities=False,
-                              ordinary_scale=0.0)
+                              ordinary_scale=0.0, open_interest=False)
         seen: dict[int, set[str]] = defaultdict(set)
         for step in run_session(spec):
             for e in step.events:

@@ -50,7 +50,7 @@ def pattern(events: list[SmartMoneyEvent], prints, first: int) -> SmartMoneyEven
 @pytest.mark.parametrize("right,direction", [("C", "bullish"), ("P", "bearish")])
 def test_sweep_across_four_venues_is_institutional(right, direction):
     t = Tape()
-    legs = [t.opt(T0 + 4 * k, right=right, exchange=VENUES[k], cond="ISO", size=250, price=3.0 + 0.01 * k,
+    legs = [t.opt(T0 + 4 * k, right=right, exchange=VENUES[k], cond="ISOI", size=250, price=3.0 + 0.01 * k,
                   dte=32, otm=0.04) for k in range(4)]
     e = only(run(legs))
     assert (e.profile_id, e.direction) == ("institutional_directional", direction)
@@ -59,15 +59,25 @@ def test_sweep_across_four_venues_is_institutional(right, direction):
     assert e.ts == legs[-1].ts  # stamped with its last leg (decided once the 50 ms gap has passed)
 
 
+def test_iso_auction_legs_count_as_sweep_legs():
+    # OPRA prints an ISO that went through a single-leg auction as SLAI: still a sweep leg.
+    t = Tape()
+    conds = ["ISOI", "SLAI", "ISOI", "SLAI"]
+    legs = [t.opt(T0 + 4 * k, exchange=VENUES[k], cond=c, size=250, price=3.0, dte=32, otm=0.04)
+            for k, c in enumerate(conds)]
+    e = only(run(legs))
+    assert e.order_type == "sweep" and "sweep across 4 venues" in e.reason
+
+
 def test_iso_legs_on_two_venues_are_not_a_sweep():
     t = Tape()
-    legs = [t.opt(T0 + 3 * k, exchange=VENUES[k], cond="ISO", size=200, price=3.0) for k in range(2)]
+    legs = [t.opt(T0 + 3 * k, exchange=VENUES[k], cond="ISOI", size=200, price=3.0) for k in range(2)]
     assert run(legs) == []
 
 
 def test_sweep_on_event_symbol_short_dated_is_event_driven():
     t = Tape()
-    legs = [t.opt(T0 + 2 * k, und="NFLX", spot=880, exchange=VENUES[k], cond="ISO", size=100, price=9.0, dte=12)
+    legs = [t.opt(T0 + 2 * k, und="NFLX", spot=880, exchange=VENUES[k], cond="ISOI", size=100, price=9.0, dte=12)
             for k in range(3)]
     e = only(run(legs, SmartMoneyClassifier(event_symbols=["NFLX"])))
     assert (e.profile_id, e.direction) == ("event_driven", "bullish")
@@ -342,7 +352,7 @@ def test_classifier_never_imports_the_generator_where_labels_live():
 
 def test_rows_carry_side_order_type_price_iv_and_the_contracts_volume_today():
     t = Tape()
-    legs = [t.opt(T0 + 4 * k, exchange=VENUES[k], cond="ISO", size=250, price=3.0 + 0.01 * k, dte=32, otm=0.04)
+    legs = [t.opt(T0 + 4 * k, exchange=VENUES[k], cond="ISOI", size=250, price=3.0 + 0.01 * k, dte=32, otm=0.04)
             for k in range(4)]
     small = t.opt(T0 - 5 * S, dte=32, otm=0.04, size=7, price=2.9)   # under 10 contracts: volume, not an event
     sweep = only(run([small, *legs]))

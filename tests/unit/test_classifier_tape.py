@@ -25,7 +25,7 @@ def synthetic_stream(n_scenarios: int, seed: int, noise_per_scenario: int = 6) -
         kind = int(rng.uniform(seed, i, "kind") * 5)
         if kind == 0:       # sweep
             for leg in range(4):
-                prints.append(tape.opt(ts + 3 * leg, und=und, exchange=VENUES[leg], cond="ISO", size=150, price=3.0))
+                prints.append(tape.opt(ts + 3 * leg, und=und, exchange=VENUES[leg], cond="ISOI", size=150, price=3.0))
         elif kind == 1:     # chase
             for k in range(6):
                 prints.append(tape.opt(ts + 4_000 * k, und=und, dte=0, otm=0.03, size=60, price=1.2))

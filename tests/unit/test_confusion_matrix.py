@@ -31,7 +31,8 @@ def _run(seed: int, date: dt.date, start: str, minutes: int = 60):
     control = SyntheticControlState(shared_seed=seed)
     symbols = DEFAULT_SYMBOLS
     t0 = trading_day(date).at(start)
-    gen = OptionsGenerator(control, symbols, start_ts=t0)
+    # Open interest reaches the event, never a decision: left out, it spares a replay per seed.
+    gen = OptionsGenerator(control, symbols, start_ts=t0, open_interest=False)
     clf = SmartMoneyClassifier(
         event_symbol_source=lambda ts: engine.get_session_state(ts - ts % 1000, control, symbols).event_symbols)
     events: list[SmartMoneyEvent] = []

@@ -31,8 +31,9 @@ def flow_events(control: SyntheticControlState, date: dt.date, start_minute: int
     start = day.open_ms + start_minute * MINUTE
     end = min(day.close_ms, start + minutes * MINUTE)
     # Without the ordinary flow: it never makes an event (tests/unit/test_options_tape.py), so the
-    # events are the same, at a fifth of the cost.
-    spec = SimulationSpec(control, day, start, end, DEFAULT_SYMBOLS, with_equities=False, ordinary_scale=0.0)
+    # events are the same, at a fifth of the cost; without open interest, which no decision reads.
+    spec = SimulationSpec(control, day, start, end, DEFAULT_SYMBOLS, with_equities=False, ordinary_scale=0.0,
+                          open_interest=False)
     # Only events decided inside the window count: a viewer watching these minutes saw them.
     return [e for step in run_session(spec) for e in step.events if e.ts < end]
 
@@ -78,7 +79,7 @@ def test_without_coverage_assist_no_boost_is_applied_and_shares_follow_the_weigh
     control = DEFAULT_CONTROL.with_update(coverage_assist=False, shared_seed=21)
     day = trading_day(WEEK[4])
     start, end = day.open_ms, day.open_ms + 180 * MINUTE
-    gen = OptionsGenerator(control, DEFAULT_SYMBOLS, start_ts=start, ordinary_scale=0.0)
+    gen = OptionsGenerator(control, DEFAULT_SYMBOLS, start_ts=start, ordinary_scale=0.0, open_interest=False)
     expected = Counter()
     realised = Counter()
     for t0 in range(start, end, 1_000):

@@ -28,7 +28,9 @@ STEP_MS = 60_000
 def _run(control, start, end, step, symbols=SYMBOLS, engine_impl=None, ordinary=True):
     # ``ordinary=False`` leaves out the ordinary flow where only the scenarios are judged (faster).
     extra = {} if ordinary else {"ordinary_scale": 0.0}
-    g = OptionsGenerator(control, symbols, start_ts=start, engine=engine_impl, **extra)
+    # Open interest has its own tests (tests/unit/test_open_interest.py); here it would only cost a
+    # replay of the previous session per seed.
+    g = OptionsGenerator(control, symbols, start_ts=start, engine=engine_impl, open_interest=False, **extra)
     prints, ts = [], start
     while ts < end:
         t1 = min(ts + step, end)
@@ -234,7 +236,7 @@ def test_retail_chase_brings_short_dated_otm_calls_and_richer_execution(tape):
 def test_arb_calm_brings_more_neutral_multi_leg_structures(tape):
     _, prints, labels, _ = tape
     rows = _by_regime([p for p in prints if labels[p.id][0] != NEUTRAL_NOISE], labels)
-    mleg = lambda r: r[0].condition == "MLEG"  # noqa: E731
+    mleg = lambda r: r[0].multi_leg_id is not None  # noqa: E731
     calm = _share(rows["arb_calm"], mleg)
     other = _share([r for k, v in rows.items() if k != "arb_calm" for r in v], mleg)
     assert calm >= 1.5 * other, f"arb_calm MLEG share {calm:.3f} vs others {other:.3f} (tolerance 1.5x)"

@@ -116,7 +116,7 @@ def _sweeps(prints: list[OptionPrint]) -> list[list[OptionPrint]]:
     """ISO legs of one contract chained within 50 ms of the previous leg."""
     by_contract: dict[str, list[OptionPrint]] = defaultdict(list)
     for p in prints:
-        if p.condition == chain.COND_ISO:
+        if p.condition in chain.SWEEP_CONDITIONS:
             by_contract[p.contract].append(p)
     out = []
     for legs in by_contract.values():
@@ -149,7 +149,11 @@ def test_sweeps_hit_several_venues_within_milliseconds(session):
 def test_multi_leg_prints_carry_the_complex_order_condition(session):
     groups: dict[str, list[OptionPrint]] = defaultdict(list)
     for p in session.prints:
-        assert (p.multi_leg_id is not None) == (p.condition == chain.COND_MLEG), p
+        # Multi-leg conditions ride on legs of one order; stock-tied ones on several legs or on one.
+        if p.multi_leg_id is not None:
+            assert p.condition in chain.COMPLEX_CONDITIONS, p
+        else:
+            assert p.condition not in chain.MULTI_LEG_CONDITIONS, p
         if p.multi_leg_id:
             groups[p.multi_leg_id].append(p)
     assert len(groups) >= 500
@@ -178,7 +182,7 @@ def test_quotes_and_trades_sit_on_the_penny_interval_grid(session):
             # Only mid and complex prints trade between two grid prices, at the half tick.
             half = chain.grid_floor(root, p.price) + 0.5 * chain.tick_size(root, p.price)
             assert abs(p.price - half) < EPS, p
-            assert p.condition == chain.COND_MLEG or chain.side_of(p.price, p.bid, p.ask, 0) == chain.SIDE_MID, p
+            assert p.condition in chain.COMPLEX_CONDITIONS or chain.side_of(p.price, p.bid, p.ask, 0) == chain.SIDE_MID, p
             half_ticks += 1
     assert half_ticks > 0
     ticks = {chain.tick_size(p.underlying, p.ask) for p in session.prints if p.ask is not None}
@@ -245,3 +249,39 @@ def test_the_prints_per_day_knob_scales_the_count_not_the_distributions():
     # Tolerance: each share within 4 points at a third of the sample.
     for a, b in zip(stats(full), stats(third)):
         assert math.isclose(a, b, abs_tol=0.04), (stats(full), stats(third))
+
+
+def test_every_print_carries_one_opra_condition_in_a_realistic_mix(session):
+    # OPRA's tape: most prints are auto-executions; ISO sweeps, complex orders, auctions and floor
+    # trades are a minority of prints, stock-tied trades rarer still. Checked on a full session:
+    # AUTO 70-92% of prints, multi-leg (MLET/MLAT/MLFT) 4-20% with MLET the largest of the three,
+    # sweep legs (ISOI/SLAI) 1-10%, single-leg auctions (SLAN) 1-10%, floor (SLFT, MLFT) 0.1-3%,
+    # stock-tied (TL*) 0.02-2%.
+    n = len(session.prints)
+    count = Counter(p.condition for p in session.prints)
+    assert set(count) <= set(chain.OPTION_CONDITIONS), count
+    share = {c: count[c] / n for c in chain.OPTION_CONDITIONS}
+    multi = sum(share[c] for c in chain.MULTI_LEG_CONDITIONS)
+    assert 0.70 <= share[chain.COND_AUTO] <= 0.92, share
+    assert 0.04 <= multi <= 0.20 and share[chain.COND_MLET] > max(share[chain.COND_MLAT], share[chain.COND_MLFT]), share
+    assert 0.01 <= share[chain.COND_ISOI] + share[chain.COND_SLAI] <= 0.10, share
+    assert 0.01 <= share[chain.COND_SLAN] <= 0.10, share
+    assert 0.001 <= share[chain.COND_SLFT] + share[chain.COND_MLFT] <= 0.03, share
+    assert 0.0002 <= sum(share[c] for c in chain.STOCK_TIED_CONDITIONS) <= 0.02, share
+
+
+def test_large_blocks_and_structures_go_to_auctions_and_the_floor(session):
+    # Large labelled blocks (250+ contracts, one print) often cross in an auction or on the floor;
+    # boxes mostly do; conversions carry their stock leg. Checked: over 40% of far-dated blocks and
+    # over half of boxes print SLAN/SLFT or MLAT/MLFT; every conversion/reversal prints stock-tied.
+    by_sub: dict[str, list[OptionPrint]] = defaultdict(list)
+    for p in session.prints:
+        by_sub[session.labels.get(p.id, "")].append(p)
+    blocks = by_sub["far_dated_conviction"]
+    boxes = by_sub["box_spread"]
+    conversions = by_sub["conversion_reversal"]
+    assert len(blocks) >= 10 and len(boxes) >= 8 and len(conversions) >= 4, (len(blocks), len(boxes), len(conversions))
+    crossed = {chain.COND_SLAN, chain.COND_SLFT, chain.COND_MLAT, chain.COND_MLFT}
+    assert sum(p.condition in crossed for p in blocks) / len(blocks) >= 0.4
+    assert sum(p.condition in crossed for p in boxes) / len(boxes) >= 0.5
+    assert all(p.condition in chain.STOCK_TIED_CONDITIONS for p in conversions)

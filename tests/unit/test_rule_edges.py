@@ -18,7 +18,7 @@ def _read(events: list[SmartMoneyEvent]) -> list[tuple[str, str, str]]:
 
 def _sweep(t: Tape, *, size: int = 25, price: float = 2.5, dte: int = 30, right: str = "C", und: str = "AAPL",
            spot: float = 228.0, venues: int = 4):
-    return [t.opt(T0 + 4 * k, und=und, spot=spot, right=right, exchange=VENUES[k], cond="ISO", size=size,
+    return [t.opt(T0 + 4 * k, und=und, spot=spot, right=right, exchange=VENUES[k], cond="ISOI", size=size,
                   price=price, dte=dte, otm=0.04) for k in range(venues)]
 
 

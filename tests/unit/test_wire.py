@@ -72,7 +72,7 @@ def option_print(**overrides) -> OptionPrint:
     values = dict(
         id="op-000001", ts=TS, underlying="AAPL", contract="AAPL  261218C00230000", expiry="2026-12-18",
         strike=230.0, right="C", price=4.35, size=250, exchange="CBOE", bid=4.3, ask=4.4, iv=0.274,
-        underlying_price=228.91, multi_leg_id=None, quote_age_ms=35, condition="ISO",
+        underlying_price=228.91, multi_leg_id=None, quote_age_ms=35, condition="ISOI",
     )
     values.update(overrides)
     return OptionPrint(**values)
