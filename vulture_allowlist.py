@@ -45,6 +45,8 @@ _.wait_for_control  # RegimeServer.wait_for_control (regime_svc/server.py)
 _.snapshot_revision  # IngestStatus.snapshot_revision, not in the StatusReport (synthmarket/infra/ingest.py)
 _.tcp_ready  # readiness probe (synthmarket_cli/up/children.py)
 _.url_as  # EmbeddedNats: a URL carrying one identity, for the tests' NATS fixture and the benchmarks
+_.index_of  # EmbeddedCluster: a node by server name, for the fault tests (tests/integration/test_cluster_faults.py)
+_.restart  # EmbeddedCluster: a killed node back on its ports and store, for the fault tests
 
 # --- only when tests/ and bench/ are scanned too ----------------------------------------------------
 _.input_buffer  # the websocket client library reads it (bench/bench_gateway.py)

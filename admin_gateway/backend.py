@@ -17,7 +17,7 @@ from nats.aio.client import Client
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
-from nats.js.errors import NotFoundError
+from nats.js.errors import NoStreamResponseError, NotFoundError, ServiceUnavailableError
 from nats.js.kv import KeyValue
 
 from admin_gateway.bridge import AsyncBridge, BridgeTimeout
@@ -47,6 +47,12 @@ REGIME_CHANNEL_OPTIONS = (
     ("grpc.min_reconnect_backoff_ms", 250),
     ("grpc.max_reconnect_backoff_ms", 1000),
 )
+
+
+# JetStream answers (and a write is acknowledged) only through a leader that a majority of the
+# data's replicas elected: a cluster that lost its quorum answers so, or not at all.
+NO_LEADER_HINT = ("a NATS cluster without a majority of its nodes running has no JetStream leader; "
+                  "it elects one within seconds once they are back")
 
 
 class GatewayClients:
@@ -174,7 +180,10 @@ class GatewayClients:
         try:
             return self._bridge.run(coro, timeout or self.op_timeout * 2)
         except (BridgeTimeout, TimeoutError) as exc:
-            raise Unavailable(f"NATS did not answer in time: {exc}") from None
+            raise Unavailable(f"NATS did not answer in time: {exc} ({NO_LEADER_HINT})") from None
+        except (NoStreamResponseError, ServiceUnavailableError) as exc:
+            raise Unavailable(f"JetStream has no leader for the data: {exc or type(exc).__name__} "
+                              f"({NO_LEADER_HINT})") from None
         except (NatsError, ConnectionError, OSError) as exc:
             raise Unavailable(f"NATS request failed: {exc or type(exc).__name__}") from None
 

@@ -96,6 +96,14 @@ class Settings:
     # and the key that signs session cookies (random per start when unset). Kept out of repr.
     operator_password: str | None = field(default=None, repr=False)
     session_secret: str | None = field(default=None, repr=False)
+    # Copies JetStream keeps of the control and status buckets and the smart-money stream: 1 on a
+    # single server, 3 on a three-node cluster (`synthmarket up --cluster 3` sets it).
+    nats_replicas: int = 1
+
+    @property
+    def nats_servers(self) -> tuple[str, ...]:
+        """Every server of NATS_URL (a comma-separated list for a cluster), in the order given."""
+        return nats_servers(self.nats_url)
 
     @property
     def backend_mode(self) -> str:
@@ -110,6 +118,21 @@ def _names(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple
     if raw is None or not raw.strip():
         return default
     return tuple(part.strip().lower() for part in raw.split(",") if part.strip())
+
+
+MAX_NATS_REPLICAS = 5   # JetStream's own limit
+
+
+def nats_servers(url: str) -> tuple[str, ...]:
+    """The servers of a NATS_URL value: ``nats://a:4222,nats://b:4222`` names two."""
+    return tuple(part.strip() for part in url.split(",") if part.strip())
+
+
+def _replicas(env: Mapping[str, str]) -> int:
+    replicas = _int(env, "NATS_REPLICAS", 1)
+    if not 1 <= replicas <= MAX_NATS_REPLICAS:
+        raise SettingsError(f"NATS_REPLICAS must be in 1..{MAX_NATS_REPLICAS}, got {replicas}")
+    return replicas
 
 
 def _replica(env: Mapping[str, str], index_name: str, count_name: str) -> tuple[int, int]:
@@ -166,4 +189,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         allowed_hosts=_names(env, "ALLOWED_HOSTS", ("localhost", "127.0.0.1", "::1")),
         operator_password=env.get("SYNTH_OPERATOR_PASSWORD") or None,
         session_secret=env.get("SYNTH_SESSION_SECRET") or None,
+        nats_replicas=_replicas(env),
     )

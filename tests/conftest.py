@@ -17,6 +17,7 @@ from nats.js import JetStreamContext
 from nats.js.kv import KeyValue
 
 from synthmarket.infra import nats_auth
+from synthmarket.infra.embedded_cluster import EmbeddedCluster
 from synthmarket.infra.embedded_nats import EmbeddedNats
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,18 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield server.url_as(nats_auth.OPERATOR)
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def nats_cluster() -> Iterator[EmbeddedCluster]:
+    """A three-node JetStream cluster on loopback with the product's authorization, one per test module.
+
+    Modules kill and restart its nodes (``kill``/``restart``), so it is not shared wider than that.
+    Connect to ``url`` (every node) with ``user``/``password`` options from ``passwords``: a client
+    that reconnects to a node it learnt of from the cluster does not reuse credentials in a URL.
+    """
+    with EmbeddedCluster(size=3) as cluster:
+        yield cluster
 
 
 @pytest.fixture

@@ -44,21 +44,25 @@ class RevisionConflict(Exception):
         )
 
 
-async def _ensure_bucket(js: JetStreamContext, bucket: str, history: int, description: str) -> KeyValue:
+async def _ensure_bucket(js: JetStreamContext, bucket: str, history: int, description: str,
+                         replicas: int) -> KeyValue:
     try:
         return await js.key_value(bucket)
     except BucketNotFoundError:
         pass
     # Two processes may race to create it; creating with an identical config is idempotent.
-    return await js.create_key_value(bucket=bucket, history=history, description=description)
+    return await js.create_key_value(bucket=bucket, history=history, description=description, replicas=replicas)
 
 
-async def ensure_control_bucket(js: JetStreamContext, bucket: str = CONTROL_BUCKET) -> KeyValue:
-    return await _ensure_bucket(js, bucket, CONTROL_HISTORY, "synthetic market operator control")
+# An existing bucket is used as it is, whatever ``replicas`` says: the deployment creates the buckets
+# with its replica count before the services start (see synthmarket/infra/jetstream_setup.py), and a
+# service that finds one missing creates it with ``replicas`` (1 unless told).
+async def ensure_control_bucket(js: JetStreamContext, bucket: str = CONTROL_BUCKET, replicas: int = 1) -> KeyValue:
+    return await _ensure_bucket(js, bucket, CONTROL_HISTORY, "synthetic market operator control", replicas)
 
 
-async def ensure_status_bucket(js: JetStreamContext, bucket: str = STATUS_BUCKET) -> KeyValue:
-    return await _ensure_bucket(js, bucket, STATUS_HISTORY, "synthetic market service status")
+async def ensure_status_bucket(js: JetStreamContext, bucket: str = STATUS_BUCKET, replicas: int = 1) -> KeyValue:
+    return await _ensure_bucket(js, bucket, STATUS_HISTORY, "synthetic market service status", replicas)
 
 
 def decode_control(raw: bytes | None, revision: int | None = None) -> SyntheticControlState:

@@ -75,7 +75,9 @@ class EmbeddedNats:
     """``nats-server -js`` bound to ``host``; use as a context manager or call start()/stop().
 
     ``port=0`` asks for any free port. A non-zero port that is already taken is replaced by a
-    free one, and a warning says so (``port_changed`` tells the caller too).
+    free one, and a warning says so (``port_changed`` tells the caller too). With ``cluster`` the
+    server is one node of a JetStream cluster; its port never moves (the other nodes and every
+    client know it), so a taken port is an error.
     """
 
     def __init__(
@@ -86,6 +88,7 @@ class EmbeddedNats:
         startup_timeout: float = 15.0,
         binary: str | None = None,
         passwords: Mapping[str, str] | None = None,
+        cluster: nats_auth.ClusterNode | None = None,
     ) -> None:
         self.host = host
         self.requested_port = port
@@ -102,6 +105,7 @@ class EmbeddedNats:
         # Every identity's password (fresh ones unless given): the server never runs open.
         self.passwords: dict[str, str] = dict(passwords) if passwords else nats_auth.generate_passwords()
         self.auth_file: Path | None = None
+        self.cluster = cluster
 
     # -- public surface -------------------------------------------------------------------
 
@@ -138,9 +142,10 @@ class EmbeddedNats:
                                                  nats_auth.format_passwords(self.passwords))
 
         port = self._choose_port()
-        # A free port can be taken between our probe and the server's bind; try a few.
+        # A free port can be taken between our probe and the server's bind; try a few (a cluster
+        # node cannot move, so it has one try).
         last_error: EmbeddedNatsError | None = None
-        for _attempt in range(3):
+        for _attempt in range(1 if self.cluster is not None else 3):
             try:
                 self._spawn(binary, port)
                 self._wait_ready(port)
@@ -155,6 +160,17 @@ class EmbeddedNats:
         self._cleanup_tmp()
         assert last_error is not None
         raise last_error
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: nothing is flushed or handed over. The store stays, so
+        ``start()`` brings the same server back on the same port with the data it had."""
+        proc, self.process = self.process, None
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+        self._terminate()
+        self._cleanup_tmp()
+        self.port = None
 
     def stop(self, timeout: float = 5.0) -> None:
         """SIGTERM, wait up to ``timeout`` seconds, then SIGKILL; remove the temporary store."""
@@ -171,6 +187,12 @@ class EmbeddedNats:
     # -- internals ------------------------------------------------------------------------
 
     def _choose_port(self) -> int:
+        if self.cluster is not None:
+            # No bind probe: the port's connections from before a kill linger in TIME_WAIT and
+            # would fail it, while the server itself binds with SO_REUSEADDR.
+            if self.requested_port == 0:
+                raise EmbeddedNatsError("a cluster node needs a fixed port")
+            return self.requested_port
         if self.requested_port == 0:
             return free_port(self.host)
         if port_is_free(self.host, self.requested_port):
@@ -190,7 +212,7 @@ class EmbeddedNats:
         self._log_file = open(self._log_path, "ab")  # noqa: SIM115 - the server writes to it until _terminate closes it
         config = nats_auth.write_private(
             Path(self._log_path.parent) / "nats-server.conf",
-            nats_auth.server_config(self.passwords, self.host, port, str(self._store_dir)))
+            nats_auth.server_config(self.passwords, self.host, port, str(self._store_dir), self.cluster))
         cmd = [binary, "-c", str(config)]
         self.process = subprocess.Popen(
             cmd,
@@ -210,17 +232,17 @@ class EmbeddedNats:
             if self.process.poll() is not None:
                 raise EmbeddedNatsError(
                     f"nats-server exited with code {self.process.returncode} while starting on "
-                    f"port {port}:\n{self._log_tail()}"
+                    f"port {port}:\n{self.log_tail()}"
                 )
             if _answers_nats(self.host, port, timeout=0.5):
                 return
             time.sleep(0.05)
         raise EmbeddedNatsError(
             f"nats-server did not accept connections on {self.host}:{port} within "
-            f"{self.startup_timeout:.0f}s:\n{self._log_tail()}"
+            f"{self.startup_timeout:.0f}s:\n{self.log_tail()}"
         )
 
-    def _log_tail(self, lines: int = 20) -> str:
+    def log_tail(self, lines: int = 20) -> str:
         if self._log_path is None or not self._log_path.exists():
             return "(no log)"
         text = self._log_path.read_text(errors="replace").splitlines()

@@ -1,7 +1,9 @@
 """The one way every process connects to NATS: the reconnect policy, probes and teardown.
 
 Long-lived connections reconnect forever (every ``RECONNECT_WAIT_S``) and log one warning per
-outage; short probes try once and give up. Nothing else calls ``nats.connect``.
+outage; short probes try once and give up. Nothing else calls ``nats.connect``. A URL may name
+several servers separated by commas (a cluster): every connection gets the whole list, so it can
+start while any one of them is up and moves to a survivor when its server dies.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 from nats.aio.client import Client as NatsClient
 
 from synthmarket.infra.tasks import cancel_and_wait
-from synthmarket.settings import Settings
+from synthmarket.settings import Settings, nats_servers
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,11 @@ def identity(settings: Settings) -> dict[str, Any]:
     if settings.nats_user is None:
         return {}
     return {"user": settings.nats_user, "password": settings.nats_password or ""}
+
+
+def servers(url: str) -> list[str]:
+    """The server list of a NATS_URL value (one URL, or several separated by commas)."""
+    return list(nats_servers(url)) or [url]
 
 
 async def connect(url: str, name: str, *,
@@ -67,7 +74,7 @@ async def connect(url: str, name: str, *,
     # nats-py annotates the timeouts as int but takes seconds as any number.
     policy: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_S, "reconnect_time_wait": RECONNECT_WAIT_S}
     await nc.connect(
-        url,
+        servers(url),
         name=name,
         allow_reconnect=True,
         max_reconnect_attempts=-1,
@@ -112,7 +119,7 @@ async def connect_once(url: str, timeout: float = 1.0, credentials: Credentials 
     # up after one quick retry.
     nc = NatsClient()
     policy: dict[str, Any] = {"connect_timeout": timeout, "reconnect_time_wait": 0.1}
-    await nc.connect(url, allow_reconnect=False, max_reconnect_attempts=1, error_cb=_silent, **policy,
+    await nc.connect(servers(url), allow_reconnect=False, max_reconnect_attempts=1, error_cb=_silent, **policy,
                      **(credentials or {}))
     return nc
 

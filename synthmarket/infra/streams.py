@@ -15,7 +15,7 @@ from synthmarket.v1 import smart_money_pb2
 DUPLICATE_WINDOW_S = 120.0
 
 
-def smart_money_stream_config(retention_hours: float = 24.0) -> StreamConfig:
+def smart_money_stream_config(retention_hours: float = 24.0, replicas: int = 1) -> StreamConfig:
     return StreamConfig(
         name=SMART_MONEY_STREAM,
         description="Public smart-money events, kept for history and replay",
@@ -26,18 +26,25 @@ def smart_money_stream_config(retention_hours: float = 24.0) -> StreamConfig:
         max_age=retention_hours * 3600.0,
         duplicate_window=DUPLICATE_WINDOW_S,
         allow_direct=True,
+        num_replicas=replicas,
     )
 
 
-async def ensure_smart_money_stream(js: JetStreamContext, retention_hours: float = 24.0) -> None:
-    """Create the stream if missing; bring its limits in line with settings if it exists."""
-    config = smart_money_stream_config(retention_hours)
+async def ensure_smart_money_stream(js: JetStreamContext, retention_hours: float = 24.0,
+                                    replicas: int | None = None) -> None:
+    """Create the stream if missing; bring its limits in line with settings if it exists.
+
+    ``replicas=None`` keeps an existing stream's replica count (a new one gets 1): the deployment
+    decides it (see synthmarket/infra/jetstream_setup.py), and an update that left it out would
+    scale a replicated stream down to one copy.
+    """
     try:
-        await js.stream_info(SMART_MONEY_STREAM)
+        info = await js.stream_info(SMART_MONEY_STREAM)
     except NotFoundError:
-        await js.add_stream(config)
+        await js.add_stream(smart_money_stream_config(retention_hours, replicas or 1))
         return
-    await js.update_stream(config)
+    current = info.config.num_replicas or 1
+    await js.update_stream(smart_money_stream_config(retention_hours, replicas or current))
 
 
 # A bound on the reads of ``newest_events``, whatever the stream holds.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import signal
 import sys
@@ -17,13 +18,15 @@ from synthmarket.domain.session import SessionState
 from synthmarket.domain.session_clock import SessionClock
 from synthmarket.engine import OutsideSessionError, get_session_state
 from synthmarket.infra import nats_auth, nats_connection
-from synthmarket.infra.control_store import ensure_control_bucket, ensure_status_bucket, watch_control
+from synthmarket.infra.control_store import ensure_control_bucket, watch_control
+from synthmarket.infra.jetstream_setup import ensure_jetstream
 from synthmarket.infra.process import settings_or_exit
 from synthmarket.settings import Settings
 from synthmarket_cli.up.children import (
     WEBUI_LABEL,
     ChildFailed,
     NatsChild,
+    NatsClusterChild,
     StartCancelled,
     build_children,
     nats_passwords,
@@ -45,6 +48,7 @@ log = logging.getLogger(__name__)
 DEFAULT_INTERVAL_S = 1.0
 CONNECT_TIMEOUT_S = 15.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+CLUSTER_SIZES = (1, 3, 5)
 
 
 @contextmanager
@@ -71,7 +75,8 @@ def _signals_while_blocking(
 
 
 
-async def _serve(settings: Settings, interval: float, clock: SessionClock, speed: float | None = None) -> int:
+async def _serve(settings: Settings, interval: float, clock: SessionClock, speed: float | None = None,
+                 cluster: int = 1) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in STOP_SIGNALS:
@@ -84,8 +89,9 @@ async def _serve(settings: Settings, interval: float, clock: SessionClock, speed
         print(f"synthmarket up: {exc}", file=sys.stderr, flush=True)
         return 2
     credentials = up_credentials(settings, passwords)
-    supervisor = Supervisor(build_children(settings, passwords, speed, interrupted.is_set), on_up=print_up)
-    n_nats = sum(isinstance(c, NatsChild) for c in supervisor.children)
+    supervisor = Supervisor(build_children(settings, passwords, speed, interrupted.is_set, cluster), on_up=print_up)
+    nats_children = [c for c in supervisor.children if isinstance(c, NatsChild | NatsClusterChild)]
+    n_nats = len(nats_children)
     if settings.nats_url_given:
         print(f"NATS (external, NATS_URL): {settings.nats_url}", flush=True)
     nc = None
@@ -101,8 +107,7 @@ async def _serve(settings: Settings, interval: float, clock: SessionClock, speed
         except ChildFailed as exc:
             print(f"synthmarket up: {exc}", file=sys.stderr, flush=True)
             return 1
-        embedded = next((c for c in supervisor.children if isinstance(c, NatsChild)), None)
-        nats_url = embedded.url if embedded is not None else settings.nats_url
+        nats_url = nats_children[0].url if nats_children else settings.nats_url
         if stop.is_set():
             return 0
 
@@ -111,8 +116,9 @@ async def _serve(settings: Settings, interval: float, clock: SessionClock, speed
                 return 0
             nc = await nats_connection.connect(nats_url, "synthmarket up", credentials=credentials)
             js = nc.jetstream(timeout=5)
+            # Before any service: a service that found them missing would create single copies.
+            await ensure_jetstream(js, settings.nats_replicas, settings.smart_money_retention_hours)
             kv = await ensure_control_bucket(js)
-            await ensure_status_bucket(js)
         except Exception as exc:  # noqa: BLE001 - any failure here means NATS is not usable
             print(f"synthmarket up: cannot use NATS at {nats_url}: {exc}", file=sys.stderr, flush=True)
             return 1
@@ -195,6 +201,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="session clock speed, overrides SYNTH_SPEED (default 1: real time inside market hours)",
     )
+    parser.add_argument(
+        "--cluster",
+        type=int,
+        default=1,
+        choices=CLUSTER_SIZES,
+        metavar="NODES",
+        help="run the embedded NATS as a JetStream cluster of NODES nodes (3 or 5) with the control and status "
+             "buckets and the smart-money stream replicated on NODES nodes (NATS_REPLICAS), so any one node "
+             "may die; client ports from NATS_PORT upwards (default 1: one server)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -202,5 +218,10 @@ def run(args: argparse.Namespace) -> int:
     if args.interval <= 0 or (args.speed is not None and args.speed <= 0):
         print("synthmarket up: --interval and --speed must be positive", file=sys.stderr)
         return 2
+    if args.cluster > 1:
+        if settings.nats_url_given:
+            print("synthmarket up: --cluster starts its own NATS cluster; unset NATS_URL", file=sys.stderr)
+            return 2
+        settings = dataclasses.replace(settings, nats_replicas=args.cluster)
     clock = SessionClock(speed=args.speed if args.speed is not None else settings.speed)
-    return asyncio.run(_serve(settings, args.interval, clock, args.speed))
+    return asyncio.run(_serve(settings, args.interval, clock, args.speed, args.cluster))

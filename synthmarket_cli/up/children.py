@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from synthmarket.infra import nats_auth, nats_connection
 from synthmarket.infra.child_processes import die_with_parent, terminate
+from synthmarket.infra.embedded_cluster import EmbeddedCluster
 from synthmarket.infra.embedded_nats import EmbeddedNats, EmbeddedNatsError
 from synthmarket.names import status_key
 from synthmarket.settings import Settings
@@ -84,6 +85,58 @@ class NatsChild:
             (f"NATS (embedded nats-server -js, pid {self.server.pid})", self.server.url),
             ("JetStream store", str(store)),
             ("NATS identities (identity=password, mode 0600)", str(self.server.auth_file)),
+        ]
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+class NatsClusterChild:
+    """An embedded JetStream cluster of ``size`` nodes on loopback (``up --cluster 3``)."""
+
+    def __init__(self, size: int, host: str, port: int, store_dir: str | None,
+                 passwords: Mapping[str, str] | None = None) -> None:
+        self.name = "nats"
+        # Client ports from NATS_PORT upwards, so a restarted `up` keeps its addresses.
+        self.server = EmbeddedCluster(size, host, store_dir, passwords, ports=[port + i for i in range(size)])
+        self._reported: set[int] = set()
+
+    def start(self) -> None:
+        try:
+            self.server.start()
+        except EmbeddedNatsError as exc:
+            raise ChildFailed(f"nats: {exc}") from exc
+        if self.server.ports_changed:
+            print(f"NATS ports from {self.server.requested_ports[0]} are taken; the cluster uses "
+                  f"{self.server.url} instead", flush=True)
+
+    def wait_healthy(self, timeout: float) -> None:
+        pass  # start() returns only once every node reports JetStream healthy
+
+    def exit_code(self) -> int | None:
+        """None while a majority of the nodes runs (the cluster serves on); a dead node is reported once."""
+        codes = {i: node.process.poll() for i, node in enumerate(self.server.nodes) if node.process is not None}
+        dead = {i: code for i, code in codes.items() if code is not None}
+        for i in sorted(set(dead) - self._reported):
+            self._reported.add(i)
+            print(f"NATS node {self.server.names[i]} exited with code {dead[i]}; "
+                  f"{self.server.size - len(dead)} of {self.server.size} nodes serve on", flush=True)
+        if len(dead) > self.server.size // 2:
+            return next(iter(dead.values()))
+        return None
+
+    def stop(self, timeout: float) -> None:
+        self.server.stop(timeout)
+
+    def urls(self) -> Sequence[tuple[str, str]]:
+        pids = ", ".join(str(pid) for pid in self.server.pids)
+        auth_file = self.server.nodes[0].auth_file if self.server.nodes else None
+        return [
+            (f"NATS (embedded {self.server.size}-node JetStream cluster, pids {pids})", self.server.url),
+            ("NATS monitoring (/jsz, /routez, /healthz)", ",".join(self.server.monitor_urls)),
+            ("JetStream stores", str(self.server.store_dir)),
+            ("NATS identities (identity=password, mode 0600)", str(auth_file)),
         ]
 
     @property
@@ -202,19 +255,23 @@ def nats_passwords(settings: Settings) -> dict[str, str] | None:
 
 def build_children(
     settings: Settings, passwords: Mapping[str, str] | None, speed: float | None = None,
-    cancelled: Callable[[], bool] = lambda: False,
+    cancelled: Callable[[], bool] = lambda: False, cluster: int = 1,
 ) -> list[Child]:
     """Everything ``up`` runs, in start order: NATS, regime, ingest, flow, gateway, web terminal.
 
-    Each service child connects to NATS as its own identity (``passwords``, see ``nats_passwords``);
-    with NATS_URL and no NATS_AUTH_FILE the children keep the NATS_USER/NATS_PASSWORD of ``up``'s
-    environment.
+    With ``cluster`` above 1 the embedded NATS is a JetStream cluster of that many nodes, and every
+    child gets all of their URLs in NATS_URL. Each service child connects to NATS as its own
+    identity (``passwords``, see ``nats_passwords``); with NATS_URL and no NATS_AUTH_FILE the
+    children keep the NATS_USER/NATS_PASSWORD of ``up``'s environment.
     """
     children: list[Child] = []
-    nats_child: NatsChild | None = None
+    nats_child: NatsChild | NatsClusterChild | None = None
     if not settings.nats_url_given:
         store = str(Path(settings.data_dir) / "nats") if settings.data_dir else None
-        nats_child = NatsChild("127.0.0.1", settings.nats_port, store, passwords)
+        if cluster > 1:
+            nats_child = NatsClusterChild(cluster, "127.0.0.1", settings.nats_port, store, passwords)
+        else:
+            nats_child = NatsChild("127.0.0.1", settings.nats_port, store, passwords)
         children.append(nats_child)
     operator = up_credentials(settings, passwords)
 
@@ -223,7 +280,8 @@ def build_children(
 
     def env(identity: str) -> dict[str, str]:
         # Resolved at each child's start: the embedded server may have moved to a free port.
-        out = {"NATS_URL": nats_url(), "REGIME_GRPC_ADDR": settings.regime_grpc_addr}
+        out = {"NATS_URL": nats_url(), "REGIME_GRPC_ADDR": settings.regime_grpc_addr,
+               "NATS_REPLICAS": str(settings.nats_replicas)}
         if passwords is not None:
             out |= {"NATS_USER": identity, "NATS_PASSWORD": passwords.get(identity, "")}
         if speed is not None:

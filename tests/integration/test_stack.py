@@ -143,7 +143,7 @@ def _check_service(name: str, spec: dict, services: dict, identity: str | None =
     module = spec["command"][2]
     assert importlib.util.find_spec(f"{module}.__main__") is not None, f"{name}: python -m {module} has no entry"
     env = spec["environment"]
-    assert env["NATS_URL"] == "nats://nats:4222", name
+    assert env["NATS_URL"] == "${NATS_URL:-nats://nats:4222}", name
     identity = identity or name
     assert env["NATS_USER"] == identity, f"{name} connects to NATS as itself"
     assert env["NATS_PASSWORD"].startswith("${" + nats_auth.password_variable(identity) + ":?"), name
@@ -153,7 +153,7 @@ def _check_service(name: str, spec: dict, services: dict, identity: str | None =
     assert test[:4] == ["CMD", "synthmarket", "status", "--check"] and test[4] in CHECKABLE, name
     for dep, cond in spec["depends_on"].items():
         assert dep in services, f"{name} depends on unknown {dep}"
-        assert cond["condition"] in ("service_started", "service_healthy"), name
+        assert cond["condition"] in ("service_started", "service_healthy", "service_completed_successfully"), name
         if cond["condition"] == "service_healthy":
             assert "healthcheck" in services[dep], f"{name} waits for {dep}, which has no health check"
 
@@ -161,14 +161,15 @@ def _check_service(name: str, spec: dict, services: dict, identity: str | None =
 def test_compose_runs_nats_with_jetstream_and_every_service_from_one_image():
     compose = _compose()
     services = compose["services"]
-    assert set(services) == COMPOSE_SERVICES
+    assert {n for n, spec in services.items() if "profiles" not in spec} == COMPOSE_SERVICES | {"nats_setup"}
     nats_spec = services["nats"]
     assert nats_spec["image"].startswith("nats:2.10") and nats_spec["command"] == ["-c", "/etc/nats/synthmarket.conf"]
     assert "healthcheck" in nats_spec and nats_spec["volumes"][0].split(":")[0] in compose["volumes"]
     # The server's users and permissions are the product's, with every password from the environment.
-    assert "./deploy/nats-server.conf:/etc/nats/synthmarket.conf:ro" in nats_spec["volumes"]
+    assert "./deploy/${NATS_CONFIG:-nats-server.conf}:/etc/nats/synthmarket.conf:ro" in nats_spec["volumes"]
     assert (ROOT / "deploy" / "nats-server.conf").read_text() == nats_auth.deployment_config()
-    assert set(nats_spec["environment"]) == {nats_auth.password_variable(i) for i in nats_auth.IDENTITIES}
+    assert {v for v in nats_spec["environment"] if v.startswith("NATS_PASSWORD_")} == {
+        nats_auth.password_variable(i) for i in nats_auth.IDENTITIES} | {nats_auth.ROUTE_PASSWORD_VARIABLE}
     for name in SERVICES:
         _check_service(name, services[name], services)
         # Each container runs the service it is named for; flow through the command line, which
