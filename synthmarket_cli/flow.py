@@ -9,6 +9,7 @@ from typing import Any
 
 import flow_svc.__main__ as flow_main
 from options_svc.generator import OptionsGenerator
+from options_svc.known_control import KnownControlSteps, known_at
 from synthmarket.domain.control_timeline import Control
 from synthmarket.domain.marketdata import OptionPrint
 from synthmarket.infra.ingest import UniverseEngine
@@ -20,11 +21,12 @@ class OptionsHistory:
 
     def __init__(self, control: Control, universe: Sequence[str], open_ms: int, **options: Any) -> None:
         # ``options``: the generator's keyword settings (tests pass ordinary_scale=0: events alone).
-        self._generator = OptionsGenerator(control, universe, start_ts=open_ms, engine=UniverseEngine(universe),
-                                           **options)
+        self._generator = OptionsGenerator(known_at(control, open_ms), universe, start_ts=open_ms,
+                                           engine=UniverseEngine(universe), **options)
+        self._steps = KnownControlSteps(self._generator, control, open_ms)
 
     def step(self, t0_ms: int, t1_ms: int) -> list[OptionPrint]:
-        prints = self._generator.step(t0_ms, t1_ms)
+        prints = self._steps.step(t0_ms, t1_ms)
         self._generator.pop_labels()
         self._generator.pop_scenarios()
         return prints

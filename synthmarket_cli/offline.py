@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from equities_svc.generator import QUOTE_ROW_LEN, EquitiesGenerator, row_record
 from flow_svc.classifier import SmartMoneyClassifier
 from options_svc.generator import OptionsGenerator
+from options_svc.known_control import KnownControlSteps, known_at
 from options_svc.ordinary import DEFAULT_SCALE
 from synthmarket.domain.calendar import MS_PER_MINUTE, TradingDay
 from synthmarket.domain.control_timeline import Control
@@ -78,8 +79,11 @@ def _regime_key(state: SessionState) -> tuple:
 
 def run_session(spec: SimulationSpec, step_ms: int = STEP_MS) -> Iterator[StepOutput]:
     """Yield the session step by step; the same spec always yields the same records."""
-    options = OptionsGenerator(spec.control, spec.symbols, start_ts=spec.start_ms, open_interest=spec.open_interest,
-                               ordinary_scale=DEFAULT_SCALE if spec.ordinary_scale is None else spec.ordinary_scale)
+    known = known_at(spec.control, spec.start_ms)
+    generator = OptionsGenerator(known, spec.symbols, start_ts=spec.start_ms, open_interest=spec.open_interest,
+                                 ordinary_scale=DEFAULT_SCALE if spec.ordinary_scale is None else spec.ordinary_scale)
+    # Each scenario drawn under the changes up to its start, as every live replica draws it.
+    options = KnownControlSteps(generator, spec.control, spec.start_ms)
     equities = (
         EquitiesGenerator(spec.control, spec.symbols, start_ts=spec.start_ms, block_minutes=EQUITY_BLOCK_MINUTES,
                           with_lines=spec.equity_lines)
@@ -124,10 +128,10 @@ def run_session(spec: SimulationSpec, step_ms: int = STEP_MS) -> Iterator[StepOu
             out.events.extend(classifier.observe(option_print))
         out.events.extend(classifier.flush(t1))
         if spec.with_labels:
-            labels = options.pop_labels()
+            labels = generator.pop_labels()
             out.labels = [(pid, fam, sub) for pid, (fam, sub) in sorted(labels.items(), key=lambda kv: kv[0])]
         else:
-            options.pop_labels()
+            generator.pop_labels()
         yield out
         t0 = t1
 

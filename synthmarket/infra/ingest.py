@@ -41,7 +41,6 @@ MAX_CATCHUP_STEPS = 20
 MIN_CATCHUP_MS = 5_000
 
 
-
 def partition(symbols: Sequence[str], replica: int, replicas: int) -> tuple[str, ...]:
     """Replica ``replica`` of ``replicas`` owns symbol k (in the given order) when k % replicas == replica."""
     if replicas < 1 or not 0 <= replica < replicas:
@@ -241,8 +240,6 @@ class IngestService:
         self.timeline = self._book.add(control)
         self.status.applied_revision = revision or 0
         self.metrics.control_revision.set(self.status.applied_revision)
-        if self.tape is not None and changed:
-            self.tape.set_control(self.timeline)
         if changed:
             log.info("%s applies control %s (revision %s)", self.key, control.preset_id.value, revision or 0)
             self._status_kick.set()
@@ -279,10 +276,9 @@ class IngestService:
         await self.control_ready.wait()
         start = self.clock.ts(self.wall_clock())
         # Built off the loop: the first engine call for a day builds its paths.
-        built_with = self.timeline
-        self.tape = await asyncio.to_thread(self.tape_factory, built_with, self.symbols, self.universe, start)
-        if self.timeline != built_with:  # changed while the tape was being built
-            self.tape.set_control(self.timeline)
+        given = self.timeline
+        self.tape = await asyncio.to_thread(self.tape_factory, given, self.symbols, self.universe, start)
+        self._take_counts()
         self._cursor = start
         period = self.step_wall_ms / 1000.0
         max_span = max(MIN_CATCHUP_MS, int(MAX_CATCHUP_STEPS * self.step_wall_ms * self.clock.speed))
@@ -303,7 +299,13 @@ class IngestService:
                     log.warning("%s: tape %d ms behind the session clock; skipping ahead", self.key, skipped)
                     self._cursor = now_ts - max_span
                 began = time.perf_counter()
-                messages = self.tape.step(self._cursor, now_ts)
+                if self.timeline != given:
+                    given = self.timeline
+                    self.tape.set_control(given)
+                # Off the loop: a step under a new control or on a new day builds the day's paths
+                # (seconds of CPU); the control watch and the status reports must not wait for it.
+                messages = await asyncio.to_thread(self.tape.step, self._cursor, now_ts)
+                self._take_counts()
                 self._cursor = now_ts
                 last_wall = wall
                 await self._publish(messages)
@@ -343,17 +345,19 @@ class IngestService:
 
     # -- status ---------------------------------------------------------------------------------
 
+    def _take_counts(self) -> None:
+        # Between steps, on the loop: a report never reads a tape while a step runs on it.
+        assert self.tape is not None
+        self.status.hit_counts = self.tape.hit_counts()
+        self.metrics.coverage_debt.set(self.tape.coverage_debt())
+
     def report(self) -> status_pb2.StatusReport:
         session = self.status.session
-        hits = self.tape.hit_counts() if self.tape is not None else {}
-        self.status.hit_counts = hits
-        if self.tape is not None:
-            self.metrics.coverage_debt.set(self.tape.coverage_debt())
         return status_pb2.StatusReport(
             service=self.service,
             replica=str(self.replica),
             applied_control_revision=self.status.applied_revision,
-            profile_hit_counts={k: int(v) for k, v in hits.items()},
+            profile_hit_counts={k: int(v) for k, v in self.status.hit_counts.items()},
             session_phase=session.session_phase.value if session else "",
             regime=session.regime.value if session else "",
             focus_symbols=list(session.focus_symbols) if session else [],
