@@ -7,6 +7,8 @@ on 3+ venues, event sweeps up to 14 DTE); docs/flow_footprints.md states them.
 
 from __future__ import annotations
 
+import dataclasses
+
 from flow_svc.classifier import SmartMoneyClassifier
 from synthmarket.domain.marketdata import SmartMoneyEvent
 from tests.support.option_tape import T0, VENUES, Tape, run
@@ -85,3 +87,17 @@ def test_a_sold_strangle_is_not_read_as_a_short_straddle():
     strangle = _pair(t, "s3", [("C", 235, 4.0), ("P", 220, 4.0)], side="sell", dte=21, size=200, und="AAPL",
                      spot=228.0)
     assert [r for r in _read(run(strangle)) if "straddle" in r[2]] == []
+
+
+def test_an_event_carries_its_lead_contract_as_printed():
+    # What a flow trader's row shows comes from the lead print itself, field for field.
+    t = Tape()
+    legs = _sweep(t, size=100, price=3.0, dte=30)
+    legs = [dataclasses.replace(p, open_interest=4_321, iv=0.287, underlying_price=228.31) for p in legs]
+    e = run(legs)[0]
+    lead = legs[0]
+    assert (e.underlying, e.contract, e.expiry, e.strike, e.right) == (
+        lead.underlying, lead.contract, lead.expiry, lead.strike, lead.right)
+    assert (e.spot, e.iv, e.open_interest, e.price) == (228.31, 0.287, 4_321, 3.0)
+    assert (e.contracts, e.volume, e.premium) == (400, 400, 120_000.0)
+    assert e.ts == legs[-1].ts and e.event_id == f"sm-{legs[0].id}"
