@@ -101,3 +101,36 @@ def test_an_event_carries_its_lead_contract_as_printed():
     assert (e.spot, e.iv, e.open_interest, e.price) == (228.31, 0.287, 4_321, 3.0)
     assert (e.contracts, e.volume, e.premium) == (400, 400, 120_000.0)
     assert e.ts == legs[-1].ts and e.event_id == f"sm-{legs[0].id}"
+
+
+def _vertical(t: Tape, mleg: str, right: str, legs: list[tuple[float, float, float]]):
+    """Legs (strike, price, quote width) of one multi-leg order at mid, 500 contracts each."""
+    return [t.opt(T0, right=right, strike=k, side="mid", price=p, spread=w, size=500, mleg=mleg, dte=30)
+            for k, p, w in legs]
+
+
+def _is_vertical(events: list[SmartMoneyEvent]) -> bool:
+    return [(e.profile_id, "vertical" in e.reason) for e in events] == [("arbitrage", True)]
+
+
+def test_a_vertical_may_cost_its_width_plus_both_half_spreads_and_no_more():
+    # Quotes 0.10 and 0.30 wide: slack 0.005 + 0.05 + 0.15 = 0.205 on either side of [0, width].
+    t = Tape()
+    assert _is_vertical(run(_vertical(t, "v1", "C", [(225, 7.30, 0.10), (230, 2.10, 0.30)])))      # debit 5.20
+    assert run(_vertical(t, "v2", "C", [(225, 7.31, 0.10), (230, 2.10, 0.30)])) == []              # 5.21
+    assert _is_vertical(run(_vertical(t, "v3", "C", [(225, 2.00, 0.10), (230, 2.20, 0.30)])))      # credit 0.20
+    assert run(_vertical(t, "v4", "C", [(225, 2.00, 0.10), (230, 2.21, 0.30)])) == []              # 0.21
+
+
+def test_a_put_vertical_is_worth_more_at_the_higher_strike():
+    t = Tape()
+    assert _is_vertical(run(_vertical(t, "p1", "P", [(225, 2.00, 0.10), (230, 4.50, 0.10)])))
+    # The same prices the other way round are a credit no vertical can pay.
+    assert run(_vertical(t, "p2", "P", [(225, 4.50, 0.10), (230, 2.00, 0.10)])) == []
+
+
+def test_a_call_and_a_put_at_two_strikes_are_not_a_vertical():
+    t = Tape()
+    legs = [t.opt(T0, right=r, strike=k, side="mid", price=p, size=500, mleg="m1", dte=30)
+            for r, k, p in (("C", 225, 7.20), ("P", 230, 4.60))]
+    assert [e for e in run(legs) if "vertical" in e.reason] == []
