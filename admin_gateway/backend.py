@@ -128,7 +128,11 @@ class GatewayClients:
         await self._feed_cache()
 
     def _on_disconnected(self) -> None:
-        self._last_nats_error = f"disconnected from NATS at {self.settings.nats_url}"
+        url = self.settings.nats_url
+        self._last_nats_error = f"disconnected from NATS at {url}; reconnecting"
+        if "," in url:
+            # The server it was on went away: on a cluster, often with others (a lost quorum).
+            self._last_nats_error += f" to the other servers of the cluster ({NO_LEADER_HINT})"
 
     async def _feed_cache(self) -> None:
         """Follow the stream forever, starting with the newest ``cache size`` events."""

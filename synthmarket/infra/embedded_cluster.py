@@ -156,10 +156,41 @@ class EmbeddedCluster:
 
     def restart(self, index: int, wait: bool = True) -> None:
         """Start a killed node again on its ports with its store; with ``wait``, until it is healthy
-        (caught up with the stream and KV replicas it holds)."""
+        and its stream and KV replicas hold what the other nodes' held when it came back."""
         self.nodes[index].start()
         if wait:
             self.wait_healthy([index])
+            self.wait_caught_up(index)
+
+    def wait_caught_up(self, index: int, timeout: float | None = None) -> None:
+        """Until every stream replica the node holds reaches the last sequence the other running nodes'
+        replicas had at the call. /healthz alone says ok while a restarted node still applies what it
+        missed: a consumer placed on it then replays its store as it was when it died."""
+        others = [i for i in range(self.size) if i != index and self.alive(i)]
+        wanted: dict[str, int] = {}
+        for other in others:
+            for stream, seq in self.replica_last_seqs(other).items():
+                wanted[stream] = max(wanted.get(stream, 0), seq)
+        deadline = time.monotonic() + (timeout or self.startup_timeout)
+        while True:
+            mine = self.replica_last_seqs(index)
+            # Only the replicas it holds: a stream of fewer copies may live on the others alone.
+            behind = {s: (mine[s], seq) for s, seq in wanted.items() if s in mine and mine[s] < seq}
+            if not behind:
+                return
+            if time.monotonic() > deadline:
+                raise EmbeddedNatsError(f"NATS cluster node {self.names[index]} did not catch up: {behind}")
+            time.sleep(0.1)
+
+    def replica_last_seqs(self, index: int) -> dict[str, int]:
+        """The last sequence of every stream replica a node holds in its own store (not the leader's)."""
+        try:
+            jsz = self.monitor(index, "/jsz?accounts=true&streams=true")
+        except (OSError, ValueError):
+            return {}
+        return {stream["name"]: int(stream["state"]["last_seq"])
+                for account in jsz.get("account_details") or []
+                for stream in account.get("stream_detail") or []}
 
     def monitor(self, index: int, path: str) -> dict[str, Any]:
         """One monitoring endpoint of a node (``/jsz``, ``/routez``...) as JSON."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import importlib.util
 import logging
 import os
@@ -27,6 +28,7 @@ from synthmarket_cli.status import http_ok, regime_serving, status_written_probe
 log = logging.getLogger(__name__)
 
 WEBUI_LABEL = "web terminal"
+LOG_TAIL = 20
 
 
 class Child(Protocol):
@@ -172,6 +174,8 @@ class ProcessChild:
     prefix_output: bool = False
     cancelled: Callable[[], bool] = lambda: False
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+    # Its last lines, to say in a ChildFailed what it was doing (with ``prefix_output``).
+    recent: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=LOG_TAIL), init=False)
     _pump: threading.Thread | None = field(default=None, init=False, repr=False)
 
     def start(self) -> None:
@@ -189,22 +193,29 @@ class ProcessChild:
         )
         if self.prefix_output:
             self._pump = threading.Thread(
-                target=_pump_lines, args=(self.process.stdout, f"[{self.name}] "), name=f"{self.name}-log", daemon=True
+                target=_pump_lines, args=(self.process.stdout, f"[{self.name}] ", self.recent),
+                name=f"{self.name}-log", daemon=True,
             )
             self._pump.start()
 
     def wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
+        probes, slowest = 0, 0.0
         while time.monotonic() < deadline:
             code = self.exit_code()
             if code is not None:
                 raise ChildFailed(f"{self.name} exited with code {code} while starting")
+            asked = time.monotonic()
             if self.ready():
                 return
+            probes, slowest = probes + 1, max(slowest, time.monotonic() - asked)
             if self.cancelled():
                 raise StartCancelled(f"stopped while waiting for {self.name}")
             time.sleep(0.1)
-        raise ChildFailed(f"{self.name} was not healthy within {timeout:.0f}s")
+        tail = "\n".join(self.recent)
+        # How the probes went tells a child that never got ready from probes that never got an answer.
+        raise ChildFailed(f"{self.name} was not healthy within {timeout:.0f}s ({probes} readiness probes, "
+                          f"the slowest took {slowest:.1f}s)" + (f"; its last lines:\n{tail}" if tail else ""))
 
     def exit_code(self) -> int | None:
         return None if self.process is None else self.process.poll()
@@ -226,9 +237,11 @@ def _die_with_up() -> None:
     die_with_parent(signal.SIGKILL)
 
 
-def _pump_lines(stream: Any, prefix: str) -> None:
+def _pump_lines(stream: Any, prefix: str, recent: collections.deque[str]) -> None:
     for raw in iter(stream.readline, b""):
-        sys.stdout.write(prefix + raw.decode("utf-8", "replace").rstrip("\n") + "\n")
+        line = raw.decode("utf-8", "replace").rstrip("\n")
+        recent.append(line)
+        sys.stdout.write(prefix + line + "\n")
         sys.stdout.flush()
     stream.close()
 
