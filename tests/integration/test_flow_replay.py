@@ -15,13 +15,13 @@ from synthmarket.domain.control import DEFAULT_CONTROL
 from synthmarket.domain.control_timeline import CHANGE_LEAD_MS, Control, ControlTimeline
 from synthmarket.domain.marketdata import SmartMoneyEvent
 from synthmarket.domain.presets import SyntheticControlPresetId
-from synthmarket.names import CONTROL_KEY, SMART_MONEY_STREAM, option_prints_subject
+from synthmarket.names import CONTROL_KEY, option_prints_subject
 from synthmarket.settings import load_settings
-from synthmarket.v1 import smart_money_pb2
 from synthmarket_cli.control_changes import ControlChange
 from synthmarket_cli.control_changes import timeline as timeline_for
 from synthmarket_cli.flow import OptionsHistory
 from synthmarket_cli.offline import SimulationSpec, run_session
+from tests.support.live_tape import stored_events
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -43,20 +43,6 @@ def offline_events(control: Control, symbols: tuple[str, ...], until: int,
     return [e for step in run_session(spec) if step.t0 < until for e in step.events]
 
 
-async def stored_events_of_the_day(js, day: TradingDay = DAY) -> list[SmartMoneyEvent]:
-    info = await js.stream_info(SMART_MONEY_STREAM)
-    out = []
-    for seq in range(info.state.first_seq, info.state.last_seq + 1):
-        try:
-            msg = await js.get_msg(SMART_MONEY_STREAM, seq, direct=True)
-        except Exception:  # noqa: BLE001 - removed by retention
-            continue
-        event = wire.smart_money_event_from_proto(smart_money_pb2.SmartMoneyEvent.FromString(msg.data))
-        if day.open_ms <= event.ts < day.close_ms:
-            out.append(event)
-    return out
-
-
 async def start_at(nats_url: str, nc, wall: int, **kwargs) -> FlowService:
     settings = load_settings({"NATS_URL": nats_url, "FLOW_FLUSH_INTERVAL_MS": "100"})
     # At speed 1 inside a session, the session clock reads the wall clock: pin it.
@@ -74,7 +60,7 @@ async def test_started_at_two_times_of_day_the_stream_holds_the_offline_session_
     try:
         control, symbols = first.control, first.universe
         want = offline_events(control, symbols, at("10:07"))
-        got = await stored_events_of_the_day(js)
+        got = await stored_events(js, DAY)
         assert len(want) > 100
         assert got == want, "the replay at 10:07 is not the offline session"
     finally:
@@ -84,7 +70,7 @@ async def test_started_at_two_times_of_day_the_stream_holds_the_offline_session_
     second = await start_at(nats_url, nats_client, at("14:41"))
     try:
         want = offline_events(control, symbols, at("14:41"))
-        got = await stored_events_of_the_day(js)
+        got = await stored_events(js, DAY)
         duplicates = [i for i, n in Counter(e.event_id for e in got).items() if n > 1]
         assert not duplicates, duplicates[:5]
         assert sorted(got, key=lambda e: e.event_id) == sorted(want, key=lambda e: e.event_id)
@@ -114,11 +100,11 @@ async def test_the_live_tape_joins_where_the_replay_ended(nats_url, nats_client,
         want = [e for e in offline_events(control, symbols, end, JOIN_DAY) if e.ts < settled]
 
         async def caught_up() -> bool:
-            have = {e.event_id for e in await stored_events_of_the_day(js, JOIN_DAY)}
+            have = {e.event_id for e in await stored_events(js, JOIN_DAY)}
             return {e.event_id for e in want} <= have
 
         await eventually(caught_up, 20, "the events of the joined tape")
-        got = [e for e in await stored_events_of_the_day(js, JOIN_DAY) if e.ts < settled]
+        got = [e for e in await stored_events(js, JOIN_DAY) if e.ts < settled]
         assert sorted(got, key=lambda e: e.event_id) == sorted(want, key=lambda e: e.event_id)
         assert any(start <= e.ts < first_live for e in got), "no event from the gap: the test proves nothing"
     finally:
@@ -144,7 +130,7 @@ async def test_the_replay_runs_the_days_control_changes_as_simulate_does(nats_ur
         # What `simulate --control-change 11:00=event_day` runs.
         timeline = timeline_for(DEFAULT_CONTROL, [ControlChange("11:00", preset="event_day")], CHANGE_DAY)
         want = offline_events(timeline, service.universe, at("13:15", CHANGE_DAY), CHANGE_DAY)
-        got = await stored_events_of_the_day(js, CHANGE_DAY)
+        got = await stored_events(js, CHANGE_DAY)
         assert sorted(got, key=lambda e: e.event_id) == sorted(want, key=lambda e: e.event_id)
         # Not the same as a day run under either preset alone.
         assert want != offline_events(DEFAULT_CONTROL, service.universe, at("13:15", CHANGE_DAY), CHANGE_DAY)
