@@ -51,7 +51,9 @@ def build_tapes() -> list[Tape]:
             state = get_session_state(day.open_ms + minute * MS_PER_MINUTE, control, symbols=SYMBOLS)
             tape.regime_by_minute[minute] = state.regime.value
             tape.events_by_minute[minute] = state.event_symbols
-        spec = SimulationSpec(control, day, day.open_ms, day.close_ms, SYMBOLS)
+        # Open interest is judged elsewhere (tests/unit/test_open_interest.py): each seed would replay
+        # the previous session for it.
+        spec = SimulationSpec(control, day, day.open_ms, day.close_ms, SYMBOLS, open_interest=False)
         for step in run_session(spec):
             minute = (step.t0 - day.open_ms) // MS_PER_MINUTE
             tape.options.extend(step.options)
