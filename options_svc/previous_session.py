@@ -17,18 +17,11 @@ from typing import Any
 
 from options_svc.bookkeeping import session_day_at_or_after
 from options_svc.open_interest import OpenInterestBook, net_openings
-from synthmarket.domain.calendar import TradingDay, is_trading_date, trading_day
+from synthmarket.domain.calendar import TradingDay, previous_trading_date, trading_day
 from synthmarket.domain.control import SyntheticControlState
 
 REPLAY_STEP_MS = 30 * 60_000
 Generator = Callable[..., Any]      # OptionsGenerator (handed in: it imports this module)
-
-
-def previous_trading_date(date: dt.date) -> dt.date:
-    day = date - dt.timedelta(days=1)
-    while not is_trading_date(day):
-        day -= dt.timedelta(days=1)
-    return day
 
 
 @lru_cache(maxsize=8)

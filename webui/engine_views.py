@@ -13,7 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from synthmarket.domain.calendar import MS_PER_MINUTE, TradingDay, is_trading_date, trading_day, trading_day_for
+from synthmarket.domain.calendar import (
+    MS_PER_MINUTE,
+    TradingDay,
+    previous_trading_date,
+    trading_day,
+    trading_day_for,
+)
 from synthmarket.domain.catalysts import (
     AFTER_CLOSE,
     BEFORE_OPEN,
@@ -59,13 +65,6 @@ def session_window(now_ts: int) -> SessionWindow:
     return SessionWindow(day, min(max(int(now_ts), day.open_ms), day.close_ms))
 
 
-def previous_trading_day(date: dt.date) -> TradingDay:
-    prev = date - dt.timedelta(days=1)
-    while not is_trading_date(prev):
-        prev -= dt.timedelta(days=1)
-    return trading_day(prev)
-
-
 def minute_marks(window: SessionWindow) -> np.ndarray:
     """Every whole minute from the open up to now, and now itself (at most MAX_CHART_POINTS)."""
     marks = np.arange(window.day.open_ms, window.now + 1, MS_PER_MINUTE, dtype=np.int64)
@@ -88,7 +87,7 @@ def prior_closes(window: SessionWindow, control: Control, symbols: Sequence[str]
 
     ``symbols`` is the market's whole universe (event gaps follow it); ``only`` picks one of them.
     """
-    prev = previous_trading_day(window.day.date)
+    prev = trading_day(previous_trading_date(window.day.date))
     at = np.array([prev.close_ms - 1], dtype=np.int64)
     universe = tuple(symbols)
     closes = {s: round(float(underlying_path(s, at, control, symbols=universe)["price"][0]), PRICE_DECIMALS)

@@ -148,6 +148,14 @@ def trading_day(date: dt.date) -> TradingDay:
     return TradingDay(date, int(open_local.timestamp() * 1000), int(close_local.timestamp() * 1000))
 
 
+def previous_trading_date(date: dt.date) -> dt.date:
+    """The last trading date before ``date``."""
+    date -= dt.timedelta(days=1)
+    while not is_trading_date(date):
+        date -= dt.timedelta(days=1)
+    return date
+
+
 def exchange_date(ts_ms: int) -> dt.date:
     return dt.datetime.fromtimestamp(ts_ms / 1000, EXCHANGE_TZ).date()
 

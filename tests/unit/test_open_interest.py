@@ -9,9 +9,9 @@ import pytest
 
 from options_svc import open_interest as oi
 from options_svc.generator import OptionsGenerator
-from options_svc.previous_session import previous_trading_date, session_openings
+from options_svc.previous_session import session_openings
 from synthmarket.domain import chain
-from synthmarket.domain.calendar import trading_day
+from synthmarket.domain.calendar import previous_trading_date, trading_day
 from synthmarket.domain.control import SyntheticControlState
 from synthmarket.domain.universe import UNIVERSE
 
