@@ -25,7 +25,7 @@ from synthmarket.domain.control_timeline import Control, ControlTimeline, contro
 from synthmarket.domain.marketdata import OptionPrint
 from synthmarket.domain.profiles import FAMILY_IDS, NEUTRAL_NOISE
 from synthmarket.domain.universe import resolve_symbols
-from synthmarket.engine import nbbo  # options trade against the equity NBBO: the spot is its mid (issue 12)
+from synthmarket.engine import nbbo_at  # options trade against the equity NBBO: the spot is its mid
 
 _CACHE_LIMIT = 50_000
 _TAG_SCENARIO = 0x5343454E
@@ -230,7 +230,7 @@ class OptionsGenerator:
 
     def _spots(self, symbol: str, times: list[int]) -> list[float]:
         """The spot (equity NBBO mid) at each of ``times``: ``_underlying(symbol, ts).price`` in one pass."""
-        return nbbo.mids_at(symbol, times, self._control, getattr(self._engine, "universe", self.symbols))
+        return nbbo_at.mids_at(symbol, times, self._control, getattr(self._engine, "universe", self.symbols))
 
     def _read_underlying(self, symbol: str, ts: int) -> Any:
         # The engine reads only focus and event membership off the session state, and those move
@@ -241,7 +241,7 @@ class OptionsGenerator:
             session = self._session(ts - (ts - day.open_ms) % MS_PER_MINUTE)
         else:
             session = self._session(ts)
-        return nbbo.at_equity_nbbo(self._engine.get_underlying_state(symbol, ts, self._control, session, self.symbols),
+        return nbbo_at.at_equity_nbbo(self._engine.get_underlying_state(symbol, ts, self._control, session, self.symbols),
                                    self._control, getattr(self._engine, "universe", self.symbols))
 
     def _event_info(self, symbol: str, ts: int, session: Any) -> tuple[bool | None, int]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from types import MappingProxyType
 
 from synthmarket.domain import chain, rng
@@ -72,6 +73,7 @@ SUBTYPE_EFFECT: Mapping[str, int] = MappingProxyType({
 })
 
 
+@lru_cache(maxsize=512)
 def expiry_kind(expiry: dt.date) -> str:
     """quarterly | monthly (third Friday, or the day before a holiday) | weekly (another Friday) | daily."""
     monthly = chain.expiry_on(chain.third_friday(expiry.year, expiry.month))
@@ -82,6 +84,7 @@ def expiry_kind(expiry: dt.date) -> str:
     return "daily"
 
 
+@lru_cache(maxsize=4096)
 def listed_today(root: str, expiry: dt.date, today: dt.date, previous: dt.date) -> bool:
     """Whether ``expiry`` is listed on ``today`` and was not on the previous session ``previous``."""
     return expiry in chain.expiries(root, today) and expiry not in chain.expiries(root, previous)

@@ -1,8 +1,8 @@
 """The equity NBBO as a pure function of time: update times, tick-bound widths and a book-like walk.
 
-``quote_at(symbol, ts, control, symbols)`` is the bid and ask the equities service publishes as
-the quote in force at ``ts``; ``block_quotes`` is the same construction over a block of minutes,
-the way the service builds its tape. Both read only the engine's path and session state:
+``block_quotes`` builds the quotes of a block of minutes, the way the equities service builds its
+tape (``nbbo_at.quote_at`` reads the one in force at an instant). It reads only the engine's path
+and session state:
 
 - anchors: each session minute draws its NBBO update times (Poisson, keyed by the minute, at
   least one per minute) and quotes the engine's mid at each of them on the penny grid. The width
@@ -20,32 +20,17 @@ costs a bounded amount of work and a block of minutes gives the same quotes howe
 
 from __future__ import annotations
 
-import bisect
-import datetime as dt
-import itertools
-from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
-from synthmarket.domain import records, rng
-from synthmarket.domain.calendar import (
-    MS_PER_DAY,
-    MS_PER_MINUTE,
-    SESSION_MINUTES,
-    TradingDay,
-    exchange_date,
-    is_trading_date,
-    trading_day,
-)
-from synthmarket.domain.control_timeline import Control, control_at
+from synthmarket.domain import rng
+from synthmarket.domain.calendar import MS_PER_MINUTE, SESSION_MINUTES, TradingDay
+from synthmarket.domain.control_timeline import Control
 from synthmarket.domain.regimes import Regime
-from synthmarket.domain.session import UnderlyingState
-from synthmarket.domain.universe import DEFAULT_SYMBOLS, SymbolSpec, resolve_symbols, symbol_spec
-from synthmarket.engine import regime_engine
+from synthmarket.domain.universe import SymbolSpec
 
 CENTS = 100.0
 # Mean NBBO anchors per second for a name of average liquidity at midday.
@@ -246,7 +231,31 @@ def block_quotes(engine: Any, control: Control, seed: int, universe: tuple[str, 
     ``prev_state`` / ``next_state`` are the states of the minutes either side (None at the open and
     at the close): the last anchor before the block and the first after it bound its walks.
     ``engine`` has the regime engine's ``underlying_path``.
+
+    The equities tape and the option side's spot reads (``nbbo_at``) ask for the same blocks when
+    one process runs both (``synthmarket simulate``): the latest few are remembered.
     """
+    key = (engine.underlying_path, control, universe, seed, day.ordinal, spec, tuple(minutes), tuple(states),
+           prev_state, next_state)
+    hit = _recent_blocks.get(key)
+    if hit is None:
+        if len(_recent_blocks) >= _RECENT_BLOCKS:
+            del _recent_blocks[next(iter(_recent_blocks))]
+        hit = _recent_blocks[key] = _block_quotes(engine, control, seed, universe, day, spec, minutes, states,
+                                                  prev_state, next_state)
+        for shared in (hit.ts, hit.bid_c, hit.ask_c):
+            shared.flags.writeable = False
+    return hit
+
+
+# Both readers walk the session forward together, a block of the universe's names at a time.
+_RECENT_BLOCKS = 64
+_recent_blocks: dict[tuple, BlockQuotes] = {}
+
+
+def _block_quotes(engine: Any, control: Control, seed: int, universe: tuple[str, ...], day: TradingDay,
+                  spec: SymbolSpec, minutes: Sequence[int], states: Sequence[MinuteState],
+                  prev_state: MinuteState | None, next_state: MinuteState | None) -> BlockQuotes:
     m0, m1 = int(minutes[0]), int(minutes[-1]) + 1
     ext = ([m0 - 1] if prev_state is not None else []) + list(range(m0, m1)) + ([m1] if next_state is not None else [])
     ext_states = ([prev_state] if prev_state is not None else []) + list(states) + \
@@ -272,129 +281,3 @@ def block_quotes(engine: Any, control: Control, seed: int, universe: tuple[str, 
     a, b = np.searchsorted(q_ts, lo, side="left"), np.searchsorted(q_ts, hi, side="left")
     carry = a - 1 if a > 0 else a
     return BlockQuotes(q_ts[a:b], q_bid[a:b], q_ask[a:b], int(q_bid[carry]), int(q_ask[carry]))
-
-
-# ---------------------------------------------------------------------------------------------
-# One instant, for the option side: the quote the equities service has in force.
-
-CHUNK_MINUTES = 15
-# A day of the 20-name universe is 520 chunks; each holds its quotes as machine integers.
-_CHUNK_LIMIT = 1024
-_STATE_LIMIT = 4096
-_Chunk = tuple[array, array, array, int, int]
-_chunks: dict[tuple, _Chunk] = {}
-_states: dict[tuple, MinuteState] = {}
-
-
-@lru_cache(maxsize=64)
-def _trading_day_of_utc_day(utc_day: int) -> TradingDay | None:
-    # A New York regular session never crosses UTC midnight; 17:00 UTC is inside its exchange date.
-    date = exchange_date(utc_day * MS_PER_DAY + 17 * 3_600_000)
-    return trading_day(date) if is_trading_date(date) else None
-
-
-@lru_cache(maxsize=32)
-def _universe(symbols: tuple[str, ...] | None) -> tuple[str, ...]:
-    return DEFAULT_SYMBOLS if symbols is None else resolve_symbols(symbols)
-
-
-def _state(control: Control, universe: tuple[str, ...], ts: int) -> MinuteState:
-    key = (control, universe, ts)
-    hit = _states.get(key)
-    if hit is None:
-        if len(_states) >= _STATE_LIMIT:
-            _states.clear()
-        hit = _states[key] = MinuteState.from_session(regime_engine.get_session_state(ts, control, universe))
-    return hit
-
-
-def _chunk(symbol: str, day: TradingDay, chunk: int, control: Control, universe: tuple[str, ...]) -> _Chunk:
-    m0 = chunk * CHUNK_MINUTES
-    minutes = range(m0, min(m0 + CHUNK_MINUTES, day.minutes))
-    start = [day.open_ms + m * MS_PER_MINUTE for m in minutes]
-    after = day.open_ms + minutes[-1] * MS_PER_MINUTE + MS_PER_MINUTE
-    q = block_quotes(
-        regime_engine, control, control_at(control, day.open_ms).shared_seed, universe, day, symbol_spec(symbol),
-        minutes, [_state(control, universe, t) for t in start],
-        _state(control, universe, start[0] - MS_PER_MINUTE) if m0 > 0 else None,
-        _state(control, universe, after) if minutes[-1] + 1 < day.minutes else None,
-    )
-    return (array("q", q.ts.astype(np.int64).tobytes()), array("q", q.bid_c.astype(np.int64).tobytes()),
-            array("q", q.ask_c.astype(np.int64).tobytes()), q.carry_bid_c, q.carry_ask_c)
-
-
-_tokens: dict[tuple, int] = {}
-_token_numbers = itertools.count()     # never reused, so a forgotten market's chunks cannot be read
-# The last (control, symbols) asked about, their (control, universe) and its token; and the last
-# day. One session asks with the same objects every time, so most calls hash nothing (a control's
-# hash is not cached). Each is replaced whole, so a concurrent caller reads a consistent one.
-_last_market: tuple[Any, Any, tuple, int] = (None, None, (), -1)
-_last_day: TradingDay | None = None
-
-
-def _market(control: Control, symbols: Iterable[str] | None) -> tuple[tuple, int]:
-    global _last_market
-    universe = _universe(symbols if symbols is None or type(symbols) is tuple else tuple(symbols))
-    market = (control, universe)
-    token = _tokens.get(market)
-    if token is None:
-        if len(_tokens) >= _STATE_LIMIT:
-            _tokens.clear()
-        token = _tokens[market] = next(_token_numbers)
-    _last_market = (control, symbols, market, token)
-    return market, token
-
-
-def _chunk_at(symbol: str, ts: int, control: Control, symbols: Iterable[str] | None) -> _Chunk:
-    """The quote chunk holding ``ts`` (which must lie in a regular session)."""
-    global _last_day
-    day = _last_day
-    if day is None or not day.open_ms <= ts <= day.close_ms:
-        day = _trading_day_of_utc_day(ts // MS_PER_DAY)
-        if day is None or not day.open_ms <= ts <= day.close_ms:
-            when = dt.datetime.fromtimestamp(ts / 1000, dt.UTC)
-            raise regime_engine.OutsideSessionError(f"ts={ts} ({when:%Y-%m-%d %H:%M:%S} UTC) is outside a regular session")
-        _last_day = day
-    last = _last_market
-    market, token = (last[2], last[3]) if control is last[0] and symbols is last[1] else _market(control, symbols)
-    chunk = min((ts - day.open_ms) // MS_PER_MINUTE, day.minutes - 1) // CHUNK_MINUTES
-    key = (symbol, day.ordinal, chunk, token)
-    hit = _chunks.get(key)
-    if hit is None:
-        if len(_chunks) >= _CHUNK_LIMIT:
-            _chunks.clear()
-        hit = _chunks[key] = _chunk(symbol, day, chunk, *market)
-    return hit
-
-
-def quote_at(symbol: str, ts: int, control: Control, symbols: Iterable[str] | None = None) -> tuple[float, float]:
-    """(bid, ask) in force at ``ts`` for ``symbol``, as published by the equities service. ``symbols``
-    is the session universe (default the universe's names); ``ts`` lies in a regular session (close included)."""
-    ts = int(ts)
-    q_ts, bids, asks, carry_bid, carry_ask = _chunk_at(symbol, ts, control, symbols)
-    i = bisect.bisect_right(q_ts, ts) - 1
-    return (carry_bid / CENTS, carry_ask / CENTS) if i < 0 else (bids[i] / CENTS, asks[i] / CENTS)
-
-
-def mids_at(symbol: str, times: Sequence[int], control: Control, symbols: Iterable[str] | None = None) -> list[float]:
-    """``quote_at``'s mid (the same floats) at each of ``times`` (ascending, one session), in one array pass."""
-    first = _chunk_at(symbol, int(times[0]), control, symbols) if times else None
-    if first is None:
-        return []
-    if _chunk_at(symbol, int(times[-1]), control, symbols) is not first or not len(first[0]):
-        return [sum(quote_at(symbol, t, control, symbols)) / 2.0 for t in times]
-    q_ts, bids, asks, carry_bid, carry_ask = first
-    i = np.searchsorted(np.frombuffer(q_ts, dtype=np.int64), np.asarray(times, dtype=np.int64), side="right") - 1
-    bid = np.where(i < 0, carry_bid, np.frombuffer(bids, dtype=np.int64)[i]) / CENTS
-    ask = np.where(i < 0, carry_ask, np.frombuffer(asks, dtype=np.int64)[i]) / CENTS
-    return ((bid + ask) / 2.0).tolist()
-
-
-def at_equity_nbbo(ul: UnderlyingState, control: Control, symbols: Iterable[str] | None = None) -> UnderlyingState:
-    """``ul`` with its price, bid and ask taken from the equity NBBO in force at its ts (price: the mid).
-
-    For the option side: a print priced off this spot reports an ``underlying_price`` inside the
-    quote equities_svc publishes at that instant. ``symbols`` as for ``quote_at``.
-    """
-    bid, ask = quote_at(ul.symbol, ul.ts, control, symbols)
-    return records.build(UnderlyingState, {**ul.__dict__, "price": (bid + ask) / 2.0, "bid": bid, "ask": ask})

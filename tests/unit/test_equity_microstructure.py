@@ -1,7 +1,7 @@
 """The equity tape a market-structure engineer checks first (issue 12 part 3).
 
 Fixed seeds; every bound names its measure. One full balanced_demo session of the 20-name universe
-serves most checks; volatility magnitudes read the published NBBO (``nbbo.quote_at``) at random
+serves most checks; volatility magnitudes read the published NBBO (``nbbo_at.quote_at``) at random
 access over many days.
 """
 
@@ -22,7 +22,7 @@ from synthmarket.domain.control import SyntheticControlState
 from synthmarket.domain.marketdata import NBBO_EXEMPT_CONDITIONS, EquityTrade
 from synthmarket.domain.presets import SyntheticControlPresetId
 from synthmarket.domain.universe import DEFAULT_SYMBOLS, UNIVERSE
-from synthmarket.engine import nbbo
+from synthmarket.engine import nbbo_at
 from synthmarket.engine.focus import symbol_events, universe_day
 
 DAY = trading_day(dt.date(2026, 11, 24))
@@ -231,7 +231,7 @@ def _days(first: dt.date, n: int) -> list[dt.date]:
 
 
 def _mid(symbol: str, ts: int, control: SyntheticControlState) -> float:
-    bid, ask = nbbo.quote_at(symbol, ts, control)
+    bid, ask = nbbo_at.quote_at(symbol, ts, control)
     return 0.5 * (bid + ask)
 
 

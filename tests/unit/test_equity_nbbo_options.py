@@ -1,6 +1,6 @@
 """Options see the equity market they trade against (issue 12 part 4).
 
-``synthmarket.engine.nbbo.quote_at`` is the quote equities_svc publishes as in force at any ts; every
+``synthmarket.engine.nbbo_at.quote_at`` is the quote equities_svc publishes as in force at any ts; every
 option print's ``underlying_price`` lies inside it, and option values move with it by their delta.
 """
 
@@ -20,7 +20,7 @@ from synthmarket.domain.control import SyntheticControlState
 from synthmarket.domain.control_timeline import ControlTimeline
 from synthmarket.domain.marketdata import EquityQuote
 from synthmarket.domain.universe import DEFAULT_SYMBOLS
-from synthmarket.engine import nbbo
+from synthmarket.engine import nbbo_at
 
 DAY = trading_day(dt.date(2026, 11, 20))
 CONTROL = SyntheticControlState(shared_seed=20260101)
@@ -63,14 +63,14 @@ def test_quote_at_is_the_published_quote_in_force(symbols, start_hhmm, control) 
         probes = [t for t in q_ts if t >= start] + [t - 1 for t in q_ts if t > start] + \
             rng.integers(start, end, 300).tolist()
         for ts in probes:
-            assert nbbo.quote_at(sym, ts, control, symbols) == _in_force(published[sym], ts), (sym, ts)
+            assert nbbo_at.quote_at(sym, ts, control, symbols) == _in_force(published[sym], ts), (sym, ts)
 
 
 def test_quote_at_covers_the_close_and_refuses_outside_the_session() -> None:
     last = _published(CONTROL, ("AAPL",), DAY.close_ms - MS_PER_MINUTE, DAY.close_ms)["AAPL"]
-    assert nbbo.quote_at("AAPL", DAY.close_ms, CONTROL, ("AAPL",)) == (last[1][-1], last[2][-1])
+    assert nbbo_at.quote_at("AAPL", DAY.close_ms, CONTROL, ("AAPL",)) == (last[1][-1], last[2][-1])
     with pytest.raises(ValueError, match="outside"):
-        nbbo.quote_at("AAPL", DAY.close_ms + 1, CONTROL)
+        nbbo_at.quote_at("AAPL", DAY.close_ms + 1, CONTROL)
 
 
 def test_mids_read_in_one_pass_are_quote_ats_mids() -> None:
@@ -78,9 +78,9 @@ def test_mids_read_in_one_pass_are_quote_ats_mids() -> None:
     for start in (DAY.open_ms, DAY.at("10:44"), DAY.close_ms - 30_000):
         times = sorted(start + (k * 7_919) % 90_000 for k in range(60) if start + (k * 7_919) % 90_000 <= DAY.close_ms)
         for symbol in ("SPY", "BAC"):
-            expected = [(b + a) / 2.0 for b, a in (nbbo.quote_at(symbol, t, CONTROL) for t in times)]
-            assert nbbo.mids_at(symbol, times, CONTROL) == expected
-    assert nbbo.mids_at("SPY", [], CONTROL) == []
+            expected = [(b + a) / 2.0 for b, a in (nbbo_at.quote_at(symbol, t, CONTROL) for t in times)]
+            assert nbbo_at.mids_at(symbol, times, CONTROL) == expected
+    assert nbbo_at.mids_at("SPY", [], CONTROL) == []
 
 
 def test_every_option_print_underlying_price_inside_the_equity_nbbo() -> None:
@@ -110,7 +110,7 @@ def test_option_values_move_with_the_underlying_by_their_delta() -> None:
             ctx1 = gen.scenario_context(sym, t0 + dt_ms)
             s0, s1 = ctx0.ul.price, ctx1.ul.price
             # The spot is the published equity mid at each instant.
-            assert s0 == sum(nbbo.quote_at(sym, t0, CONTROL)) / 2 and s1 == sum(nbbo.quote_at(sym, t0 + dt_ms, CONTROL)) / 2
+            assert s0 == sum(nbbo_at.quote_at(sym, t0, CONTROL)) / 2 and s1 == sum(nbbo_at.quote_at(sym, t0 + dt_ms, CONTROL)) / 2
             if s1 == s0:
                 continue
             for right in ("C", "P"):
