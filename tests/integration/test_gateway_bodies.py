@@ -19,6 +19,7 @@ from admin_gateway.json_body import MAX_BODY_BYTES
 from synthmarket.domain.control import DEFAULT_CONTROL
 from synthmarket.infra.embedded_nats import free_port
 from tests.support.served import Served, serve
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -31,6 +32,8 @@ def gateway(nats_url) -> Iterator[Served]:
     env = {"NATS_URL": nats_url, "SYNTHETIC_CONTROL_ENABLED": "1", "SYNTHETIC_ADMIN_TOKEN": TOKEN,
            "REGIME_GRPC_ADDR": f"127.0.0.1:{free_port()}"}
     with serve("admin_gateway", "/openapi.json", env) as served:
+        # Serving the OpenAPI document needs no NATS; the control store does (503 until connected).
+        wait_until(lambda: _control_status(served) == 200, 30, "the gateway's control store", 0.1)
         yield served
 
 
@@ -64,6 +67,17 @@ def _put_chunked(port: int, body: bytes, content_type: str = "application/json")
 
 def _put_sized(port: int, body: bytes, content_type: str = "application/json") -> tuple[int, dict]:
     return _exchange(port, {"Content-Type": content_type, "Content-Length": str(len(body))}, body)
+
+
+def _control_status(served: Served) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", served.port, timeout=10)
+    try:
+        conn.request("GET", CONTROL, headers={"Authorization": f"Bearer {TOKEN}"})
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
 
 
 def _revision(served: Served) -> str:
