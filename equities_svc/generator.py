@@ -45,9 +45,10 @@ def row_record(row: Row) -> Record:
 @dataclass(frozen=True)
 class _Block:
     end_ms: int
-    ts: list[int]           # ts of each row, ascending
-    rows: list[Row]
-    lines: list[str] | None   # each row's JSON line (see ``with_lines``)
+    ts: list[int]           # ts of each record, ascending
+    rows: list[Row]         # each record's row; a ``trade_rows_only`` generator's: its trades' alone
+    lines: list[str] | None   # each record's JSON line (see ``with_lines``)
+    trades_at: list[int] | None = None    # ``trade_rows_only``: each trade row's place among the records
 
 
 class EquitiesGenerator:
@@ -68,6 +69,7 @@ class EquitiesGenerator:
         engine: Engine | None = None,
         block_minutes: int = BLOCK_MINUTES,
         with_lines: bool = False,
+        trade_rows_only: bool = False,
     ) -> None:
         self._control = control
         self._symbols: tuple[str, ...] = resolve_symbols(symbols)
@@ -81,6 +83,11 @@ class EquitiesGenerator:
         # Also format every record as a JSON line while its block is still in columns (for
         # callers that write the tape out): far cheaper than formatting the records afterwards.
         self._with_lines = with_lines
+        # A caller that writes the lines out and reads only the trades (the offline simulator)
+        # skips the rows of quotes, most of the tape (``step_tape``).
+        if trade_rows_only and not with_lines:
+            raise ValueError("trade_rows_only needs with_lines=True: the quotes are in the lines alone")
+        self._trade_rows_only = trade_rows_only
         if with_lines:
             for text in (*venues.VENUES, *trades.CONDITIONS):  # written verbatim; symbols are checked per batch
                 tape_lines.plain(text)
@@ -124,8 +131,15 @@ class EquitiesGenerator:
 
         A line is exactly ``json.dumps(record.to_dict(), separators=(",", ":")) + "\\n"``.
         """
-        if not self._with_lines:
-            raise ValueError("step_lines needs an EquitiesGenerator built with with_lines=True")
+        if not self._with_lines or self._trade_rows_only:
+            raise ValueError("step_lines needs an EquitiesGenerator built with with_lines=True and every row")
+        return self._step(t0_ms, t1_ms, True)
+
+    def step_tape(self, t0_ms: int, t1_ms: int) -> tuple[list[Row], list[str]]:
+        """The trade rows of ``step`` and the JSON line of every record (quotes and trades), in
+        order (needs ``trade_rows_only=True``)."""
+        if not self._trade_rows_only:
+            raise ValueError("step_tape needs an EquitiesGenerator built with trade_rows_only=True")
         return self._step(t0_ms, t1_ms, True)
 
     def _step(self, t0_ms: int, t1_ms: int, with_lines: bool) -> tuple[list[Row], list[str]]:
@@ -140,11 +154,13 @@ class EquitiesGenerator:
                     blk = self._blocks[key] = self._build_block(day, block)
                 a = bisect.bisect_left(blk.ts, t0_ms)
                 b = bisect.bisect_left(blk.ts, t1_ms)
+                ra, rb = (a, b) if blk.trades_at is None else \
+                    (bisect.bisect_left(blk.trades_at, a), bisect.bisect_left(blk.trades_at, b))
                 # A step usually falls in one block: its slices are the answer, copied once.
                 if rows:
-                    rows += blk.rows[a:b]
+                    rows += blk.rows[ra:rb]
                 else:
-                    rows = blk.rows[a:b]
+                    rows = blk.rows[ra:rb]
                 if with_lines:
                     if blk.lines is None:
                         raise ValueError("lines asked of a generator built without with_lines")
@@ -204,7 +220,8 @@ class EquitiesGenerator:
             q_ts = blk.q_ts.tolist()
             bid, ask = blk.q_bid_c / CENTS, blk.q_ask_c / CENTS
             bid_size, ask_size = blk.q_bid_size.tolist(), blk.q_ask_size.tolist()
-            rows.extend(zip(q_ts, repeat(sym, n_q), bid.tolist(), ask.tolist(), bid_size, ask_size))
+            if not self._trade_rows_only:
+                rows.extend(zip(q_ts, repeat(sym, n_q), bid.tolist(), ask.tolist(), bid_size, ask_size))
             t_ts = blk.t_ts.tolist()
             n_t = len(t_ts)
             ids = [f"e-{sym}-{t}-{n}" for t, n in zip(t_ts, blk.t_seq.tolist())]
@@ -220,19 +237,22 @@ class EquitiesGenerator:
             ts_parts += [blk.q_ts, blk.t_ts]
             sym_parts.append(np.full(n_q + n_t, sym_i))
             kind_parts += [np.full(n_q, _KIND_QUOTE), np.full(n_t, _KIND_TRADE)]
-        if not rows:
-            return _Block(end_ms, [], [], [] if lines is not None else None)
+        if not ts_parts or not sum(part.size for part in ts_parts):
+            return _Block(end_ms, [], [], [] if lines is not None else None, [] if self._trade_rows_only else None)
         ts = np.concatenate(ts_parts)
+        kind = np.concatenate(kind_parts)
         # ts first; within one ms, symbols in configured order and a quote before the trades it
         # priced. lexsort is stable, so each symbol's quotes and trades keep their own order.
-        order = np.lexsort((np.concatenate(kind_parts), np.concatenate(sym_parts), ts))
-        pick = itemgetter(*order.tolist())   # one C-level pass per list (itemgetter of one index returns the item, not a tuple)
-        return _Block(
-            end_ms,
-            ts[order].tolist(),
-            list(pick(rows)) if len(rows) > 1 else rows,
-            (list(pick(lines)) if len(lines) > 1 else lines) if lines is not None else None,
-        )
+        order = np.lexsort((kind, np.concatenate(sym_parts), ts))
+        trades_at = None
+        if self._trade_rows_only:
+            # Rows hold the trades alone: each record's trade number, taken at the trades' places.
+            trades_at = np.flatnonzero(kind[order] == _KIND_TRADE)
+            rows = [rows[i] for i in (np.cumsum(kind == _KIND_TRADE) - 1)[order[trades_at]].tolist()]
+        else:
+            rows = _pick(rows, order)
+        return _Block(end_ms, ts[order].tolist(), rows, _pick(lines, order) if lines is not None else None,
+                      trades_at.tolist() if trades_at is not None else None)
 
     def _trading_day(self, date: dt.date) -> TradingDay | None:
         if date not in self._days:
@@ -260,3 +280,8 @@ class EquitiesGenerator:
             start = day.open_ms + block * self._block_ms
             self._span = (start, min(start + self._block_ms, day.close_ms), out)
         return out
+
+
+def _pick(items: list, order: np.ndarray) -> list:
+    """``items`` in ``order``, one C-level pass (itemgetter of one index returns the item, not a tuple)."""
+    return list(itemgetter(*order.tolist())(items)) if len(items) > 1 else items

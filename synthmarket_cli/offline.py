@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from equities_svc.generator import QUOTE_ROW_LEN, EquitiesGenerator, row_record
+from equities_svc.generator import EquitiesGenerator, row_record
 from flow_svc.classifier import SmartMoneyClassifier
 from options_svc.generator import OptionsGenerator
 from options_svc.known_control import KnownControlSteps, known_at
@@ -86,7 +86,7 @@ def run_session(spec: SimulationSpec, step_ms: int = STEP_MS) -> Iterator[StepOu
     options = KnownControlSteps(generator, spec.control, spec.start_ms)
     equities = (
         EquitiesGenerator(spec.control, spec.symbols, start_ts=spec.start_ms, block_minutes=EQUITY_BLOCK_MINUTES,
-                          with_lines=spec.equity_lines)
+                          with_lines=spec.equity_lines, trade_rows_only=spec.equity_lines)
         if spec.with_equities else None
     )
     classifier = SmartMoneyClassifier()
@@ -117,8 +117,8 @@ def run_session(spec: SimulationSpec, step_ms: int = STEP_MS) -> Iterator[StepOu
         if equities is None:
             last_trades = {}
         elif spec.equity_lines:
-            rows, out.equity_lines = equities.step_lines(t0, t1)
-            last_trades = {r[2]: r for r in rows if len(r) != QUOTE_ROW_LEN}
+            trade_rows, out.equity_lines = equities.step_tape(t0, t1)
+            last_trades = {r[2]: r for r in trade_rows}
         else:
             out.equities = equities.step(t0, t1)
             last_trades = {r.symbol: r for r in out.equities if isinstance(r, EquityTrade)}
