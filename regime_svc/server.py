@@ -235,6 +235,8 @@ class RegimeServicer(regime_pb2_grpc.RegimeServiceServicer):
                 now = loop.time()
                 if next_due < now:
                     next_due = now
+                if self.closing:
+                    break   # closed while this stream was busy: the wake-up is gone, never wait for the next one
                 if await self.control.wait_change(version, next_due - now):
                     # Pushed at once; the periodic cadence restarts from this push.
                     next_due = loop.time()

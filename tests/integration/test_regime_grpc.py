@@ -345,6 +345,37 @@ async def test_stop_ends_open_streams_without_waiting_out_the_grace(start_regime
     assert took < 2.0, took
 
 
+async def test_a_stop_while_a_stream_builds_its_snapshot_still_ends_it_at_once(start_regime, control_kv):
+    server = await start_regime(control_kv.bucket_name)
+    building = asyncio.Event()
+    snapshot = server.servicer._snapshot_off_loop
+
+    async def slow_snapshot(*args):
+        building.set()
+        await asyncio.sleep(0.3)
+        return await snapshot(*args)
+
+    server.servicer._snapshot_off_loop = slow_snapshot
+    async with grpc.aio.insecure_channel(server.address) as ch:
+        stub = regime_pb2_grpc.RegimeServiceStub(ch)
+        call = stub.StreamSessionState(regime_pb2.StreamSessionStateRequest(interval_ms=30_000))
+        stream = call.__aiter__()
+        reading = asyncio.ensure_future(anext(stream))
+        async with asyncio.timeout(5):
+            await building.wait()
+        # The wake-up of the stop arrives while the stream is busy, not waiting for one.
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await server.stop(grace=10)
+        took = loop.time() - started
+        async with asyncio.timeout(5):
+            first = await reading
+            rest = [snap async for snap in stream]
+        assert first.session.ts > 0 and rest == [] and await call.code() == grpc.StatusCode.OK
+    # Tolerance: well under the 10 s grace, as for an idle stream.
+    assert took < 2.0, took
+
+
 def _spawn_nats(port: int, store: str) -> subprocess.Popen:
     # The binary directly (not EmbeddedNats): a restart must reuse the same port, which Python's
     # free-port probe refuses while the old sockets sit in TIME_WAIT.
