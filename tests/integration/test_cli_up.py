@@ -35,6 +35,9 @@ pytestmark = pytest.mark.integration
 REGIME_LINE = re.compile(r"\| regime (" + "|".join(REGIME_IDS) + r") \|")
 IDENTITIES_LINE = re.compile(r"^NATS identities \(identity=password, mode 0600\): (\S+)$")
 NATS_LINE = re.compile(r"pid (\d+)\): nats://127\.0\.0\.1:(\d+)")
+# The first session line follows every service's start, flow_svc's replay of the session so far
+# included (seconds late in the day, more on a busy machine), as the ready line does.
+STACK_UP_S = 60
 
 
 
@@ -80,7 +83,7 @@ def test_up_reports_the_live_regime_follows_control_and_stops_cleanly_on_sigint(
         nats_match = up.wait_for(NATS_LINE)
         nats_pid, served_port = int(nats_match.group(1)), int(nats_match.group(2))
         assert served_port == port, "NATS_PORT must be honoured when the port is free"
-        up.wait_for(REGIME_LINE)
+        up.wait_for(REGIME_LINE, timeout=STACK_UP_S)
         assert "control balanced_demo (defaults)" in up.lines[-1]
         identities = Path(up.wait_for(IDENTITIES_LINE).group(1))
         assert identities.stat().st_mode & 0o777 == 0o600
@@ -102,7 +105,7 @@ def test_up_reports_the_live_regime_follows_control_and_stops_cleanly_on_sigint(
 def test_no_child_outlives_up_when_it_is_killed_outright(up_env):
     up = Running("--interval", "5", env=up_env)
     try:
-        up.wait_for(r"^ready;", timeout=60)
+        up.wait_for(r"^ready;", timeout=STACK_UP_S)
         children = children_of(up.proc.pid)
         assert len(children) >= 2, "nats-server and the services run as children"
         up.proc.kill()  # SIGKILL: no chance to clean up
@@ -140,7 +143,7 @@ def test_up_uses_an_external_nats_url_and_starts_no_server(up_env):
         up = Running("--interval", "0.3", env=up_env)
         try:
             up.wait_for(rf"NATS \(external, NATS_URL\): {re.escape(external.url)}")
-            up.wait_for(REGIME_LINE)
+            up.wait_for(REGIME_LINE, timeout=STACK_UP_S)
         finally:
             code = up.stop(signal.SIGTERM)
         assert code == 0, "\n".join(up.lines)
