@@ -12,7 +12,7 @@ array functions value a batch in one numpy pass and agree with them to rounding.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -44,19 +44,15 @@ def _ncdf(x: float) -> float:
     return 0.5 * math.erfc(-x / _SQRT2)
 
 
-def _bvn(a: float, b: float) -> float:
-    """P(X <= a, Y <= b) for standard normals with correlation _RHO (the quadrature unrolled)."""
+def _bvn(a: float, na: float, b: float) -> float:
+    """P(X <= a, Y <= b) for standard normals with correlation _RHO (the quadrature unrolled), given
+    ``na`` = N(a): the psi terms pair each ``a`` with several ``b``."""
     q = a * a + b * b
     ab = a * b
     exp = math.exp
-    return (0.5 * math.erfc(-a / _SQRT2) * 0.5 * math.erfc(-b / _SQRT2)
+    return (na * 0.5 * math.erfc(-b / _SQRT2)
             + _W0 * exp((ab * _S0 - q) * _C0) + _W1 * exp((ab * _S1 - q) * _C1) + _W2 * exp((ab * _S2 - q) * _C2)
             + _W3 * exp((ab * _S3 - q) * _C3) + _W4 * exp((ab * _S4 - q) * _C4) + _W5 * exp((ab * _S5 - q) * _C5))
-
-
-def _bvn_neg(a: float, b: float) -> float:
-    """The same with correlation -_RHO."""
-    return _ncdf(a) - _bvn(a, -b)
 
 
 def bs_price(right: str, spot: float, strike: float, t_years: float, sigma: float,
@@ -88,39 +84,60 @@ def bs_vega(spot: float, strike: float, t_years: float, sigma: float, r: float =
 # would overflow on its own.
 
 
-def _phi(s: float, t: float, g: float, h: float, i: float, r: float, b: float, v: float, ln_w: float = 0.0) -> float:
-    """``w * phi(S, T, gamma, H, I)`` with ln w = ``ln_w``."""
-    v2 = v * v
-    sd = v * math.sqrt(t)
-    ls = math.log(s)
-    d = -(ls - math.log(h) + (b + (g - 0.5) * v2) * t) / sd
+class _Frame(NamedTuple):
+    """What every phi and psi term of one valuation shares: logs of S, I1 and I2, the deviations
+    to t1 and T, and the model's parameters."""
+
+    ls: float
+    li1: float
+    li2: float
+    sd1: float
+    sd2: float
+    v2: float
+    r: float
+    b: float
+    t: float
+    t1: float
+
+
+def _phi(g: float, lh: float, ln_w: float, k: _Frame) -> float:
+    """``w * phi(S, t1, gamma, H, I2)`` with ln H = ``lh`` and ln w = ``ln_w``."""
+    ls, _, li2, sd, _, v2, r, b, _, t = k
+    d = -(ls - lh + (b + (g - 0.5) * v2) * t) / sd
     kappa = 2.0 * b / v2 + 2.0 * g - 1.0
     ln_pre = (-r + g * b + 0.5 * g * (g - 1.0) * v2) * t + g * ls + ln_w
-    li = math.log(i)
-    return math.exp(ln_pre) * _ncdf(d) - math.exp(ln_pre + kappa * (li - ls)) * _ncdf(d - 2.0 * (li - ls) / sd)
+    return math.exp(ln_pre) * _ncdf(d) - math.exp(ln_pre + kappa * (li2 - ls)) * _ncdf(d - 2.0 * (li2 - ls) / sd)
 
 
-def _psi(s: float, t2: float, g: float, h: float, i2: float, i1: float, t1: float, r: float, b: float,
-         v: float, ln_w: float = 0.0) -> float:
-    """``w * psi(S, T2, gamma, H, I2, I1, t1)`` with ln w = ``ln_w``."""
-    v2 = v * v
+def _psi(g: float, lhs: tuple[float, ...], ln_w: float, k: _Frame) -> list[float]:
+    """``w * psi(S, T, gamma, H, I2, I1, t1)`` for each ln H in ``lhs``, with ln w = ``ln_w``.
+
+    The bivariate terms' first arguments and the prefactors depend on gamma alone: they are shared
+    by every H.
+    """
+    ls, li1, li2, sd1, sd2, v2, r, b, t2, t1 = k
     m = b + (g - 0.5) * v2
-    sd1, sd2 = v * math.sqrt(t1), v * math.sqrt(t2)
-    ls, lh, li1, li2 = math.log(s), math.log(h), math.log(i1), math.log(i2)
-    e1 = (ls - li1 + m * t1) / sd1
-    e2 = (2.0 * li2 - ls - li1 + m * t1) / sd1
-    e3 = (ls - li1 - m * t1) / sd1
-    e4 = (2.0 * li2 - ls - li1 - m * t1) / sd1
-    f1 = (ls - lh + m * t2) / sd2
-    f2 = (2.0 * li2 - ls - lh + m * t2) / sd2
-    f3 = (2.0 * li1 - ls - lh + m * t2) / sd2
-    f4 = (ls + 2.0 * li1 - lh - 2.0 * li2 + m * t2) / sd2
+    mt1, mt2 = m * t1, m * t2
+    a1 = -((ls - li1 + mt1) / sd1)
+    a2 = -((2.0 * li2 - ls - li1 + mt1) / sd1)
+    a3 = -((ls - li1 - mt1) / sd1)
+    a4 = -((2.0 * li2 - ls - li1 - mt1) / sd1)
+    n1, n2, n3, n4 = _ncdf(a1), _ncdf(a2), _ncdf(a3), _ncdf(a4)
     kappa = 2.0 * b / v2 + 2.0 * g - 1.0
     ln_pre = (-r + g * b + 0.5 * g * (g - 1.0) * v2) * t2 + g * ls + ln_w
     exp = math.exp
-    return (exp(ln_pre) * _bvn(-e1, -f1) - exp(ln_pre + kappa * (li2 - ls)) * _bvn(-e2, -f2)
-            - exp(ln_pre + kappa * (li1 - ls)) * _bvn_neg(-e3, -f3)
-            + exp(ln_pre + kappa * (li1 - li2)) * _bvn_neg(-e4, -f4))
+    p1, p2 = exp(ln_pre), exp(ln_pre + kappa * (li2 - ls))
+    p3, p4 = exp(ln_pre + kappa * (li1 - ls)), exp(ln_pre + kappa * (li1 - li2))
+    out = []
+    for lh in lhs:
+        # M(a, b; -rho) = N(a) - M(a, -b; rho): the third and fourth terms at +rho.
+        b1 = -((ls - lh + mt2) / sd2)
+        b2 = -((2.0 * li2 - ls - lh + mt2) / sd2)
+        b3 = (2.0 * li1 - ls - lh + mt2) / sd2
+        b4 = (ls + 2.0 * li1 - lh - 2.0 * li2 + mt2) / sd2
+        out.append(p1 * _bvn(a1, n1, b1) - p2 * _bvn(a2, n2, b2) - p3 * (n3 - _bvn(a3, n3, b3))
+                   + p4 * (n4 - _bvn(a4, n4, b4)))
+    return out
 
 
 def _call_2002(s: float, x: float, t: float, r: float, b: float, v: float) -> float:
@@ -135,14 +152,19 @@ def _call_2002(s: float, x: float, t: float, r: float, b: float, v: float) -> fl
     i2 = b_0 + (b_inf - b_0) * (1.0 - math.exp(-(b * t + 2.0 * v * math.sqrt(t)) * scale))
     if s >= i2:
         return s - x
-    ln_a1 = math.log(i1 - x) - beta * math.log(i1)      # alpha1 = (I1 - X) I1^-beta
-    ln_a2 = math.log(i2 - x) - beta * math.log(i2)
-    return (math.exp(ln_a2 + beta * math.log(s)) - _phi(s, t1, beta, i2, i2, r, b, v, ln_a2)
-            + _phi(s, t1, 1.0, i2, i2, r, b, v) - _phi(s, t1, 1.0, i1, i2, r, b, v)
-            - x * _phi(s, t1, 0.0, i2, i2, r, b, v) + x * _phi(s, t1, 0.0, i1, i2, r, b, v)
-            + _phi(s, t1, beta, i1, i2, r, b, v, ln_a1) - _psi(s, t, beta, i1, i2, i1, t1, r, b, v, ln_a1)
-            + _psi(s, t, 1.0, i1, i2, i1, t1, r, b, v) - _psi(s, t, 1.0, x, i2, i1, t1, r, b, v)
-            - x * _psi(s, t, 0.0, i1, i2, i1, t1, r, b, v) + x * _psi(s, t, 0.0, x, i2, i1, t1, r, b, v))
+    ls, lx, li1, li2 = math.log(s), math.log(x), math.log(i1), math.log(i2)
+    k = _Frame(ls, li1, li2, v * math.sqrt(t1), v * math.sqrt(t), v2, r, b, t, t1)
+    ln_a1 = math.log(i1 - x) - beta * li1      # alpha1 = (I1 - X) I1^-beta
+    ln_a2 = math.log(i2 - x) - beta * li2
+    (psi_beta,) = _psi(beta, (li1,), ln_a1, k)
+    psi_one_i1, psi_one_x = _psi(1.0, (li1, lx), 0.0, k)
+    psi_zero_i1, psi_zero_x = _psi(0.0, (li1, lx), 0.0, k)
+    return (math.exp(ln_a2 + beta * ls) - _phi(beta, li2, ln_a2, k)
+            + _phi(1.0, li2, 0.0, k) - _phi(1.0, li1, 0.0, k)
+            - x * _phi(0.0, li2, 0.0, k) + x * _phi(0.0, li1, 0.0, k)
+            + _phi(beta, li1, ln_a1, k) - psi_beta
+            + psi_one_i1 - psi_one_x
+            - x * psi_zero_i1 + x * psi_zero_x)
 
 
 def american_price(right: str, spot: float, strike: float, t_years: float, sigma: float,
@@ -150,12 +172,6 @@ def american_price(right: str, spot: float, strike: float, t_years: float, sigma
     """American value with q = 0: the Black-Scholes call, the Bjerksund-Stensland (2002) put."""
     if right == "C" or t_years <= 0.0 or sigma <= 0.0:
         return bs_price(right, spot, strike, t_years, sigma, r)
-    return _american_put(spot, strike, t_years, sigma, r)
-
-
-# A scenario prices a contract to size it, then prints it at the same instant and vol.
-@lru_cache(maxsize=4096)
-def _american_put(spot: float, strike: float, t_years: float, sigma: float, r: float) -> float:
     european = bs_price("P", spot, strike, t_years, sigma, r)
     # Put-call transformation: the put on S struck at K is the call on K struck at S, carry -r, rate 0.
     value = _call_2002(strike, spot, t_years, 0.0, -r, sigma)

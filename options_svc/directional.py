@@ -191,8 +191,10 @@ def attention_contract_spike(ctx: ScenarioContext, rng: Rng) -> list[Draft] | No
     for expiry in exps:
         strikes = strikes_in_otm(ctx, expiry, right, 0.085, 0.24)
         if len(strikes) > 5:
-            # A handful of candidates is enough, and pricing the whole wing is slow.
-            strikes = [strikes[int(i)] for i in np.linspace(0, len(strikes) - 1, 5)]
+            # A handful of candidates is enough, and pricing the whole wing is slow: five spread evenly
+            # over the wing, both ends included (the picks of np.linspace(0, len - 1, 5), without numpy).
+            step = (len(strikes) - 1) / 4
+            strikes = [strikes[int(i * step)] for i in range(4)] + [strikes[-1]]
         priced = []
         for k in strikes:
             ask = ctx.quote(ctx.ts, ctx.ul.price, expiry, k, right, max(ctx.ul.execution_iv_shock, 0)).ask

@@ -94,6 +94,9 @@ class ScenarioContext:
     big_ticket: bool = False
     _today: dt.date | None = field(default=None, repr=False, compare=False)
     _fresh_mean: float | None = field(default=None, repr=False, compare=False)
+    # Quotes by (ts, spot, expiry, strike, right, shock): a retried attempt prices the same candidates
+    # again, and a scenario's first print trades the quote the scenario sized itself on.
+    _quotes: dict[tuple, Quote] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def today(self) -> dt.date:
@@ -148,9 +151,13 @@ class ScenarioContext:
 
     def quote(self, ts: int, spot: float, expiry: dt.date, strike: float, right: str,
               shock: float = 0.0) -> Quote:
-        t = chain.years_to_expiry(ts, expiry)
-        sigma = self.surface.iv(strike, t, self.event_expiry(expiry)) + shock
-        return make_quote(self.symbol, right, spot, strike, t, max(sigma, 0.02), self.terms)
+        key = (ts, spot, expiry, strike, right, shock)
+        q = self._quotes.get(key)
+        if q is None:
+            t = chain.years_to_expiry(ts, expiry)
+            sigma = self.surface.iv(strike, t, self.event_expiry(expiry)) + shock
+            q = self._quotes[key] = make_quote(self.symbol, right, spot, strike, t, max(sigma, 0.02), self.terms)
+        return q
 
     @property
     def fresh_mean(self) -> float:

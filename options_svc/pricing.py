@@ -205,9 +205,12 @@ def mid_price(root: str, bid: float, ask: float) -> float:
     below = grid_floor(root, middle + 1e-9)
     above = grid_ceil(root, middle - 1e-9)
     lo, hi = bid + 0.25 * (ask - bid) + 1e-9, ask - 0.25 * (ask - bid) - 1e-9
-    for price in sorted((below, above), key=lambda x: abs(x - middle)):
-        if lo < price < hi:
-            return price
+    # The nearer of the two first; at equal distance the one below.
+    nearer, farther = (above, below) if abs(above - middle) < abs(below - middle) else (below, above)
+    if lo < nearer < hi:
+        return nearer
+    if lo < farther < hi:
+        return farther
     return round(0.5 * (below + above), 3)
 
 

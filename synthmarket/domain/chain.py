@@ -296,16 +296,22 @@ def tick_size(root: str, price: float) -> float:
     return 0.05 if price < TICK_BREAK else 0.10
 
 
+# k ticks of c cents are priced as the integer k c over 100: the double nearest the decimal price,
+# which is what round(k * tick, 2) gives, without its trip through decimal digits (options are
+# priced on the grid for nearly every print).
+_CENTS_PER_TICK: dict[float, int] = {0.01: 1, 0.05: 5, 0.10: 10}
+
+
 def grid_floor(root: str, price: float) -> float:
     """The highest grid price at or below ``price`` (0.0 for a price under one tick)."""
     tick = tick_size(root, price)
-    return round(math.floor(price / tick + 1e-7) * tick, 2)
+    return math.floor(price / tick + 1e-7) * _CENTS_PER_TICK[tick] / 100.0
 
 
 def grid_ceil(root: str, price: float) -> float:
     """The lowest grid price at or above ``price``."""
     tick = tick_size(root, price)
-    return round(math.ceil(price / tick - 1e-7) * tick, 2)
+    return math.ceil(price / tick - 1e-7) * _CENTS_PER_TICK[tick] / 100.0
 
 
 def on_grid(root: str, price: float) -> bool:
