@@ -46,9 +46,9 @@ def row_record(row: Row) -> Record:
 class _Block:
     end_ms: int
     ts: list[int]           # ts of each record, ascending
-    rows: list[Row]         # each record's row; a ``trade_rows_only`` generator's: its trades' alone
+    rows: list[Row]         # each record's row; with lines: its trades' alone
     lines: list[str] | None   # each record's JSON line (see ``with_lines``)
-    trades_at: list[int] | None = None    # ``trade_rows_only``: each trade row's place among the records
+    trades_at: list[int] | None = None    # with lines: each trade row's place among the records
 
 
 class EquitiesGenerator:
@@ -69,7 +69,6 @@ class EquitiesGenerator:
         engine: Engine | None = None,
         block_minutes: int = BLOCK_MINUTES,
         with_lines: bool = False,
-        trade_rows_only: bool = False,
     ) -> None:
         self._control = control
         self._symbols: tuple[str, ...] = resolve_symbols(symbols)
@@ -80,14 +79,10 @@ class EquitiesGenerator:
         if block_minutes < 1:
             raise ValueError("block_minutes must be at least 1")
         self._block_minutes = int(block_minutes)
-        # Also format every record as a JSON line while its block is still in columns (for
-        # callers that write the tape out): far cheaper than formatting the records afterwards.
+        # Format every record as a JSON line while its block is still in columns, for callers that
+        # write the tape out (the offline simulator): far cheaper than formatting the records
+        # afterwards. Such a generator keeps the rows of its trades alone (``step_tape``).
         self._with_lines = with_lines
-        # A caller that writes the lines out and reads only the trades (the offline simulator)
-        # skips the rows of quotes, most of the tape (``step_tape``).
-        if trade_rows_only and not with_lines:
-            raise ValueError("trade_rows_only needs with_lines=True: the quotes are in the lines alone")
-        self._trade_rows_only = trade_rows_only
         if with_lines:
             for text in (*venues.VENUES, *trades.CONDITIONS):  # written verbatim; symbols are checked per batch
                 tape_lines.plain(text)
@@ -123,26 +118,21 @@ class EquitiesGenerator:
 
     def step(self, t0_ms: int, t1_ms: int) -> list[Record]:
         """Records with ts in [t0_ms, t1_ms), ts-ordered (quotes before trades in the same ms)."""
-        return list(map(row_record, self._step(t0_ms, t1_ms, False)[0]))
+        if self._with_lines:
+            raise ValueError("a generator built with_lines=True keeps lines and trades: use step_tape")
+        return list(map(row_record, self._step(t0_ms, t1_ms)[0]))
 
-    def step_lines(self, t0_ms: int, t1_ms: int) -> tuple[list[Row], list[str]]:
-        """``step`` as field tuples (see ``Row``) and, for each, the JSON line of its record
-        (needs ``with_lines=True``).
+    def step_tape(self, t0_ms: int, t1_ms: int) -> tuple[list[Row], list[str]]:
+        """The trade rows (see ``Row``) of the records with ts in [t0_ms, t1_ms) and the JSON line of
+        every record, quotes and trades, in order (needs ``with_lines=True``).
 
         A line is exactly ``json.dumps(record.to_dict(), separators=(",", ":")) + "\\n"``.
         """
-        if not self._with_lines or self._trade_rows_only:
-            raise ValueError("step_lines needs an EquitiesGenerator built with with_lines=True and every row")
-        return self._step(t0_ms, t1_ms, True)
+        if not self._with_lines:
+            raise ValueError("step_tape needs an EquitiesGenerator built with with_lines=True")
+        return self._step(t0_ms, t1_ms)
 
-    def step_tape(self, t0_ms: int, t1_ms: int) -> tuple[list[Row], list[str]]:
-        """The trade rows of ``step`` and the JSON line of every record (quotes and trades), in
-        order (needs ``trade_rows_only=True``)."""
-        if not self._trade_rows_only:
-            raise ValueError("step_tape needs an EquitiesGenerator built with trade_rows_only=True")
-        return self._step(t0_ms, t1_ms, True)
-
-    def _step(self, t0_ms: int, t1_ms: int, with_lines: bool) -> tuple[list[Row], list[str]]:
+    def _step(self, t0_ms: int, t1_ms: int) -> tuple[list[Row], list[str]]:
         t0_ms, t1_ms = int(t0_ms), int(t1_ms)
         rows: list[Row] = []
         lines: list[str] = []
@@ -161,9 +151,7 @@ class EquitiesGenerator:
                     rows += blk.rows[ra:rb]
                 else:
                     rows = blk.rows[ra:rb]
-                if with_lines:
-                    if blk.lines is None:
-                        raise ValueError("lines asked of a generator built without with_lines")
+                if blk.lines is not None:
                     if lines:
                         lines += blk.lines[a:b]
                     else:
@@ -211,7 +199,7 @@ class EquitiesGenerator:
         return self._merge(starts[-1] + MS_PER_MINUTE, parts)
 
     def _merge(self, end_ms: int, parts: list[SymbolBlock]) -> _Block:
-        """Turn per-symbol arrays into record rows (and lines) merged in ts order."""
+        """Turn per-symbol arrays into record rows, or lines and trade rows, merged in ts order."""
         rows: list[Row] = []
         lines: list[str] | None = [] if self._with_lines else None
         ts_parts, sym_parts, kind_parts = [], [], []
@@ -220,7 +208,7 @@ class EquitiesGenerator:
             q_ts = blk.q_ts.tolist()
             bid, ask = blk.q_bid_c / CENTS, blk.q_ask_c / CENTS
             bid_size, ask_size = blk.q_bid_size.tolist(), blk.q_ask_size.tolist()
-            if not self._trade_rows_only:
+            if not self._with_lines:
                 rows.extend(zip(q_ts, repeat(sym, n_q), bid.tolist(), ask.tolist(), bid_size, ask_size))
             t_ts = blk.t_ts.tolist()
             n_t = len(t_ts)
@@ -238,14 +226,14 @@ class EquitiesGenerator:
             sym_parts.append(np.full(n_q + n_t, sym_i))
             kind_parts += [np.full(n_q, _KIND_QUOTE), np.full(n_t, _KIND_TRADE)]
         if not ts_parts or not sum(part.size for part in ts_parts):
-            return _Block(end_ms, [], [], [] if lines is not None else None, [] if self._trade_rows_only else None)
+            return _Block(end_ms, [], [], [] if lines is not None else None, [] if self._with_lines else None)
         ts = np.concatenate(ts_parts)
         kind = np.concatenate(kind_parts)
         # ts first; within one ms, symbols in configured order and a quote before the trades it
         # priced. lexsort is stable, so each symbol's quotes and trades keep their own order.
         order = np.lexsort((kind, np.concatenate(sym_parts), ts))
         trades_at = None
-        if self._trade_rows_only:
+        if self._with_lines:
             # Rows hold the trades alone: each record's trade number, taken at the trades' places.
             trades_at = np.flatnonzero(kind[order] == _KIND_TRADE)
             rows = [rows[i] for i in (np.cumsum(kind == _KIND_TRADE) - 1)[order[trades_at]].tolist()]

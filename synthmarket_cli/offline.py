@@ -86,7 +86,7 @@ def run_session(spec: SimulationSpec, step_ms: int = STEP_MS) -> Iterator[StepOu
     options = KnownControlSteps(generator, spec.control, spec.start_ms)
     equities = (
         EquitiesGenerator(spec.control, spec.symbols, start_ts=spec.start_ms, block_minutes=EQUITY_BLOCK_MINUTES,
-                          with_lines=spec.equity_lines, trade_rows_only=spec.equity_lines)
+                          with_lines=spec.equity_lines)
         if spec.with_equities else None
     )
     classifier = SmartMoneyClassifier()

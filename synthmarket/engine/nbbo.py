@@ -244,7 +244,7 @@ def block_quotes(engine: Any, control: Control, seed: int, universe: tuple[str, 
         hit = _recent_blocks[key] = _block_quotes(engine, control, seed, universe, day, spec, minutes, states,
                                                   prev_state, next_state)
         for shared in (hit.ts, hit.bid_c, hit.ask_c):
-            shared.flags.writeable = False
+            shared.setflags(write=False)
     return hit
 
 

@@ -50,8 +50,9 @@ class Cols:
 
 
 def tape(control: SyntheticControlState, symbols: tuple[str, ...], start: int, end: int) -> dict[str, Cols]:
-    rows, _ = EquitiesGenerator(control, symbols, start_ts=start, block_minutes=30,
-                                with_lines=True).step_lines(start, end)
+    # Each record as its row (the fields in order), read by position below.
+    rows = [tuple(r.__dict__.values())
+            for r in EquitiesGenerator(control, symbols, start_ts=start, block_minutes=30).step(start, end)]
     quotes = [r for r in rows if len(r) == QUOTE_ROW_LEN]
     trades = [r for r in rows if len(r) != QUOTE_ROW_LEN]
     out = {}
@@ -168,8 +169,8 @@ def test_an_early_close_ends_with_its_closing_cross_at_13_00() -> None:
 def test_condition_codes_on_the_record_the_jsonl_and_the_wire() -> None:
     start = DAY.open_ms
     gen = EquitiesGenerator(CONTROL, ("SPY", "NFLX", "BAC"), start_ts=start, with_lines=True)
-    rows, lines = gen.step_lines(start, start + 20 * MS_PER_MINUTE)
-    trades = [EquityTrade(*r) for r in rows if len(r) != QUOTE_ROW_LEN]
+    trade_rows, lines = gen.step_tape(start, start + 20 * MS_PER_MINUTE)
+    trades = [EquityTrade(*r) for r in trade_rows]
     seen = {t.condition for t in trades}
     assert {"REGULAR", "ODD_LOT", "ISO", "OPENING_CROSS"} <= seen, seen
     docs = [json.loads(line) for line in lines if '"type":"trade"' in line]

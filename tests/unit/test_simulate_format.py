@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from equities_svc.generator import QUOTE_ROW_LEN, EquitiesGenerator, row_record
+from equities_svc.generator import EquitiesGenerator, row_record
 from synthmarket import tape_lines
 from synthmarket.domain.calendar import trading_day
 from synthmarket.domain.control import DEFAULT_CONTROL
@@ -66,33 +66,21 @@ def test_non_finite_prices_are_refused():
             tape_lines.price_texts(np.array([1.0, bad]))
 
 
-def test_generator_lines_are_the_records_lines():
+def test_generator_lines_are_the_records_lines_and_its_rows_the_trades():
     day = trading_day(dt.date(2026, 11, 24))
-    gen = EquitiesGenerator(DEFAULT_CONTROL, ("SPY", "BAC"), start_ts=day.open_ms, with_lines=True)
-    rows, lines = gen.step_lines(day.open_ms, day.open_ms + 90_000)
-    assert len(rows) == len(lines) > 100
-    assert lines == [_dumps(row_record(r).to_dict()) + "\n" for r in rows]
-    with pytest.raises(ValueError, match="with_lines"):
-        EquitiesGenerator(DEFAULT_CONTROL, ("SPY",), start_ts=day.open_ms).step_lines(day.open_ms, day.open_ms + 1)
-
-
-def test_a_trade_rows_only_generator_gives_the_same_lines_and_the_trades_rows():
-    day = trading_day(dt.date(2026, 11, 24))
-    full = EquitiesGenerator(DEFAULT_CONTROL, ("SPY", "BAC"), start_ts=day.open_ms, with_lines=True, block_minutes=2)
-    lean = EquitiesGenerator(DEFAULT_CONTROL, ("SPY", "BAC"), start_ts=day.open_ms, with_lines=True, block_minutes=2,
-                             trade_rows_only=True)
+    records = EquitiesGenerator(DEFAULT_CONTROL, ("SPY", "BAC"), start_ts=day.open_ms, block_minutes=2)
+    tape = EquitiesGenerator(DEFAULT_CONTROL, ("SPY", "BAC"), start_ts=day.open_ms, block_minutes=2, with_lines=True)
     # Steps that cut blocks anywhere, one of them across a block edge.
     for t0, t1 in ((0, 700), (700, 119_999), (119_999, 121_000), (121_000, 125_000)):
-        rows, lines = full.step_lines(day.open_ms + t0, day.open_ms + t1)
-        trade_rows, lean_lines = lean.step_tape(day.open_ms + t0, day.open_ms + t1)
-        assert lean_lines == lines
-        assert trade_rows == [r for r in rows if len(r) != QUOTE_ROW_LEN] and trade_rows
-    with pytest.raises(ValueError, match="trade_rows_only"):
-        full.step_tape(day.open_ms, day.open_ms + 1)
-    with pytest.raises(ValueError, match="every row"):
-        lean.step_lines(day.open_ms, day.open_ms + 1)
+        expected = records.step(day.open_ms + t0, day.open_ms + t1)
+        trade_rows, lines = tape.step_tape(day.open_ms + t0, day.open_ms + t1)
+        assert lines == [_dumps(r.to_dict()) + "\n" for r in expected] and lines
+        assert [row_record(r) for r in trade_rows] == [r for r in expected if isinstance(r, EquityTrade)]
+        assert trade_rows
     with pytest.raises(ValueError, match="with_lines"):
-        EquitiesGenerator(DEFAULT_CONTROL, ("SPY",), start_ts=day.open_ms, trade_rows_only=True)
+        records.step_tape(day.open_ms, day.open_ms + 1)
+    with pytest.raises(ValueError, match="step_tape"):
+        tape.step(day.open_ms, day.open_ms + 1)
 
 
 maybe_prices = st.one_of(st.none(), prices, st.floats(allow_nan=False, allow_infinity=False))
