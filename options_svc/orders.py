@@ -5,6 +5,10 @@ Buys and sells split near the touch, a fifth trade at mid. An order of ten or mo
 a fresh quote never trades where a classifier rule could read it (flow_svc.rules, restated in
 ``readable`` and kept in step by a test): such an order is filled in pieces of at most nine
 contracts across venues, or, when larger, in a price-improvement auction at mid.
+
+Orders are drawn a minute at a time (``options_svc.ordinary``), which values and quotes every leg of
+the minute in one array pass before the orders here turn into prints; what every order of one name
+reads in that minute sits on its ``Desk``.
 """
 
 from __future__ import annotations
@@ -15,15 +19,16 @@ import math
 from collections.abc import Callable
 
 from options_svc import conditions, venues
-from options_svc.american import bs_vega
 from options_svc.legs import Draft, ScenarioContext, contract_fields
-from options_svc.pricing import Quote, mid_price, quote_around, trade_iv
+from options_svc.pricing import mid_price, trade_iv
 from synthmarket.domain import chain
 
 VEGA_BUMP = 0.005                   # vol step of the American vega of puts in the money
 MAX_PREMIUM = 200_000.0             # ordinary tickets stay small; big premium is the smart money's
 COMPLEX_MAX_PREMIUM = 15_000.0      # well under the classifier's $25k floor for a multi-leg order
 FRESH_MAX_MS = 1_500
+SWEEP_GAP_MS = 3                    # between a sweep's venues
+MAX_PIECES = 4                      # a readable order is split into at most this many prints
 
 # Discrete sizes 1..9 (their probabilities) and a Pareto tail from 10 contracts for the rest.
 _SMALL = (0.50, 0.17, 0.065, 0.035, 0.045, 0.016, 0.01, 0.008, 0.006)
@@ -43,6 +48,7 @@ _MARGIN = 0.002
 
 SINGLE, SWEEP, COMPLEX = "single", "sweep", "complex"
 ASK, BID, MID, NEAR_ASK, NEAR_BID = "ask", "bid", "mid", "near_ask", "near_bid"
+_SIDES = (ASK, NEAR_ASK, MID, NEAR_BID, BID)         # in the order of ``Desk.side_cuts``
 
 
 def order_size(u_small: float, u_tail: float, u_lot: float) -> int:
@@ -56,37 +62,74 @@ def order_size(u_small: float, u_tail: float, u_lot: float) -> int:
     return int(x)
 
 
-class Leg:
-    """One contract of an order, valued in the minute's batch (``theo``, ``am_vega``)."""
+Spots = Callable[[str, list[int]], list[float]]          # (symbol, ascending ts) -> the spot at each
 
-    __slots__ = ("ctx", "expiry", "strike", "right", "t", "sigma", "spot", "theo", "am_vega")
 
-    def __init__(self, ctx: ScenarioContext, spot: float, expiry: dt.date, strike: float, right: str,
-                 t: float) -> None:
+class Desk:
+    """One name in one minute of ordinary orders: its context and what every order reads off it."""
+
+    __slots__ = ("idx", "ctx", "root", "spots", "spot_at", "surface_iv", "terms", "pending_event", "side_cuts",
+                 "stale_share", "unquoted_share", "fresh_mean")
+
+    def __init__(self, idx: int, ctx: ScenarioContext, spots: Spots, buy_tilt: float) -> None:
+        self.idx = idx
         self.ctx = ctx
-        self.expiry = expiry
+        self.root = ctx.symbol
+        self.spots = spots
+        self.spot_at: dict[int, float] = {}       # the spots read so far, by ts
+        self.surface_iv = ctx.surface.iv
+        self.terms = ctx.terms
+        self.pending_event = ctx.is_event_symbol and not ctx.after_event
+        # Where an order's side draw falls among the cuts, before zero bids (which only the ask can
+        # take) and the auctions of large readable orders (at mid): 34% at the ask, 17% at mid, 43% at
+        # the bid, 3% a tick inside each side of wide quotes.
+        p_ask = 0.34 + buy_tilt
+        self.side_cuts = (p_ask, p_ask + 0.03, p_ask + 0.03 + 0.17, p_ask + 0.23 + 0.03)
+        dirty = 1.0 - min(max(ctx.session.quote_cleanliness, 0.0), 1.0)
+        self.stale_share = 0.02 + 0.13 * dirty        # prints with an old quote or none
+        self.unquoted_share = 0.004 + 0.03 * dirty    # of those, prints with none
+        self.fresh_mean = ctx.fresh_mean
+
+    def read_spots(self, times: list[int], later: list[int]) -> None:
+        """Read the spot at each of ``times`` (ascending) and at each of ``later`` still in the session,
+        in one pass."""
+        later = [ts for ts in later if self.ctx.in_session(ts)]
+        every = sorted(set(times).union(later)) if later else times
+        self.spot_at.update(zip(every, self.spots(self.root, every)))
+
+    def sigma(self, strike: float, t: float, dte: int, spot: float) -> float:
+        """The surface's vol of ``strike`` (expiries after today carry a pending event's variance)."""
+        return self.surface_iv(strike, t, self.pending_event and dte >= 1, spot)
+
+
+class Leg:
+    """One contract of an order, valued and quoted with every other leg of the minute."""
+
+    __slots__ = ("strike", "right", "sigma", "theo", "bid", "ask", "vega")
+
+    def __init__(self, strike: float, right: str, sigma: float) -> None:
         self.strike = strike
         self.right = right
-        self.t = t
-        self.spot = spot
-        self.sigma = ctx.surface.iv(strike, t, ctx.event_expiry(expiry), spot)
+        self.sigma = sigma
         self.theo = 0.0
-        self.am_vega: float | None = None
-
-    def quote(self) -> tuple[Quote, float]:
-        """The NBBO around the leg's value, and the vega of that value."""
-        intrinsic = max(self.spot - self.strike if self.right == "C" else self.strike - self.spot, 0.0)
-        vega = bs_vega(self.spot, self.strike, self.t, self.sigma)
-        q = quote_around(self.theo, intrinsic, vega, self.t, self.sigma, self.ctx.terms)
-        return q, (vega if self.am_vega is None else self.am_vega)
+        self.bid = 0.0                  # the NBBO around ``theo``
+        self.ask = 0.0
+        self.vega = 0.0                 # of the American value: what a trade's vol is backed out with
 
 
 class Order:
-    __slots__ = ("idx", "ts", "kind", "legs", "size", "side", "u")
+    """One ordinary order; every leg shares its name, ts, spot and expiry."""
 
-    def __init__(self, idx: int, ts: int, kind: str, legs: list[Leg], size: int, side: str, u: list[float]) -> None:
-        self.idx = idx
+    __slots__ = ("desk", "ts", "spot", "expiry", "dte", "t", "kind", "legs", "size", "side", "u")
+
+    def __init__(self, desk: Desk, ts: int, spot: float, expiry: dt.date, dte: int, t: float, kind: str,
+                 legs: list[Leg], size: int, side: str, u: list[float]) -> None:
+        self.desk = desk
         self.ts = ts
+        self.spot = spot
+        self.expiry = expiry
+        self.dte = dte
+        self.t = t
         self.kind = kind
         self.legs = legs
         self.size = size
@@ -94,37 +137,60 @@ class Order:
         self.u = u
 
 
-def draw(idx: int, ctx: ScenarioContext, spot: float, ts: int, expiry: dt.date, t: float, right: str,
-         strike: float, u: list[float], buy_tilt: float) -> Order:
-    """The order an ordinary trader sends for this contract (uniforms ``u`` decide the rest)."""
-    size = order_size(u[7], u[8], u[9])
-    # Before zero bids (which only the ask can take) and the auctions of large readable orders (at
-    # mid): 34% at the ask, 17% at mid, 43% at the bid, 3% a tick inside each side of wide quotes.
-    p_ask = 0.34 + buy_tilt
-    cuts = (p_ask, p_ask + 0.03, p_ask + 0.03 + 0.17, p_ask + 0.23 + 0.03)
-    side = ASK if u[10] < cuts[0] else NEAR_ASK if u[10] < cuts[1] else MID if u[10] < cuts[2] else \
-        NEAR_BID if u[10] < cuts[3] else BID
-    legs = [Leg(ctx, spot, expiry, strike, right, t)]
-    kind = SINGLE
-    if u[6] < 0.03 and size >= 3:
-        kind = SWEEP
-    elif u[6] < 0.06:
-        kind = COMPLEX
-        inc = chain.strike_increment(spot, (expiry - ctx.today).days, ctx.symbol)
-        step = inc * (1 + int(u[15] * 3))
-        other = "P" if right == "C" else "C"
-        shape = u[14]
-        if shape < 0.45:        # vertical
-            far = strike + step if right == "C" else strike - step
-            legs.append(Leg(ctx, spot, expiry, round(far, 4), right, t))
-        elif shape < 0.85:      # straddle or strangle
-            legs.append(Leg(ctx, spot, expiry, strike if shape < 0.65 else round(strike - step, 4), other, t))
-        else:                   # iron condor around the strike
-            legs = [Leg(ctx, spot, expiry, round(k, 4), r, t) for k, r in
-                    ((strike + step, "C"), (strike + 2 * step, "C"), (strike - step, "P"), (strike - 2 * step, "P"))]
-        if any(leg.strike <= 0.0 for leg in legs):
-            legs, kind = legs[:1], SINGLE
-    return Order(idx, ts, kind, legs, size, side, u)
+def fill_delays(u: list[float], size: int) -> range:
+    """Delays (ms) after an order of ``size`` contracts at which its later pieces may print (a sweep's
+    venues, or the pieces of a readable order): their spots are read with the order's."""
+    if _is_sweep(u, size):
+        return range(SWEEP_GAP_MS, SWEEP_GAP_MS * _sweep_venues(u, size), SWEEP_GAP_MS)
+    return range(1, MAX_PIECES) if size >= READ_MIN_CONTRACTS else range(0)
+
+
+def _is_sweep(u: list[float], size: int) -> bool:
+    return u[6] < 0.03 and size >= 3
+
+
+def _sweep_venues(u: list[float], size: int) -> int:
+    return min(2 + int(u[15] * 4), size)
+
+
+def draw(desk: Desk, ts: int, spot: float, expiry: dt.date, dte: int, t: float, right: str, strike: float,
+         size: int, u: list[float]) -> Order:
+    """The order of ``size`` contracts an ordinary trader sends for this contract (uniforms ``u``
+    decide the rest)."""
+    side = _SIDES[bisect.bisect_right(desk.side_cuts, u[10])]
+    kind = SWEEP if _is_sweep(u, size) else COMPLEX if u[6] < 0.06 else SINGLE
+    # No comprehension on the path of nearly every order: each would cost a closure.
+    if kind == COMPLEX:
+        legs = _complex_legs(desk, spot, dte, t, right, strike, u)
+        if len(legs) == 1:
+            kind = SINGLE
+    else:
+        legs = [Leg(strike, right, desk.sigma(strike, t, dte, spot))]
+    return Order(desk, ts, spot, expiry, dte, t, kind, legs, size, side, u)
+
+
+def _complex_legs(desk: Desk, spot: float, dte: int, t: float, right: str, strike: float,
+                  u: list[float]) -> list[Leg]:
+    """The legs of a complex order on ``strike``, or only its first when a strike would not be positive."""
+    contracts = _complex_contracts(desk.root, spot, dte, right, strike, u)
+    if any(k <= 0.0 for k, _ in contracts):
+        contracts = contracts[:1]
+    return [Leg(k, r, desk.sigma(k, t, dte, spot)) for k, r in contracts]
+
+
+def _complex_contracts(root: str, spot: float, dte: int, right: str, strike: float,
+                       u: list[float]) -> list[tuple[float, str]]:
+    """(strike, right) of each leg of a vertical, straddle, strangle or iron condor on ``strike``."""
+    step = chain.strike_increment(spot, dte, root) * (1 + int(u[15] * 3))
+    shape = u[14]
+    if shape < 0.45:        # vertical
+        far = strike + step if right == "C" else strike - step
+        return [(strike, right), (round(far, 4), right)]
+    if shape < 0.85:        # straddle or strangle
+        return [(strike, right), (strike if shape < 0.65 else round(strike - step, 4), "P" if right == "C" else "C")]
+    # iron condor around the strike
+    return [(round(k, 4), r) for k, r in
+            ((strike + step, "C"), (strike + 2 * step, "C"), (strike - step, "P"), (strike - 2 * step, "P"))]
 
 
 def readable(side: str, dte: int, otm: float, strike: float, spot: float, event: bool) -> bool:
@@ -139,25 +205,27 @@ def readable(side: str, dte: int, otm: float, strike: float, spot: float, event:
     return False
 
 
-def _price(root: str, q: Quote, side: str) -> float:
-    """Where the order trades against ``q``: at the touch, a tick inside it, or at mid; a zero bid
-    is never hit (nobody sells into no bid), so those orders take the ask."""
-    if q.bid <= 0.0 or side == ASK:
-        return q.ask
+def _price(root: str, leg: Leg, side: str) -> float:
+    """Where the order trades against the leg's quote: at the touch, a tick inside it, or at mid; a
+    zero bid is never hit (nobody sells into no bid), so those orders take the ask."""
+    if leg.bid <= 0.0 or side == ASK:
+        return leg.ask
     if side == BID:
-        return q.bid
-    n_ticks = (q.ask - q.bid) / chain.tick_size(root, q.bid) + 1e-9
+        return leg.bid
+    n_ticks = (leg.ask - leg.bid) / chain.tick_size(root, leg.bid) + 1e-9
     if side == NEAR_ASK and n_ticks >= 4:
-        return chain.grid_floor(root, q.ask - 0.5 * chain.tick_size(root, q.ask - 1e-9))
+        return chain.grid_floor(root, leg.ask - 0.5 * chain.tick_size(root, leg.ask - 1e-9))
     if side == NEAR_BID and n_ticks >= 4:
-        return chain.grid_ceil(root, q.bid + 0.5 * chain.tick_size(root, q.bid))
+        return chain.grid_ceil(root, leg.bid + 0.5 * chain.tick_size(root, leg.bid))
     if side in (NEAR_ASK, NEAR_BID):
-        return q.ask if side == NEAR_ASK else q.bid
-    return mid_price(root, q.bid, q.ask)
+        return leg.ask if side == NEAR_ASK else leg.bid
+    return mid_price(root, leg.bid, leg.ask)
 
 
-def _intrinsic(leg: Leg) -> float:
-    return max(leg.spot - leg.strike if leg.right == "C" else leg.strike - leg.spot, 0.0)
+def _intrinsic(order: Order, leg: Leg, spot: float | None = None) -> float:
+    """The leg's intrinsic value at ``spot`` (default the order's)."""
+    s = order.spot if spot is None else spot
+    return max(s - leg.strike if leg.right == "C" else leg.strike - s, 0.0)
 
 
 def shift_ticks(root: str, price: float, n: int) -> float:
@@ -179,96 +247,89 @@ def prints(order: Order, next_mleg: Callable[[str, int], str]) -> list[Draft]:
     if order.kind == COMPLEX:
         return _complex(order, next_mleg)
     leg = order.legs[0]
-    ctx = leg.ctx
-    root = ctx.symbol
-    q, vega = leg.quote()
-    u = order.u
     if order.kind == SWEEP:
-        return _sweep(order, leg, q, vega)
-    price = _price(root, q, order.side)
+        return _sweep(order, leg)
+    desk = order.desk
+    price = _price(desk.root, leg, order.side)
     size = _affordable(order.size, price, MAX_PREMIUM)
-    dirty = 1.0 - min(max(ctx.session.quote_cleanliness, 0.0), 1.0)
-    bid: float | None = q.bid
-    ask: float | None = q.ask
-    if u[11] < 0.02 + 0.13 * dirty:
-        # No quote on the print, or the quote of a few seconds ago; the trade is on the grid.
-        price = max(chain.grid_floor(root, price + 1e-9), chain.grid_ceil(root, _intrinsic(leg)), chain.tick_size(root, 0.0))
-        if u[11] < 0.004 + 0.03 * dirty:
-            bid = ask = age = None
-        else:
-            age = 2_000 + int(28_000 * u[13])
-            shift = int(u[15] * 5) - 2
-            if q.bid > 0.0 and shift:
-                # Never below intrinsic at the print's spot, never locked.
-                bid = max(shift_ticks(root, q.bid, shift), chain.grid_ceil(root, _intrinsic(leg)))
-                ask = max(shift_ticks(root, q.ask, shift), shift_ticks(root, bid, 1))
-    else:
-        age = min(int(-ctx.fresh_mean * math.log(1.0 - u[13])), FRESH_MAX_MS)
-        side = chain.side_of(price, q.bid, q.ask, age)
-        if size >= READ_MIN_CONTRACTS and side != chain.SIDE_MID:
-            dte = (leg.expiry - ctx.today).days
-            otm = chain.otm_frac(leg.right, leg.strike, leg.spot)
-            if readable(side, dte, otm, leg.strike, leg.spot, ctx.is_event_symbol):
-                return _unreadable(order, leg, q, vega, price, size, age)
-    return [_draft(leg, order.ts, q, vega, price, size, venues.venue_at(u[12]), bid, ask, age or 0,
-                   _single_condition(order))]
+    u = order.u
+    if u[11] < desk.stale_share:
+        return [_stale(order, leg, price, size)]
+    age = min(int(-desk.fresh_mean * math.log(1.0 - u[13])), FRESH_MAX_MS)
+    if size >= READ_MIN_CONTRACTS:
+        side = chain.side_of(price, leg.bid, leg.ask, age)
+        if side != chain.SIDE_MID and readable(side, order.dte, chain.otm_frac(leg.right, leg.strike, order.spot),
+                                               leg.strike, order.spot, desk.ctx.is_event_symbol):
+            return _unreadable(order, leg, price, size, age)
+    return [_draft(order, leg, price, size, venues.venue_at(u[12]), leg.bid, leg.ask, age, _single_condition(order))]
 
 
-def _unreadable(order: Order, leg: Leg, q: Quote, vega: float, price: float, size: int, age: int) -> list[Draft]:
+def _stale(order: Order, leg: Leg, price: float, size: int) -> Draft:
+    """A print with no quote, or the quote of a few seconds ago; the trade is on the grid."""
+    root = order.desk.root
+    u = order.u
+    price = max(chain.grid_floor(root, price + 1e-9), chain.grid_ceil(root, _intrinsic(order, leg)),
+                chain.tick_size(root, 0.0))
+    if u[11] < order.desk.unquoted_share:
+        return _draft(order, leg, price, size, venues.venue_at(u[12]), None, None, 0, _single_condition(order))
+    bid, ask = leg.bid, leg.ask
+    shift = int(u[15] * 5) - 2
+    if bid > 0.0 and shift:
+        # Never below intrinsic at the print's spot, never locked.
+        bid = max(shift_ticks(root, leg.bid, shift), chain.grid_ceil(root, _intrinsic(order, leg)))
+        ask = max(shift_ticks(root, leg.ask, shift), shift_ticks(root, bid, 1))
+    return _draft(order, leg, price, size, venues.venue_at(u[12]), bid, ask, 2_000 + int(28_000 * u[13]),
+                  _single_condition(order))
+
+
+def _unreadable(order: Order, leg: Leg, price: float, size: int, age: int) -> list[Draft]:
     """A readable order of ten or more: filled in pieces of at most nine across venues within a
     few milliseconds, or (larger) at mid in a price-improvement auction."""
-    root = leg.ctx.symbol
-    if size <= 4 * (READ_MIN_CONTRACTS - 1):
+    venue = venues.venue_at(order.u[12])
+    if size <= MAX_PIECES * (READ_MIN_CONTRACTS - 1):
         n = math.ceil(size / (READ_MIN_CONTRACTS - 1))
         parts = [size // n + (1 if k < size % n else 0) for k in range(n)]
-        places = venues.pick_venues_from(order.u[12], n)
-        return [_later(leg, order.ts, k, q, vega, price, part, venue, age, chain.COND_AUTO)
-                for k, (part, venue) in enumerate(zip(parts, places))]
-    mid = mid_price(root, q.bid, q.ask)
-    if q.bid > 0.0 and chain.side_of(mid, q.bid, q.ask, age) == chain.SIDE_MID:
-        return [_draft(leg, order.ts, q, vega, mid, _affordable(size, mid, MAX_PREMIUM), venues.venue_at(order.u[12]),
-                       q.bid, q.ask, age, chain.COND_SLAN)]
-    return [_draft(leg, order.ts, q, vega, price, READ_MIN_CONTRACTS - 1, venues.venue_at(order.u[12]), q.bid, q.ask, age)]
+        return _fills(order, leg, list(range(n)), [price] * n, parts, venues.pick_venues_from(order.u[12], n), age,
+                      chain.COND_AUTO)
+    mid = mid_price(order.desk.root, leg.bid, leg.ask)
+    if leg.bid > 0.0 and chain.side_of(mid, leg.bid, leg.ask, age) == chain.SIDE_MID:
+        return [_draft(order, leg, mid, _affordable(size, mid, MAX_PREMIUM), venue, leg.bid, leg.ask, age, chain.COND_SLAN)]
+    return [_draft(order, leg, price, READ_MIN_CONTRACTS - 1, venue, leg.bid, leg.ask, age, chain.COND_AUTO)]
 
 
-def _sweep(order: Order, leg: Leg, q: Quote, vega: float) -> list[Draft]:
+def _sweep(order: Order, leg: Leg) -> list[Draft]:
     """A small intermarket sweep: two to five venues within milliseconds, at one price or walking
     up (down) the book a tick, every leg under ten contracts."""
     u = order.u
-    root = leg.ctx.symbol
-    buy = u[14] < 0.7 or q.bid <= 0.0
-    n = min(2 + int(u[15] * 4), order.size)
+    root = order.desk.root
+    buy = u[14] < 0.7 or leg.bid <= 0.0
+    n = _sweep_venues(u, order.size)
     total = min(order.size, n * (READ_MIN_CONTRACTS - 1))
     parts = [total // n + (1 if k < total % n else 0) for k in range(n)]
-    places = venues.pick_venues_from(u[12], n)
-    walk = u[9] < 0.3
-    out = []
-    price = q.ask if buy else q.bid
-    floor = max(chain.grid_ceil(root, _intrinsic(leg)), chain.tick_size(root, 0.0))
-    for k, (part, venue) in enumerate(zip(parts, places)):
-        if walk and k > 0:
-            price = shift_ticks(root, price, 1 if buy else -1)
-            price = max(price, floor)
-        out.append(_later(leg, order.ts, 3 * k, q, vega, price, part, venue, min(int(60 + 400 * u[13]), FRESH_MAX_MS),
-                          chain.COND_ISOI))
-    return out
+    price = leg.ask if buy else leg.bid
+    prices = [price]
+    floor = max(chain.grid_ceil(root, _intrinsic(order, leg)), chain.tick_size(root, 0.0))
+    for _ in range(n - 1):
+        if u[9] < 0.3:      # walking the book
+            price = max(shift_ticks(root, price, 1 if buy else -1), floor)
+        prices.append(price)
+    return _fills(order, leg, [SWEEP_GAP_MS * k for k in range(n)], prices, parts, venues.pick_venues_from(u[12], n),
+                  min(int(60 + 400 * u[13]), FRESH_MAX_MS), chain.COND_ISOI)
 
 
 def _complex(order: Order, next_mleg: Callable[[str, int], str]) -> list[Draft]:
     """A small spread, straddle or condor: every leg at mid, one complex-order id, MLEG."""
-    quoted = [leg.quote() for leg in order.legs]
-    ctx = order.legs[0].ctx
-    root = ctx.symbol
-    if any(q.bid <= 0.0 for q, _ in quoted):
+    root = order.desk.root
+    if any(leg.bid <= 0.0 for leg in order.legs):
         return prints(_single(order), next_mleg)
-    mids = [mid_price(root, q.bid, q.ask) for q, _ in quoted]
+    mids = [mid_price(root, leg.bid, leg.ask) for leg in order.legs]
     size = _affordable(min(order.size, 50), sum(mids), COMPLEX_MAX_PREMIUM)
     mleg = next_mleg(root, order.ts)
     venue = venues.venue_at(order.u[12])
     age = min(int(60 + 400 * order.u[13]), FRESH_MAX_MS)
     code = chain.pick_condition(_extra_uniform(order.u), conditions.SMALL_COMPLEX)
-    return [_draft(leg, order.ts, q, vega, mid, size, venue, q.bid, q.ask, age, code, mleg)
-            for leg, (q, vega), mid in zip(order.legs, quoted, mids)]
+    return [_draft(order, leg, mid, size, venue, leg.bid, leg.ask, age, code, mleg)
+            for leg, mid in zip(order.legs, mids)]
 
 
 def _extra_uniform(u: list[float]) -> float:
@@ -290,30 +351,38 @@ def _single_condition(order: Order) -> str:
 
 
 def _single(order: Order) -> Order:
-    return Order(order.idx, order.ts, SINGLE, order.legs[:1], order.size, order.side, order.u)
+    return Order(order.desk, order.ts, order.spot, order.expiry, order.dte, order.t, SINGLE, order.legs[:1],
+                 order.size, order.side, order.u)
 
 
-def _later(leg: Leg, ts: int, delay: int, q: Quote, vega: float, price: float, size: int, venue: str, age: int,
-           condition: str) -> Draft:
-    """A fill ``delay`` ms after the order, against the order's quote and the spot of its own ts (at
-    the order's ts when the stock moved through the option's intrinsic value meanwhile)."""
-    if delay and leg.ctx.in_session(ts + delay):
-        spot = leg.ctx.underlying(ts + delay).price
-        intrinsic = max(spot - leg.strike if leg.right == "C" else leg.strike - spot, 0.0)
-        if price >= intrinsic:
-            return _draft(leg, ts + delay, q, vega, price, size, venue, q.bid, q.ask, age + delay, condition,
-                          spot=spot)
-    return _draft(leg, ts, q, vega, price, size, venue, q.bid, q.ask, age, condition)
+def _fills(order: Order, leg: Leg, delays: list[int], prices: list[float], parts: list[int], places: list[str],
+           age: int, condition: str) -> list[Draft]:
+    """Pieces ``delays`` ms after the order, against the order's quote and the spot of their own ts
+    (at the order's ts when the stock moved through the option's intrinsic value meanwhile); a spot
+    not read with the order's is read here."""
+    desk = order.desk
+    spot_at = desk.spot_at
+    later = [order.ts + delay for delay in delays if delay and desk.ctx.in_session(order.ts + delay)]
+    unread = [ts for ts in later if ts not in spot_at]
+    if unread:
+        desk.read_spots([], unread)
+    out = []
+    for delay, price, part, venue in zip(delays, prices, parts, places):
+        spot = spot_at[order.ts + delay] if order.ts + delay in later else None
+        if spot is not None and price >= _intrinsic(order, leg, spot):
+            out.append(_draft(order, leg, price, part, venue, leg.bid, leg.ask, age + delay, condition,
+                              ts=order.ts + delay, spot=spot))
+        else:
+            out.append(_draft(order, leg, price, part, venue, leg.bid, leg.ask, age, condition))
+    return out
 
 
-def _draft(leg: Leg, ts: int, q: Quote, vega: float, price: float, size: int, venue: str, bid: float | None,
-           ask: float | None, age: int, condition: str = chain.COND_AUTO, mleg: str | None = None,
+def _draft(order: Order, leg: Leg, price: float, size: int, venue: str, bid: float | None, ask: float | None,
+           age: int, condition: str, mleg: str | None = None, ts: int | None = None,
            spot: float | None = None) -> Draft:
-    contract, expiry_text = contract_fields(leg.ctx.symbol, leg.expiry, leg.right, leg.strike)
-    iv = trade_iv(q.iv, q.theo, price, vega)
-    if spot is None:
-        # Every piece printed at the order's ts: its spot is the one the order read (a later piece
-        # passes the spot of its own ts).
-        spot = leg.spot
-    return Draft(ts, leg.ctx.symbol, contract, expiry_text, leg.strike, leg.right, price, int(size), venue,
-                 bid, ask, round(iv, 4), round(spot, 4), mleg, age, condition)
+    """A print of ``leg`` at the order's ts and spot (a later piece passes its own)."""
+    root = order.desk.root
+    contract, expiry_text = contract_fields(root, order.expiry, leg.right, leg.strike)
+    return Draft(order.ts if ts is None else ts, root, contract, expiry_text, leg.strike, leg.right, price, size,
+                 venue, bid, ask, round(trade_iv(leg.sigma, leg.theo, price, leg.vega), 4),
+                 round(order.spot if spot is None else spot, 4), mleg, age, condition)

@@ -10,7 +10,7 @@ median of one or two contracts and a heavy tail, bought and sold near the touch 
 venues by market share; a few are small ISO sweeps or complex orders. Every order of ten or more
 contracts trades where no classifier rule can read it (see ``orders.py``).
 
-A minute of every name is drawn at once, and all its contracts are valued in one array pass.
+A minute of every name is drawn at once, and all its contracts are valued and quoted in one array pass.
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from options_svc import arrivals, orders
+from options_svc import arrivals, orders, pricing
 from options_svc.american import american_prices
 from options_svc.legs import Draft, ScenarioContext, listed_expiries
-from options_svc.orders import Order
+from options_svc.orders import Order, Spots
 from options_svc.pricing import regime_name
 from options_svc.scenario_rng import ScenarioRng
 from synthmarket.domain import chain, rng
@@ -100,26 +100,38 @@ def _expiry_weight(rank: int, dte: int, daily: bool) -> float:
     return 0.025 if dte <= 180 else 0.012
 
 
+class Listing(NamedTuple):
+    """A name's listed expiries on one day, with what an order reads of each."""
+
+    expiries: tuple[dt.date, ...]
+    cumulative: tuple[float, ...]       # the share of flow up to each expiry
+    close_ms: tuple[int, ...]           # when each stops trading
+    dte: tuple[int, ...]
+
+
 @lru_cache(maxsize=512)
-def expiry_table(symbol: str, today: dt.date) -> tuple[tuple[dt.date, ...], tuple[float, ...]]:
-    """Listed expiries of ``symbol`` on ``today`` and the cumulative share of flow up to each."""
+def expiry_table(symbol: str, today: dt.date) -> Listing:
+    """Listed expiries of ``symbol`` on ``today``, the cumulative share of flow up to each, their
+    closes and days to expiry."""
     exps = listed_expiries(symbol, today, 0, 1000)
     daily = symbol in chain.DAILY_EXPIRY_ROOTS
-    weights = [_expiry_weight(rank, (e - today).days, daily) for rank, e in enumerate(exps)]
+    dte = tuple((e - today).days for e in exps)
+    weights = [_expiry_weight(rank, days, daily) for rank, days in enumerate(dte)]
     total = sum(weights)
-    return exps, tuple(c / total for c in itertools.accumulate(weights))
+    return Listing(exps, tuple(c / total for c in itertools.accumulate(weights)),
+                   tuple(chain.expiry_close_ms(e) for e in exps), dte)
 
 
-def pick_strike(ctx: ScenarioContext, spot: float, expiry: dt.date, t_years: float, right: str, u_dist: float,
+def pick_strike(symbol: str, atm_iv: float, spot: float, dte: int, t_years: float, right: str, u_dist: float,
                 u_itm: float) -> float:
     """A listed strike near the money: the distance in standard deviations (of the time left, at
     least half an hour's) is exponential with mean 0.55, three in four out of the money."""
-    sd = max(ctx.ul.atm_iv, 0.05) * math.sqrt(max(t_years, _HALF_HOUR))
+    sd = max(atm_iv, 0.05) * math.sqrt(max(t_years, _HALF_HOUR))
     z = min(-0.55 * math.log(1.0 - u_dist), 4.0)
     if u_itm < 0.25:
         z = -z
     target = spot * math.exp(z * sd if right == "C" else -z * sd)
-    inc = _increment(spot, (expiry - ctx.today).days, ctx.symbol)
+    inc = _increment(spot, dte, symbol)
     return round(max(round(target / inc), 1) * inc, 4)
 
 
@@ -142,7 +154,6 @@ _HALF_HOUR = 0.5 / (252 * 6.5)
 
 
 Context = Callable[[str, int, int], ScenarioContext]     # (symbol, ts, scenario key)
-Spots = Callable[[str, list[int]], list[float]]          # (symbol, ascending ts) -> the spot at each
 
 
 class OrdinaryFlow:
@@ -193,70 +204,159 @@ class OrdinaryFlow:
         """Every ordinary print of the orders sent in [start, end) (one session minute) as (ts, symbol
         index, draft)."""
         minute_key = start // MS_PER_MINUTE
-        regime = regime_name(session.regime)
-        buy_tilt = BUY_TILT.get(regime, 0.0)
+        buy_tilt = BUY_TILT.get(regime_name(session.regime), 0.0)
         book: list[Order] = []
         for idx, (symbol, sym_key) in enumerate(zip(self.symbols, self._keys)):
             g = self._rng.keyed(seed, _TAG_ORDINARY, sym_key, minute_key)
             n = int(g.poisson(self.rate_per_minute(symbol, session, seed, sym_key, start) * (end - start)
                               / MS_PER_MINUTE))
-            if n == 0:
-                continue
-            u = g.random((n, _COLUMNS))
-            offsets = np.sort(_offsets(u[:, 0], u[:, 1], end - start))
-            # The name's surface, quote terms and calendar of the minute; each order reads its own spot.
-            ctx = context(symbol, start, 0)
-            exps, cumulative = expiry_table(symbol, ctx.today)
-            times = [start + int(offset) for offset in offsets.tolist()]
-            for row, ts, at_ts in zip(u.tolist(), times, spots(symbol, times)):
-                expiry = exps[min(bisect.bisect_right(cumulative, row[2]), len(exps) - 1)]
-                order = self._order(idx, ctx, ts, at_ts, expiry, row, buy_tilt)
-                if order is not None:
-                    book.append(order)
+            if n:
+                # The name's surface, quote terms and calendar of the minute; each order reads its own spot.
+                desk = orders.Desk(idx, context(symbol, start, 0), spots, buy_tilt)
+                book += _orders(desk, g.random((n, _COLUMNS)).tolist(), start, end - start)
         if not book:
             return []
-        legs = [leg for order in book for leg in order.legs]
-        put = np.array([leg.right == "P" for leg in legs])
-        spot = np.array([leg.spot for leg in legs])
-        strike = np.array([leg.strike for leg in legs])
-        t = np.array([leg.t for leg in legs])
-        sigma = np.array([leg.sigma for leg in legs])
-        # Puts in the money get their American vega from a second valuation in the same pass.
-        itm = np.flatnonzero(put & (strike > spot))
-        values = american_prices(np.concatenate((put, put[itm])), np.concatenate((spot, spot[itm])),
-                                 np.concatenate((strike, strike[itm])), np.concatenate((t, t[itm])),
-                                 np.concatenate((sigma, sigma[itm] + orders.VEGA_BUMP))).tolist()
-        theo = values[:len(legs)]
-        bumped = dict(zip(itm.tolist(), values[len(legs):]))
-        for i, leg in enumerate(legs):
-            leg.theo = theo[i]
-            if i in bumped:
-                leg.am_vega = (bumped[i] - theo[i]) / orders.VEGA_BUMP
+        _value(book)
         out: list[tuple[int, int, Draft]] = []
         for order in book:
-            out.extend((d.ts, order.idx, d) for d in orders.prints(order, self._next_mleg))
+            idx = order.desk.idx
+            for d in orders.prints(order, self._next_mleg):
+                out.append((d.ts, idx, d))
         return out
 
     def _next_mleg(self, symbol: str, ts: int) -> str:
         self._mleg_seq += 1
         return f"b-{symbol}-{ts}-{self._mleg_seq}"
 
-    @staticmethod
-    def _order(idx: int, ctx: ScenarioContext, ts: int, spot: float, expiry: dt.date, u: list[float],
-               buy_tilt: float) -> Order | None:
-        t = chain.years_to_expiry(ts, expiry)
-        if t <= 0.0:
-            return None
-        drift = ctx.ul.drift_bps_per_min
-        right = "C" if u[3] < 0.56 + (0.05 if drift > 0 else -0.05 if drift < 0 else 0.0) else "P"
-        strike = pick_strike(ctx, spot, expiry, t, right, u[4], u[5])
-        return orders.draw(idx, ctx, spot, ts, expiry, t, right, strike, u, buy_tilt)
+
+def _orders(desk: orders.Desk, rows: list[list[float]], start: int, span: int) -> list[Order]:
+    """The orders of one name in one minute, one per row of uniforms (none for an expiry that has
+    stopped trading)."""
+    ctx = desk.ctx
+    listing = expiry_table(desk.root, ctx.today)
+    last = len(listing.expiries) - 1
+    atm_iv = ctx.ul.atm_iv
+    drift = ctx.ul.drift_bps_per_min
+    call_share = 0.56 + (0.05 if drift > 0 else -0.05 if drift < 0 else 0.0)
+    times = [start + int(offset) for offset in _offsets(rows, span)]
+    sizes = [orders.order_size(u[7], u[8], u[9]) for u in rows]
+    # Later pieces of sweeps and of large orders read the spot of their own ts: read those too.
+    desk.read_spots(times, [ts + d for u, ts, size in zip(rows, times, sizes) for d in orders.fill_delays(u, size)])
+    book = []
+    for u, ts, size in zip(rows, times, sizes):
+        spot = desk.spot_at[ts]
+        k = min(bisect.bisect_right(listing.cumulative, u[2]), last)
+        close = listing.close_ms[k]
+        if close > ts:
+            t = (close - ts) / chain.MS_PER_YEAR
+            right = "C" if u[3] < call_share else "P"
+            dte = listing.dte[k]
+            strike = pick_strike(desk.root, atm_iv, spot, dte, t, right, u[4], u[5])
+            book.append(orders.draw(desk, ts, spot, listing.expiries[k], dte, t, right, strike, size, u))
+    return book
 
 
-def _offsets(u_kind: np.ndarray, u_at: np.ndarray, span: int) -> np.ndarray:
-    """Arrival offsets in [0, span): two in five orders follow a burst a second or two after a
-    few anchors of the minute (a quote move sets off several traders), the rest are spread out."""
-    anchors = np.floor(u_at * 3).astype(int)
-    burst = (np.array([0.17, 0.52, 0.83]) * span)[anchors] + (u_at * 3 - anchors) * 2_500.0
-    spread = u_at * span
-    return np.minimum(np.where(u_kind < 0.4, burst, spread), span - 1)
+# ---------------------------------------------------------------------------------------------
+# Valuation and quotes of a minute's legs, in arrays: every step is the scalar one (``american_price``,
+# ``bs_vega``, ``quote_around``) element by element, with the scalar's own math.log and math.exp (numpy's
+# can differ in the last bit).
+
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _value(book: list[Order]) -> None:
+    """Value and quote every leg of ``book`` (every T > 0): puts in the money get their American vega
+    from a second valuation in the same pass."""
+    pairs = [(order, leg) for order in book for leg in order.legs]
+    put = np.array([leg.right == "P" for _, leg in pairs])
+    spot = np.array([order.spot for order, _ in pairs])
+    strike = np.array([leg.strike for _, leg in pairs])
+    t = np.array([order.t for order, _ in pairs])
+    sigma = np.array([leg.sigma for _, leg in pairs])
+    itm = np.flatnonzero(put & (strike > spot))
+    values = american_prices(np.concatenate((put, put[itm])), np.concatenate((spot, spot[itm])),
+                             np.concatenate((strike, strike[itm])), np.concatenate((t, t[itm])),
+                             np.concatenate((sigma, sigma[itm] + orders.VEGA_BUMP)))
+    theo = values[:len(pairs)]
+    vega = _bs_vegas(spot, strike, t, sigma)
+    am_vega = vega.copy()
+    am_vega[itm] = (values[len(pairs):] - theo[itm]) / orders.VEGA_BUMP
+    intrinsic = np.maximum(np.where(put, strike - spot, spot - strike), 0.0)
+    desks = [order.desk for order, _ in pairs]
+    width = np.array([desk.terms.scale for desk in desks]) * (
+        pricing.WIDTH_PER_DOLLAR * theo + pricing.WIDTH_PER_VEGA_POINT * 0.01 * vega) * (1.0 + 1.5 * np.sqrt(t))
+    penny = np.array([desk.root in chain.PENNY_EVERY_PRICE_ROOTS for desk in desks])
+    bid, ask = _grid_quotes(theo, intrinsic, width, np.array([desk.root in chain.PENNY_PROGRAM_ROOTS for desk in desks]))
+    penny_bid, penny_ask = _penny_quotes(theo, intrinsic, width)
+    bid, ask = np.where(penny, penny_bid, bid).tolist(), np.where(penny, penny_ask, ask).tolist()
+    for (_, leg), value, leg_bid, leg_ask, leg_vega in zip(pairs, theo.tolist(), bid, ask, am_vega.tolist()):
+        leg.theo, leg.bid, leg.ask, leg.vega = value, leg_bid, leg_ask, leg_vega
+
+
+def _bs_vegas(spot: np.ndarray, strike: np.ndarray, t: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """``bs_vega`` of every element (T > 0 and sigma > 0 everywhere)."""
+    sqrt_t = np.sqrt(t)
+    log_moneyness = np.array([math.log(x) for x in (spot / strike).tolist()])
+    d1 = (log_moneyness + (chain.RISK_FREE_RATE + 0.5 * sigma * sigma) * t) / (sigma * sqrt_t)
+    return spot * sqrt_t * _INV_SQRT_2PI * np.array([math.exp(x) for x in (-0.5 * d1 * d1).tolist()])
+
+
+def _penny_quotes(theo: np.ndarray, intrinsic: np.ndarray, width: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``quote_around``'s (bid, ask) on a grid of pennies at every price, in whole cents until the end."""
+    n = np.maximum(np.floor(width / 0.01 + 0.5).astype(np.int64), 1)
+    low = theo * 100.0 - 0.5 * n
+    bid = np.where(low > -0.5, np.floor(low + 0.5 + 1e-7), 0.0).astype(np.int64)
+    ask = bid + n
+    theo_cents = theo * 100.0 - 1e-7
+    ask = np.where(ask < theo_cents, np.ceil(theo_cents).astype(np.int64), ask)
+    floor = np.ceil(intrinsic * 100.0 - 1e-7).astype(np.int64)
+    lift = (intrinsic > 0.0) & (bid < floor)
+    bid = np.where(lift, floor, bid)
+    ask = np.where(lift, np.maximum(ask, bid + 1), ask)
+    return np.maximum(bid, 0) / 100.0, np.maximum(ask, 1) / 100.0
+
+
+def _grid_quotes(theo: np.ndarray, intrinsic: np.ndarray, width: np.ndarray,
+                 penny_program: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``quote_around``'s (bid, ask) on the Penny Interval Program grid of each element's root."""
+    low_tick, high_tick = np.where(penny_program, 1, 5), np.where(penny_program, 5, 10)
+
+    def cents(price: np.ndarray) -> np.ndarray:          # ``tick_size`` in cents
+        return np.where(price < chain.TICK_BREAK, low_tick, high_tick)
+
+    def grid_floor(price: np.ndarray) -> np.ndarray:
+        tick = cents(price)
+        return (np.floor(price / (tick / 100.0) + 1e-7).astype(np.int64) * tick) / 100.0
+
+    def grid_ceil(price: np.ndarray) -> np.ndarray:
+        tick = cents(price)
+        return (np.ceil(price / (tick / 100.0) - 1e-7).astype(np.int64) * tick) / 100.0
+
+    tick = cents(theo) / 100.0
+    n = np.maximum(np.floor(width / tick + 0.5).astype(np.int64), 1)
+    low = theo - 0.5 * n * tick
+    bid = np.where(low > -0.5 * tick, grid_floor(low + 0.5 * (cents(low) / 100.0)), 0.0)
+    ask = grid_ceil(bid + n * tick)
+    ask = np.where(ask < theo, grid_ceil(theo), ask)
+    floor = grid_ceil(intrinsic)
+    lift = (intrinsic > 0.0) & (bid < floor)
+    bid = np.where(lift, floor, bid)
+    ask = np.where(lift, np.maximum(ask, grid_ceil(bid + cents(bid) / 100.0)), ask)
+    return np.maximum(bid, 0.0), np.maximum(ask, low_tick / 100.0)
+
+
+def _offsets(rows: list[list[float]], span: int) -> list[float]:
+    """Arrival offsets in [0, span), ascending: two in five orders follow a burst a second or two
+    after a few anchors of the minute (a quote move sets off several traders), the rest are spread
+    out."""
+    anchors = (0.17 * span, 0.52 * span, 0.83 * span)
+    out = []
+    for u in rows:
+        u_at = u[1]
+        if u[0] < 0.4:
+            anchor = int(u_at * 3)
+            out.append(min(anchors[anchor] + (u_at * 3 - anchor) * 2_500.0, span - 1))
+        else:
+            out.append(min(u_at * span, span - 1))
+    out.sort()
+    return out
