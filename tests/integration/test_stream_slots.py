@@ -15,6 +15,9 @@ from tests.support.served import open_websocket, serve
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
+# Ready once the history answers: it reads the stream, so the gateway's NATS connection is up (the
+# OpenAPI document needs none, and a replay asked before the connection is a 503).
+READY = "/history/smart-money?start=1700000000000&end=1700000600000"
 
 FREED_WITHIN_S = 2.0
 BASE_TS = 1_990_000_000_000
@@ -30,7 +33,7 @@ def _websocket(port: int, source: str) -> socket.socket | None:
 
 
 def test_one_client_address_holds_at_most_its_share_of_stream_slots(nats_url):
-    with serve("admin_gateway", "/openapi.json", {"NATS_URL": nats_url}) as gateway:
+    with serve("admin_gateway", READY, {"NATS_URL": nats_url}) as gateway:
         sockets = [_websocket(gateway.port, "127.0.0.3") for _ in range(MAX_CONNECTIONS_PER_CLIENT + 8)]
         try:
             opened = [s for s in sockets if s is not None]
@@ -48,7 +51,7 @@ def test_a_paced_replay_whose_client_left_frees_its_slot_within_two_seconds(nats
     StreamPublisher(nats_url).publish([make_event(i, BASE_TS + i * 600_000, prefix="pace") for i in range(3)])
     replay = f"/replay/smart-money?start={BASE_TS}&end={BASE_TS + 1_800_000}&speed=1"
     # Two threads leave exactly one stream slot.
-    with serve("admin_gateway", "/openapi.json", {"NATS_URL": nats_url}, ("--threads", "2")) as gateway:
+    with serve("admin_gateway", READY, {"NATS_URL": nats_url}, ("--threads", "2")) as gateway:
         first = urllib.request.urlopen(gateway.base + replay, timeout=5)
         assert first.readline()                      # the first event; the next is ten minutes away
         with pytest.raises(urllib.error.HTTPError) as busy:
