@@ -69,27 +69,26 @@ def _put_sized(port: int, body: bytes, content_type: str = "application/json") -
     return _exchange(port, {"Content-Type": content_type, "Content-Length": str(len(body))}, body)
 
 
-def _control_status(served: Served) -> int:
+def _get_control(served: Served) -> tuple[int, str | None]:
+    """GET the control: the status and the ETag (the entry's revision)."""
     conn = http.client.HTTPConnection("127.0.0.1", served.port, timeout=10)
     try:
         conn.request("GET", CONTROL, headers={"Authorization": f"Bearer {TOKEN}"})
         response = conn.getresponse()
         response.read()
-        return response.status
+        return response.status, response.getheader("ETag")
     finally:
         conn.close()
+
+
+def _control_status(served: Served) -> int:
+    return _get_control(served)[0]
 
 
 def _revision(served: Served) -> str:
-    conn = http.client.HTTPConnection("127.0.0.1", served.port, timeout=10)
-    try:
-        conn.request("GET", CONTROL, headers={"Authorization": f"Bearer {TOKEN}"})
-        response = conn.getresponse()
-        response.read()
-        assert response.status == 200
-        return response.getheader("ETag")
-    finally:
-        conn.close()
+    status, etag = _get_control(served)
+    assert status == 200 and etag is not None
+    return etag
 
 
 def test_an_80_kib_chunked_body_whose_first_16_kib_are_valid_json_is_413_and_nothing_is_stored(gateway):
