@@ -79,6 +79,15 @@ def bs_vega(spot: float, strike: float, t_years: float, sigma: float, r: float =
     return spot * sqrt_t * _INV_SQRT_2PI * math.exp(-0.5 * d1 * d1)
 
 
+def bs_vegas(spot: np.ndarray, strike: np.ndarray, t: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """``bs_vega`` of every element, the same floats (T > 0 and sigma > 0 everywhere): its own
+    math.log and math.exp per element, as numpy's can differ in the last bit."""
+    sqrt_t = np.sqrt(t)
+    log_moneyness = np.array([math.log(x) for x in (spot / strike).tolist()])
+    d1 = (log_moneyness + (RISK_FREE_RATE + 0.5 * sigma * sigma) * t) / (sigma * sqrt_t)
+    return spot * sqrt_t * _INV_SQRT_2PI * np.array([math.exp(x) for x in (-0.5 * d1 * d1).tolist()])
+
+
 # Every term below is computed in logs with its weight folded in: the weight alpha = (I - X) I^-beta
 # of the gamma = beta terms cancels S^beta (beta = 1 + 2r / sigma², hundreds at low vol), which
 # would overflow on its own.

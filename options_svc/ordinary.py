@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from options_svc import arrivals, orders, pricing
-from options_svc.american import american_prices
+from options_svc.american import american_prices, bs_vegas
 from options_svc.legs import Draft, ScenarioContext, listed_expiries
 from options_svc.orders import Order, Spots
 from options_svc.pricing import regime_name
@@ -257,11 +257,8 @@ def _orders(desk: orders.Desk, rows: list[list[float]], start: int, span: int) -
 
 
 # ---------------------------------------------------------------------------------------------
-# Valuation and quotes of a minute's legs, in arrays: every step is the scalar one (``american_price``,
-# ``bs_vega``, ``quote_around``) element by element, with the scalar's own math.log and math.exp (numpy's
-# can differ in the last bit).
-
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+# Valuation and quotes of a minute's legs, in arrays (``american_prices``, ``bs_vegas``,
+# ``quotes_around``: the scalar functions element by element).
 
 
 def _value(book: list[Order]) -> None:
@@ -278,71 +275,15 @@ def _value(book: list[Order]) -> None:
                              np.concatenate((strike, strike[itm])), np.concatenate((t, t[itm])),
                              np.concatenate((sigma, sigma[itm] + orders.VEGA_BUMP)))
     theo = values[:len(pairs)]
-    vega = _bs_vegas(spot, strike, t, sigma)
+    vega = bs_vegas(spot, strike, t, sigma)
     am_vega = vega.copy()
     am_vega[itm] = (values[len(pairs):] - theo[itm]) / orders.VEGA_BUMP
     intrinsic = np.maximum(np.where(put, strike - spot, spot - strike), 0.0)
     desks = [order.desk for order, _ in pairs]
-    width = np.array([desk.terms.scale for desk in desks]) * (
-        pricing.WIDTH_PER_DOLLAR * theo + pricing.WIDTH_PER_VEGA_POINT * 0.01 * vega) * (1.0 + 1.5 * np.sqrt(t))
-    penny = np.array([desk.root in chain.PENNY_EVERY_PRICE_ROOTS for desk in desks])
-    bid, ask = _grid_quotes(theo, intrinsic, width, np.array([desk.root in chain.PENNY_PROGRAM_ROOTS for desk in desks]))
-    penny_bid, penny_ask = _penny_quotes(theo, intrinsic, width)
-    bid, ask = np.where(penny, penny_bid, bid).tolist(), np.where(penny, penny_ask, ask).tolist()
+    bid, ask = pricing.quotes_around(theo, intrinsic, vega, t, np.array([desk.terms.scale for desk in desks]),
+                                     [desk.root for desk in desks])
     for (_, leg), value, leg_bid, leg_ask, leg_vega in zip(pairs, theo.tolist(), bid, ask, am_vega.tolist()):
         leg.theo, leg.bid, leg.ask, leg.vega = value, leg_bid, leg_ask, leg_vega
-
-
-def _bs_vegas(spot: np.ndarray, strike: np.ndarray, t: np.ndarray, sigma: np.ndarray) -> np.ndarray:
-    """``bs_vega`` of every element (T > 0 and sigma > 0 everywhere)."""
-    sqrt_t = np.sqrt(t)
-    log_moneyness = np.array([math.log(x) for x in (spot / strike).tolist()])
-    d1 = (log_moneyness + (chain.RISK_FREE_RATE + 0.5 * sigma * sigma) * t) / (sigma * sqrt_t)
-    return spot * sqrt_t * _INV_SQRT_2PI * np.array([math.exp(x) for x in (-0.5 * d1 * d1).tolist()])
-
-
-def _penny_quotes(theo: np.ndarray, intrinsic: np.ndarray, width: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``quote_around``'s (bid, ask) on a grid of pennies at every price, in whole cents until the end."""
-    n = np.maximum(np.floor(width / 0.01 + 0.5).astype(np.int64), 1)
-    low = theo * 100.0 - 0.5 * n
-    bid = np.where(low > -0.5, np.floor(low + 0.5 + 1e-7), 0.0).astype(np.int64)
-    ask = bid + n
-    theo_cents = theo * 100.0 - 1e-7
-    ask = np.where(ask < theo_cents, np.ceil(theo_cents).astype(np.int64), ask)
-    floor = np.ceil(intrinsic * 100.0 - 1e-7).astype(np.int64)
-    lift = (intrinsic > 0.0) & (bid < floor)
-    bid = np.where(lift, floor, bid)
-    ask = np.where(lift, np.maximum(ask, bid + 1), ask)
-    return np.maximum(bid, 0) / 100.0, np.maximum(ask, 1) / 100.0
-
-
-def _grid_quotes(theo: np.ndarray, intrinsic: np.ndarray, width: np.ndarray,
-                 penny_program: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``quote_around``'s (bid, ask) on the Penny Interval Program grid of each element's root."""
-    low_tick, high_tick = np.where(penny_program, 1, 5), np.where(penny_program, 5, 10)
-
-    def cents(price: np.ndarray) -> np.ndarray:          # ``tick_size`` in cents
-        return np.where(price < chain.TICK_BREAK, low_tick, high_tick)
-
-    def grid_floor(price: np.ndarray) -> np.ndarray:
-        tick = cents(price)
-        return (np.floor(price / (tick / 100.0) + 1e-7).astype(np.int64) * tick) / 100.0
-
-    def grid_ceil(price: np.ndarray) -> np.ndarray:
-        tick = cents(price)
-        return (np.ceil(price / (tick / 100.0) - 1e-7).astype(np.int64) * tick) / 100.0
-
-    tick = cents(theo) / 100.0
-    n = np.maximum(np.floor(width / tick + 0.5).astype(np.int64), 1)
-    low = theo - 0.5 * n * tick
-    bid = np.where(low > -0.5 * tick, grid_floor(low + 0.5 * (cents(low) / 100.0)), 0.0)
-    ask = grid_ceil(bid + n * tick)
-    ask = np.where(ask < theo, grid_ceil(theo), ask)
-    floor = grid_ceil(intrinsic)
-    lift = (intrinsic > 0.0) & (bid < floor)
-    bid = np.where(lift, floor, bid)
-    ask = np.where(lift, np.maximum(ask, grid_ceil(bid + cents(bid) / 100.0)), ask)
-    return np.maximum(bid, 0.0), np.maximum(ask, low_tick / 100.0)
 
 
 def _offsets(rows: list[list[float]], span: int) -> list[float]:

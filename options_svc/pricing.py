@@ -14,8 +14,17 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
+
 from options_svc.american import american_price, bs_price, bs_vega
-from synthmarket.domain.chain import PENNY_EVERY_PRICE_ROOTS, grid_ceil, grid_floor, tick_size
+from synthmarket.domain.chain import (
+    PENNY_EVERY_PRICE_ROOTS,
+    PENNY_PROGRAM_ROOTS,
+    TICK_BREAK,
+    grid_ceil,
+    grid_floor,
+    tick_size,
+)
 from synthmarket.domain.regimes import Regime, SessionPhase
 from synthmarket.domain.session import SessionState, UnderlyingState
 from synthmarket.domain.universe import symbol_spec
@@ -187,6 +196,61 @@ def _penny_quote(theo: float, intrinsic: float, width: float, sigma: float) -> Q
             bid = floor
             ask = max(ask, bid + 1)
     return Quote(max(bid, 0) / 100.0, max(ask, 1) / 100.0, sigma, theo)
+
+
+def quotes_around(theo: np.ndarray, intrinsic: np.ndarray, vega: np.ndarray, t_years: np.ndarray,
+                  scale: np.ndarray, roots: list[str]) -> tuple[list[float], list[float]]:
+    """``quote_around``'s (bid, ask) for arrays of legs (each of its root, at its ``QuoteTerms.scale``),
+    the same floats."""
+    width = scale * (WIDTH_PER_DOLLAR * theo + WIDTH_PER_VEGA_POINT * 0.01 * vega) * (1.0 + 1.5 * np.sqrt(t_years))
+    penny = np.array([root in PENNY_EVERY_PRICE_ROOTS for root in roots])
+    bid, ask = _grid_quotes(theo, intrinsic, width, np.array([root in PENNY_PROGRAM_ROOTS for root in roots]))
+    penny_bid, penny_ask = _penny_quotes(theo, intrinsic, width)
+    return np.where(penny, penny_bid, bid).tolist(), np.where(penny, penny_ask, ask).tolist()
+
+
+def _penny_quotes(theo: np.ndarray, intrinsic: np.ndarray, width: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``quote_around``'s (bid, ask) on a grid of pennies at every price, in whole cents until the end."""
+    n = np.maximum(np.floor(width / 0.01 + 0.5).astype(np.int64), 1)
+    low = theo * 100.0 - 0.5 * n
+    bid = np.where(low > -0.5, np.floor(low + 0.5 + 1e-7), 0.0).astype(np.int64)
+    ask = bid + n
+    theo_cents = theo * 100.0 - 1e-7
+    ask = np.where(ask < theo_cents, np.ceil(theo_cents).astype(np.int64), ask)
+    floor = np.ceil(intrinsic * 100.0 - 1e-7).astype(np.int64)
+    lift = (intrinsic > 0.0) & (bid < floor)
+    bid = np.where(lift, floor, bid)
+    ask = np.where(lift, np.maximum(ask, bid + 1), ask)
+    return np.maximum(bid, 0) / 100.0, np.maximum(ask, 1) / 100.0
+
+
+def _grid_quotes(theo: np.ndarray, intrinsic: np.ndarray, width: np.ndarray,
+                 penny_program: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``quote_around``'s (bid, ask) on the Penny Interval Program grid of each element's root."""
+    low_tick, high_tick = np.where(penny_program, 1, 5), np.where(penny_program, 5, 10)
+
+    def cents(price: np.ndarray) -> np.ndarray:          # ``tick_size`` in cents
+        return np.where(price < TICK_BREAK, low_tick, high_tick)
+
+    def grid_floor(price: np.ndarray) -> np.ndarray:
+        tick = cents(price)
+        return (np.floor(price / (tick / 100.0) + 1e-7).astype(np.int64) * tick) / 100.0
+
+    def grid_ceil(price: np.ndarray) -> np.ndarray:
+        tick = cents(price)
+        return (np.ceil(price / (tick / 100.0) - 1e-7).astype(np.int64) * tick) / 100.0
+
+    tick = cents(theo) / 100.0
+    n = np.maximum(np.floor(width / tick + 0.5).astype(np.int64), 1)
+    low = theo - 0.5 * n * tick
+    bid = np.where(low > -0.5 * tick, grid_floor(low + 0.5 * (cents(low) / 100.0)), 0.0)
+    ask = grid_ceil(bid + n * tick)
+    ask = np.where(ask < theo, grid_ceil(theo), ask)
+    floor = grid_ceil(intrinsic)
+    lift = (intrinsic > 0.0) & (bid < floor)
+    bid = np.where(lift, floor, bid)
+    ask = np.where(lift, np.maximum(ask, grid_ceil(bid + cents(bid) / 100.0)), ask)
+    return np.maximum(bid, 0.0), np.maximum(ask, low_tick / 100.0)
 
 
 def make_quote(root: str, right: str, spot: float, strike: float, t_years: float, sigma: float,

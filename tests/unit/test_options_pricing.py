@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
-from options_svc import pricing
+from options_svc import american, pricing
 from synthmarket.domain import chain
 from synthmarket.domain.chain import RISK_FREE_RATE
 from synthmarket.domain.regimes import Regime, SessionPhase
@@ -142,3 +143,24 @@ def test_event_premium_until_the_event_then_crush():
 def test_put_skew_makes_downside_strikes_richer():
     surf = pricing.surface_for(_ul(skew=-0.2), _session())
     assert surf.iv(90, 30 / 365) > surf.iv(100, 30 / 365) > surf.iv(105, 30 / 365) - 0.02
+
+
+def test_the_array_quotes_and_vegas_are_the_scalar_ones_element_by_element():
+    # Fixed seed; every root kind (pennies at every price, the Penny Program, nickels and dimes), deep
+    # in and far out of the money, from a day to a year out: exactly equal floats, no tolerance.
+    g = np.random.default_rng(20261204)
+    n = 20_000
+    roots = [("SPY", "AAPL", "XOM")[i] for i in g.integers(0, 3, n)]
+    spot = g.uniform(5.0, 900.0, n)
+    strike = spot * np.exp(g.normal(0.0, 0.25, n))
+    t = g.uniform(1 / 365, 1.0, n)
+    sigma = g.uniform(0.08, 1.2, n)
+    theo = np.maximum(spot - strike, 0.0) + g.exponential(3.0, n) * g.uniform(0.0, 1.0, n) ** 3
+    intrinsic = np.maximum(spot - strike, 0.0)
+    scale = g.uniform(0.3, 4.0, n)
+    vega = american.bs_vegas(spot, strike, t, sigma)
+    assert vega.tolist() == [american.bs_vega(*args) for args in zip(spot, strike, t, sigma)]
+    bid, ask = pricing.quotes_around(theo, intrinsic, vega, t, scale, roots)
+    expected = [pricing.quote_around(*args[:5], pricing.QuoteTerms(root, args[5]))
+                for *args, root in zip(theo, intrinsic, vega, t, sigma, scale, roots)]
+    assert bid == [q.bid for q in expected] and ask == [q.ask for q in expected]
