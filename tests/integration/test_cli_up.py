@@ -52,7 +52,10 @@ STACK_UP_S = 60
 def up_env(tmp_path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "NATS_URL"}
     # `up` starts every service: give each its own free port so parallel runs never collide.
+    # Two names: these tests are about the processes, and a smaller market starts in a fraction of
+    # the time (the services replay the session so far before they are ready).
     env.update(
+        SYNTH_SYMBOLS="SPY,AAPL",
         NATS_PORT=str(free_port()),
         REGIME_GRPC_ADDR=f"127.0.0.1:{free_port()}",
         GATEWAY_PORT=str(free_port()),
