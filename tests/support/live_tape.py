@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import nats
+from google.protobuf.message import DecodeError
 from nats.aio.client import Client
 from nats.aio.subscription import Subscription
 
@@ -193,7 +194,11 @@ async def stored_events(js: Any, day: TradingDay) -> list[SmartMoneyEvent]:
             msg = await js.get_msg(names.SMART_MONEY_STREAM, seq, direct=True)
         except Exception:  # noqa: BLE001 - removed by retention
             continue
-        event = wire.smart_money_event_from_proto(smart_money_pb2.SmartMoneyEvent.FromString(msg.data))
+        try:
+            proto = smart_money_pb2.SmartMoneyEvent.FromString(msg.data)
+        except DecodeError:
+            continue    # another test's deliberately undecodable message in the session's stream
+        event = wire.smart_money_event_from_proto(proto)
         if day.open_ms <= event.ts < day.close_ms:
             out.append(event)
     return out
