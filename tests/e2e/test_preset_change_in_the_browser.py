@@ -153,13 +153,18 @@ def test_signed_in_by_the_printed_link_a_preset_change_moves_no_quote(up, page: 
     day = trading_day_for(before_ts)
     span = max(after_ts - before_ts, 1_000)
     marks = np.arange(day.open_ms, day.close_ms, span)
-    checked = 0
+    checked, jumped = 0, []
     for symbol in sorted(set(before) & set(after)):
         ordinary = np.abs(np.diff(np.log(underlying_path(symbol, marks, DEFAULT_CONTROL)["price"])))
         # Tolerance: the board's move across the change within the day's 99.5th percentile of moves
         # over the same span, plus two cents of quote rounding.
         tolerance = float(np.quantile(ordinary, 0.995)) + 0.02 / before[symbol]
         move = abs(math.log(after[symbol] / before[symbol]))
-        assert move <= tolerance, f"{symbol} jumped {move:.4%} (tolerance {tolerance:.4%}) on {target}"
+        if move > tolerance:
+            jumped.append(f"{symbol} {move:.4%} (tolerance {tolerance:.4%})")
         checked += 1
     assert checked >= 15
+    # A change without the stitching moves every name by its gap between the presets' paths. One
+    # name past its 99.5th percentile is chance: of 20 names that happens on one run in ten.
+    assert len(jumped) <= 1, f"quotes jumped on {target}: {', '.join(jumped)}"
+
