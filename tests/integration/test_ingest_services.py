@@ -25,6 +25,10 @@ from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
+# Starting to publish follows the open interest replay of the previous session (seconds of CPU,
+# more on a busy machine); the claims timed here come after it.
+STARTUP_S = 45
+
 SYMBOLS = "SPY,QQQ,AAPL,TSLA,NVDA"
 
 
@@ -121,7 +125,7 @@ async def test_a_control_write_reaches_regime_and_both_ingest_services_within_a_
     regime, options, equities, control_kv, status_kv = await stack(speed=30)
     await regime.wait_for_control()
     await eventually(lambda: options.control_ready.is_set() and equities.control_ready.is_set(), 5, "controls loaded")
-    await eventually(lambda: options.publishing.is_set() and equities.publishing.is_set(), 10, "both publishing")
+    await eventually(lambda: options.publishing.is_set() and equities.publishing.is_set(), STARTUP_S, "both publishing")
     state = DEFAULT_CONTROL.with_update(preset_id=SyntheticControlPresetId.DEALER_DAY, shared_seed=7, updated_by="test")
     revision = await write_control(control_kv, state, 0)
     await eventually(
@@ -220,7 +224,7 @@ async def test_replicas_split_the_symbols_and_report_under_their_own_keys(nats_u
                 dataclasses.replace(settings, speed=30), nats_client, replica=i, replicas=2,
                 regime_addr=regime.address, control_bucket=control_kv._name, status_bucket=status_kv._name,
                 status_interval_s=0.2))
-        await eventually(lambda: all(r.publishing.is_set() for r in replicas), 15, "both replicas publishing")
+        await eventually(lambda: all(r.publishing.is_set() for r in replicas), STARTUP_S, "both replicas publishing")
         assert [r.symbols for r in replicas] == [("SPY", "AAPL", "NVDA"), ("QQQ", "TSLA")]
         for r in replicas:
             # The tape only holds the replica's own symbols; the session universe stays whole.
