@@ -26,7 +26,7 @@ from synthmarket.domain.universe import SymbolSpec
 from synthmarket.engine import nbbo
 from synthmarket.engine.nbbo import MinuteState, minute_keys
 
-__all__ = ["BlockContext", "Engine", "MinuteState", "SymbolBlock", "build_symbol_block", "seq_within_ms"]
+__all__ = ["BlockContext", "Engine", "MinuteState", "SymbolBlock", "build_symbol_blocks", "seq_within_ms"]
 
 # Uniform draws per trade: side, side inheritance, size kind, size choice, tail size, tail
 # rounding, off-exchange, venue, four for the price (kind, inside tick, improvement, exception),
@@ -87,14 +87,49 @@ class BlockContext:
     next_state: MinuteState | None = None   # state of the minute after it (None at the close)
 
 
-def build_symbol_block(ctx: BlockContext, spec: SymbolSpec) -> SymbolBlock:
-    sym = spec.symbol
+@dataclass(frozen=True)
+class _Setup:
+    """What a symbol's trades over a block are drawn from."""
+
+    quotes: nbbo.BlockQuotes
+    keys: np.ndarray                  # each minute's key
+    minute: dict[str, np.ndarray]     # per-minute trade parameters (see ``_minute_params``)
+
+
+def build_symbol_blocks(ctx: BlockContext, specs: Sequence[SymbolSpec]) -> list[SymbolBlock]:
+    """Each symbol's block. The trade arrivals of all of them are drawn in one batch: its rows are
+    (symbol, minute) pairs and each row's draws hang off its own minute's key, so batching changes
+    no draw, only how many array passes there are."""
+    setups = [_setup(ctx, spec) for spec in specs]
+    rows, times, par = arrivals.hawkes_rows(
+        np.concatenate([s.keys for s in setups]), np.concatenate([s.minute["rate"] for s in setups]),
+        np.concatenate([s.minute["branching"] for s in setups]), cap=activity.MAX_TRADES_PER_MINUTE)
+    n = len(ctx.minutes)
+    # Rows ascend, so each symbol's arrivals are a run, and their parents lie in that run.
+    bounds = np.searchsorted(rows, np.arange(len(specs) + 1) * n).tolist()
+    out = []
+    for i, (spec, setup) in enumerate(zip(specs, setups)):
+        lo, hi = bounds[i], bounds[i + 1]
+        parents = np.where(par[lo:hi] >= 0, par[lo:hi] - lo, -1)
+        out.append(_symbol_block(ctx, spec, setup, _block_trades(ctx, setup, spec, rows[lo:hi] - i * n,
+                                                                  times[lo:hi], parents)))
+    return out
+
+
+def _setup(ctx: BlockContext, spec: SymbolSpec) -> _Setup:
     q = nbbo.block_quotes(ctx.engine, ctx.control, ctx.seed, ctx.universe, ctx.day, spec, ctx.minutes, ctx.states,
                           ctx.prev_state, ctx.next_state)
     edges = np.asarray(list(ctx.starts) + [ctx.starts[-1] + MS_PER_MINUTE], dtype=np.int64)
-    path = ctx.engine.underlying_path(sym, np.minimum(edges, ctx.day.close_ms), ctx.control, symbols=ctx.universe)
-    keys = minute_keys(ctx.seed, ctx.day, sym, ctx.minutes)
-    tr = _block_trades(ctx, keys, spec, np.asarray(path["price"], dtype=float), np.asarray(path["volatility"], dtype=float))
+    path = ctx.engine.underlying_path(spec.symbol, np.minimum(edges, ctx.day.close_ms), ctx.control,
+                                      symbols=ctx.universe)
+    return _Setup(q, minute_keys(ctx.seed, ctx.day, spec.symbol, ctx.minutes),
+                  _minute_params(ctx, spec, np.asarray(path["price"], dtype=float),
+                                 np.asarray(path["volatility"], dtype=float)))
+
+
+def _symbol_block(ctx: BlockContext, spec: SymbolSpec, setup: _Setup, tr: _Trades) -> SymbolBlock:
+    sym, q = spec.symbol, setup.quotes
+    edges_end = ctx.starts[-1] + MS_PER_MINUTE
 
     # A trade before the block's first quote is priced against the one in force at its start.
     q_bid = np.concatenate([[q.carry_bid_c], q.bid_c])
@@ -105,7 +140,7 @@ def build_symbol_block(ctx: BlockContext, spec: SymbolSpec) -> SymbolBlock:
     cond = trades.conditions(exc, tr.size, tr.off, tr.u[12])
     cols = [tr.ts, micros, tr.size, tr.venue, cond]
     for closing, at in ((False, ctx.day.open_ms), (True, ctx.day.close_ms - 1)):
-        if ctx.starts[0] <= at < edges[-1]:
+        if ctx.starts[0] <= at < edges_end:
             i = int(np.searchsorted(q.ts, at, side="right"))
             u = rng.uniform(ctx.seed, ctx.day.ordinal, sym, "cross-price", int(closing))
             cross = (at, auctions.cross_price_cents(int(q_bid[i]), int(q_ask[i]), u) * trades.MICROS_PER_CENT,
@@ -167,13 +202,11 @@ class _Trades:
     u: np.ndarray             # (N_TRADE_UNIFORMS, n) per-trade uniforms
 
 
-def _block_trades(
-    ctx: BlockContext, keys: np.ndarray, spec: SymbolSpec, edge_px: np.ndarray, edge_vol: np.ndarray
-) -> _Trades:
-    """Arrival times, sides, sizes and venues of one symbol's trades over a block, sorted by ts."""
-    seed = ctx.seed
+def _minute_params(ctx: BlockContext, spec: SymbolSpec, edge_px: np.ndarray, edge_vol: np.ndarray
+                   ) -> dict[str, np.ndarray]:
+    """One symbol's trade parameters for each minute of a block, from the path at the minutes' edges."""
     rates, branching, p_buy, persist, odd_share, off_shift, event = [], [], [], [], [], [], []
-    cox = activity.cox_factors(seed, ctx.day.ordinal, spec.symbol, ctx.minutes)
+    cox = activity.cox_factors(ctx.seed, ctx.day.ordinal, spec.symbol, ctx.minutes)
     for i, (m, st) in enumerate(zip(ctx.minutes, ctx.states)):
         act = activity.regime_activity(st.regime)
         vol_now = max(float(edge_vol[i]), 1e-4)
@@ -198,21 +231,28 @@ def _block_trades(
                          + (RETAIL_ODD_LOT_BONUS if st.regime == Regime.RETAIL_CHASE else 0.0))
         off_shift.append(act.off_exchange_shift)
         event.append(spec.symbol in st.events)
-    rows, times, par = arrivals.hawkes_rows(keys, np.array(rates), np.array(branching),
-                                            cap=activity.MAX_TRADES_PER_MINUTE)
+    return {"rate": np.array(rates), "branching": np.array(branching), "p_buy": np.asarray(p_buy),
+            "persist": np.asarray(persist), "odd_share": np.asarray(odd_share), "off_shift": np.asarray(off_shift),
+            "event": np.asarray(event)}
+
+
+def _block_trades(ctx: BlockContext, setup: _Setup, spec: SymbolSpec, rows: np.ndarray, times: np.ndarray,
+                  par: np.ndarray) -> _Trades:
+    """Sides, sizes and venues of one symbol's trades over a block (arrivals: ``hawkes_rows``), sorted by ts."""
+    seed, keys, minute = ctx.seed, setup.keys, setup.minute
     ts = np.asarray(ctx.starts, dtype=np.int64)[rows] + np.floor(times).astype(np.int64)
     rank = nbbo.rank_in_row(rows)
     u = rng.counter_uniforms(rng.fold(keys, STREAM_TRADE_UNIFORMS)[rows],
                              N_TRADE_UNIFORMS * rank[None, :] + np.arange(N_TRADE_UNIFORMS)[:, None])
 
-    def per_trade(values: list) -> np.ndarray:
-        return np.asarray(values)[rows]
+    def per_trade(name: str) -> np.ndarray:
+        return minute[name][rows]
 
     book = metaorders.parent_book(seed, ctx.day.ordinal, spec.symbol, ctx.day.close_ms - ctx.day.open_ms)
-    p_side = metaorders.buy_probability(book, ts - ctx.day.open_ms, per_trade(p_buy))
-    sides = trades.trade_sides(u[0], u[1], par, p_side, per_trade(persist))
-    size = sizes.trade_sizes(u[2], u[3], u[4], u[5], sizes.size_scale(spec), per_trade(odd_share))
-    off = u[6] < venues.off_exchange_prob(size, per_trade(off_shift), per_trade(event))
+    p_side = metaorders.buy_probability(book, ts - ctx.day.open_ms, per_trade("p_buy"))
+    sides = trades.trade_sides(u[0], u[1], par, p_side, per_trade("persist"))
+    size = sizes.trade_sizes(u[2], u[3], u[4], u[5], sizes.size_scale(spec), per_trade("odd_share"))
+    off = u[6] < venues.off_exchange_prob(size, per_trade("off_shift"), per_trade("event"))
     venue = venues.venue_indices(u[7], off, spec.sector)
     order = np.argsort(ts, kind="stable")
     return _Trades(ts[order], sides[order], size[order], off[order], venue[order], u[:, order])

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from itertools import repeat
 from operator import itemgetter
+from typing import NamedTuple
 
 import numpy as np
 
 from equities_svc import trades, venues
-from equities_svc.batch import BlockContext, Engine, MinuteState, SymbolBlock, build_symbol_block
+from equities_svc.batch import BlockContext, Engine, MinuteState, SymbolBlock, build_symbol_blocks
 from synthmarket import engine as regime_engine
 from synthmarket import tape_lines
 from synthmarket.domain.calendar import MS_PER_MINUTE, SESSION_MINUTES, TradingDay, exchange_date, is_trading_date, trading_day
@@ -27,6 +27,8 @@ from synthmarket.engine.nbbo import CENTS
 BLOCK_MINUTES = 5
 _KIND_QUOTE, _KIND_TRADE = 0, 1
 _VENUES = np.array(venues.VENUES, dtype=object)
+_VENUE_BYTES = tape_lines.texts(venues.VENUES)
+_CONDITION_BYTES = tape_lines.texts(trades.CONDITIONS.tolist())
 
 Record = EquityTrade | EquityQuote
 # A record's fields as a plain tuple, in the record class's field order: a quote row has 6
@@ -42,12 +44,21 @@ def row_record(row: Row) -> Record:
     return EquityQuote(*row) if len(row) == QUOTE_ROW_LEN else EquityTrade(*row)
 
 
+class Tape(NamedTuple):
+    """A step of the tape as ``step_tape`` hands it over."""
+
+    trades: list[Row]   # the trade rows, in order
+    text: str           # every record's JSON line (quotes and trades), in order, end to end
+    n_records: int      # how many lines ``text`` holds
+
+
 @dataclass(frozen=True)
 class _Block:
     end_ms: int
     ts: list[int]           # ts of each record, ascending
     rows: list[Row]         # each record's row; with lines: its trades' alone
-    lines: list[str] | None   # each record's JSON line (see ``with_lines``)
+    text: str = ""          # with lines: every record's JSON line, end to end
+    starts: list[int] | None = None       # with lines: where each line starts in text, then its length
     trades_at: list[int] | None = None    # with lines: each trade row's place among the records
 
 
@@ -83,9 +94,9 @@ class EquitiesGenerator:
         # write the tape out (the offline simulator): far cheaper than formatting the records
         # afterwards. Such a generator keeps the rows of its trades alone (``step_tape``).
         self._with_lines = with_lines
-        if with_lines:
-            for text in (*venues.VENUES, *trades.CONDITIONS):  # written verbatim; symbols are checked per batch
-                tape_lines.plain(text)
+        self._symbol_names = np.array(self._symbols, dtype=object)
+        # Checked here: only a plain symbol can be written into a line verbatim.
+        self._symbol_bytes = tape_lines.texts(self._symbols if with_lines else ())
         self._block_ms = self._block_minutes * MS_PER_MINUTE
         self._cursor = int(start_ts)
         self._states: dict[int, MinuteState] = {}
@@ -122,20 +133,22 @@ class EquitiesGenerator:
             raise ValueError("a generator built with_lines=True keeps lines and trades: use step_tape")
         return list(map(row_record, self._step(t0_ms, t1_ms)[0]))
 
-    def step_tape(self, t0_ms: int, t1_ms: int) -> tuple[list[Row], list[str]]:
-        """The trade rows (see ``Row``) of the records with ts in [t0_ms, t1_ms) and the JSON line of
+    def step_tape(self, t0_ms: int, t1_ms: int) -> Tape:
+        """The trade rows (see ``Row``) of the records with ts in [t0_ms, t1_ms) and the JSON lines of
         every record, quotes and trades, in order (needs ``with_lines=True``).
 
         A line is exactly ``json.dumps(record.to_dict(), separators=(",", ":")) + "\\n"``.
         """
         if not self._with_lines:
             raise ValueError("step_tape needs an EquitiesGenerator built with with_lines=True")
-        return self._step(t0_ms, t1_ms)
+        rows, texts, count = self._step(t0_ms, t1_ms)
+        return Tape(rows, texts[0] if len(texts) == 1 else "".join(texts), count)
 
-    def _step(self, t0_ms: int, t1_ms: int) -> tuple[list[Row], list[str]]:
+    def _step(self, t0_ms: int, t1_ms: int) -> tuple[list[Row], list[str], int]:
         t0_ms, t1_ms = int(t0_ms), int(t1_ms)
         rows: list[Row] = []
-        lines: list[str] = []
+        texts: list[str] = []
+        count = 0
         if t1_ms > t0_ms:
             for day, block in self._blocks_between(t0_ms, t1_ms):
                 key = (day.ordinal, block)
@@ -151,16 +164,14 @@ class EquitiesGenerator:
                     rows += blk.rows[ra:rb]
                 else:
                     rows = blk.rows[ra:rb]
-                if blk.lines is not None:
-                    if lines:
-                        lines += blk.lines[a:b]
-                    else:
-                        lines = blk.lines[a:b]
+                if blk.starts is not None:
+                    texts.append(blk.text[blk.starts[a]:blk.starts[b]])
+                    count += b - a
             for key in [k for k, blk in self._blocks.items() if blk.end_ms <= t1_ms]:
                 del self._blocks[key]
             self._trim_states(t1_ms)
         self._cursor = max(self._cursor, t1_ms)
-        return rows, lines
+        return rows, texts, count
 
     # -- building ---------------------------------------------------------------------------
 
@@ -195,52 +206,53 @@ class EquitiesGenerator:
             prev_state=self._state(starts[0] - MS_PER_MINUTE) if m0 > 0 else None,
             next_state=self._state(starts[-1] + MS_PER_MINUTE) if minutes[-1] + 1 < day.minutes else None,
         )
-        parts = [build_symbol_block(ctx, spec) for spec in self._specs]
-        return self._merge(starts[-1] + MS_PER_MINUTE, parts)
+        return self._merge(starts[-1] + MS_PER_MINUTE, build_symbol_blocks(ctx, self._specs))
 
     def _merge(self, end_ms: int, parts: list[SymbolBlock]) -> _Block:
         """Turn per-symbol arrays into record rows, or lines and trade rows, merged in ts order."""
-        rows: list[Row] = []
-        lines: list[str] | None = [] if self._with_lines else None
-        ts_parts, sym_parts, kind_parts = [], [], []
-        for sym_i, (sym, blk) in enumerate(zip(self._symbols, parts)):
-            n_q = blk.q_ts.size
-            q_ts = blk.q_ts.tolist()
-            bid, ask = blk.q_bid_c / CENTS, blk.q_ask_c / CENTS
-            bid_size, ask_size = blk.q_bid_size.tolist(), blk.q_ask_size.tolist()
-            if not self._with_lines:
-                rows.extend(zip(q_ts, repeat(sym, n_q), bid.tolist(), ask.tolist(), bid_size, ask_size))
-            t_ts = blk.t_ts.tolist()
-            n_t = len(t_ts)
-            ids = [f"e-{sym}-{t}-{n}" for t, n in zip(t_ts, blk.t_seq.tolist())]
-            price = blk.t_micros / trades.MICROS_PER_DOLLAR
-            size = blk.t_size.tolist()
-            venue = _VENUES[blk.t_venue].tolist()
-            off = blk.t_venue == venues.OFF_EXCHANGE_INDEX
-            cond = trades.CONDITIONS[blk.t_cond].tolist()
-            rows.extend(zip(ids, t_ts, repeat(sym, n_t), price.tolist(), size, venue, off.tolist(), cond))
-            if lines is not None:
-                lines += tape_lines.quote_lines(sym, q_ts, bid, ask, bid_size, ask_size)
-                lines += tape_lines.trade_lines(sym, ids, t_ts, price, size, venue, off, cond)
-            ts_parts += [blk.q_ts, blk.t_ts]
-            sym_parts.append(np.full(n_q + n_t, sym_i))
-            kind_parts += [np.full(n_q, _KIND_QUOTE), np.full(n_t, _KIND_TRADE)]
-        if not ts_parts or not sum(part.size for part in ts_parts):
-            return _Block(end_ms, [], [], [] if lines is not None else None, [] if self._with_lines else None)
-        ts = np.concatenate(ts_parts)
-        kind = np.concatenate(kind_parts)
+        q, t = _columns(parts, _quote_fields), _columns(parts, _trade_fields)
+        n_q = q["ts"].size
+        if not n_q + t["ts"].size:
+            return _Block(end_ms, [], [], starts=[0] if self._with_lines else None,
+                          trades_at=[] if self._with_lines else None)
+        ts = np.concatenate([q["ts"], t["ts"]])
+        kind = np.repeat(np.array([_KIND_QUOTE, _KIND_TRADE]), [n_q, t["ts"].size])
         # ts first; within one ms, symbols in configured order and a quote before the trades it
         # priced. lexsort is stable, so each symbol's quotes and trades keep their own order.
-        order = np.lexsort((kind, np.concatenate(sym_parts), ts))
-        trades_at = None
-        if self._with_lines:
-            # Rows hold the trades alone: each record's trade number, taken at the trades' places.
-            trades_at = np.flatnonzero(kind[order] == _KIND_TRADE)
-            rows = [rows[i] for i in (np.cumsum(kind == _KIND_TRADE) - 1)[order[trades_at]].tolist()]
-        else:
-            rows = _pick(rows, order)
-        return _Block(end_ms, ts[order].tolist(), rows, _pick(lines, order) if lines is not None else None,
-                      trades_at.tolist() if trades_at is not None else None)
+        order = np.lexsort((kind, np.concatenate([q["sym"], t["sym"]]), ts))
+        if not self._with_lines:
+            bid, ask = q["bid_c"] / CENTS, q["ask_c"] / CENTS
+            rows = list(zip(q["ts"].tolist(), self._symbol_names[q["sym"]].tolist(), bid.tolist(), ask.tolist(),
+                            q["bid_size"].tolist(), q["ask_size"].tolist()))
+            rows += self._trade_rows(t, np.arange(t["ts"].size))
+            return _Block(end_ms, ts[order].tolist(), _pick(rows, order))
+        # Rows hold the trades alone, in tape order: each trade's place among the records.
+        trades_at = np.flatnonzero(kind[order] == _KIND_TRADE)
+        text, starts = tape_lines.join([self._quote_lines(q), self._trade_lines(t)], order)
+        return _Block(end_ms, ts[order].tolist(), self._trade_rows(t, order[trades_at] - n_q), text, starts,
+                      trades_at.tolist())
+
+    def _trade_rows(self, t: _Cols, take: np.ndarray) -> list[Row]:
+        """Trade rows of the trades at ``take``, in that order."""
+        ts, seq = t["ts"][take].tolist(), t["seq"][take].tolist()
+        syms = self._symbol_names[t["sym"][take]].tolist()
+        venue = t["venue"][take]
+        return list(zip(map("e-%s-%d-%d".__mod__, zip(syms, ts, seq)), ts, syms,
+                        (t["micros"][take] / trades.MICROS_PER_DOLLAR).tolist(), t["size"][take].tolist(),
+                        _VENUES[venue].tolist(), (venue == venues.OFF_EXCHANGE_INDEX).tolist(),
+                        trades.CONDITIONS[t["cond"][take]].tolist()))
+
+    def _quote_lines(self, q: _Cols) -> tape_lines.Lines:
+        return tape_lines.quote_lines(q["ts"], self._symbol_bytes[q["sym"]], q["bid_c"] / CENTS, q["ask_c"] / CENTS,
+                                      q["bid_size"], q["ask_size"])
+
+    def _trade_lines(self, t: _Cols) -> tape_lines.Lines:
+        n, sym, venue = t["ts"].size, self._symbol_bytes[t["sym"]], t["venue"]
+        ts = tape_lines.digits(t["ts"])
+        ids = tape_lines.concat((n, ["e-", sym, "-", ts, "-", tape_lines.digits(t["seq"])]))
+        return tape_lines.trade_lines(ids, ts, sym, t["micros"] / trades.MICROS_PER_DOLLAR, t["size"],
+                                      _VENUE_BYTES[venue], venue == venues.OFF_EXCHANGE_INDEX,
+                                      _CONDITION_BYTES[t["cond"]])
 
     def _trading_day(self, date: dt.date) -> TradingDay | None:
         if date not in self._days:
@@ -268,6 +280,25 @@ class EquitiesGenerator:
             start = day.open_ms + block * self._block_ms
             self._span = (start, min(start + self._block_ms, day.close_ms), out)
         return out
+
+
+_Cols = dict[str, np.ndarray]
+
+
+def _columns(parts: list[SymbolBlock], fields: Callable[[SymbolBlock], _Cols]) -> _Cols:
+    """Some fields of every symbol's block end to end, and each entry's symbol index ("sym")."""
+    each = [fields(p) for p in parts]
+    cols = {name: np.concatenate([f[name] for f in each]) for name in each[0]}
+    cols["sym"] = np.repeat(np.arange(len(parts)), [f["ts"].size for f in each])
+    return cols
+
+
+def _quote_fields(p: SymbolBlock) -> _Cols:
+    return {"ts": p.q_ts, "bid_c": p.q_bid_c, "ask_c": p.q_ask_c, "bid_size": p.q_bid_size, "ask_size": p.q_ask_size}
+
+
+def _trade_fields(p: SymbolBlock) -> _Cols:
+    return {"ts": p.t_ts, "micros": p.t_micros, "size": p.t_size, "venue": p.t_venue, "cond": p.t_cond, "seq": p.t_seq}
 
 
 def _pick(items: list, order: np.ndarray) -> list:

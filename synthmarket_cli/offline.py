@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 
-from equities_svc.generator import EquitiesGenerator, row_record
+from equities_svc.generator import EquitiesGenerator
 from flow_svc.classifier import SmartMoneyClassifier
 from options_svc.generator import OptionsGenerator
 from options_svc.known_control import KnownControlSteps, known_at
@@ -22,6 +23,7 @@ REGIME_HEARTBEAT_MS = 60_000
 # A replay builds the equity tape a quarter of an hour at a time: the same records as the live service's
 # short blocks (draws are keyed per minute) for far fewer array passes, in bounded memory.
 EQUITY_BLOCK_MINUTES = 15
+_SYMBOL_OF_ROW = itemgetter(2)
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class SimulationSpec:
     with_labels: bool = False
     # Flow-only runs (options + classifier) skip the equities tape; used where only events matter.
     with_equities: bool = True
-    # Hand the equity tape over as JSON lines in ``StepOutput.equity_lines`` instead of records in
+    # Hand the equity tape over as JSON lines in ``StepOutput.equity_text`` instead of records in
     # ``equities``: for callers that only write it out, building the objects is wasted work.
     equity_lines: bool = False
     # The options tape's ordinary flow, as a share of a real day (None: the generator's default).
@@ -55,7 +57,9 @@ class StepOutput:
     regime: list[dict] = field(default_factory=list)
     options: list[OptionPrint] = field(default_factory=list)
     equities: list[EquityTrade | EquityQuote] = field(default_factory=list)
-    equity_lines: list[str] = field(default_factory=list)  # only with SimulationSpec.equity_lines
+    # Only with SimulationSpec.equity_lines: every equity record's JSON line, end to end, and how many.
+    equity_text: str = ""
+    equity_count: int = 0
     events: list[SmartMoneyEvent] = field(default_factory=list)
     labels: list[tuple[str, str, str]] = field(default_factory=list)
 
@@ -113,17 +117,18 @@ def run_session(spec: SimulationSpec, step_ms: int = STEP_MS) -> Iterator[StepOu
         out.options = options.step(t0, t1)
         # The classifier keeps each symbol's last trade only, and reads it after the whole step's
         # tape: handing it just those gives it the same state for a fraction of the calls.
-        last_trades: dict[str, EquityTrade | tuple]
         if equities is None:
-            last_trades = {}
+            pass
         elif spec.equity_lines:
-            trade_rows, out.equity_lines = equities.step_tape(t0, t1)
-            last_trades = {r[2]: r for r in trade_rows}
+            tape = equities.step_tape(t0, t1)
+            out.equity_text, out.equity_count = tape.text, tape.n_records
+            # A trade row's third field is its symbol.
+            for row in dict(zip(map(_SYMBOL_OF_ROW, tape.trades), tape.trades)).values():
+                classifier.observe_equity(EquityTrade(*row))
         else:
             out.equities = equities.step(t0, t1)
-            last_trades = {r.symbol: r for r in out.equities if isinstance(r, EquityTrade)}
-        for record in last_trades.values():
-            classifier.observe_equity(record if isinstance(record, EquityTrade) else row_record(record))
+            for trade in {r.symbol: r for r in out.equities if isinstance(r, EquityTrade)}.values():
+                classifier.observe_equity(trade)
         for option_print in out.options:
             out.events.extend(classifier.observe(option_print))
         out.events.extend(classifier.flush(t1))

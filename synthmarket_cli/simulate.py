@@ -189,6 +189,8 @@ class _Progress:
 
 
 BATCH_GC_THRESHOLDS = (50_000, 20, 20)
+# Each step writes a few kilobytes per file: large buffers turn them into few system calls.
+FILE_BUFFER_BYTES = 1 << 20
 
 # One encoder for every line: json.dumps with options would build a new encoder per record.
 _dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
@@ -275,7 +277,8 @@ def run(args: argparse.Namespace) -> int:
     progress = _Progress(end_ms - start_ms, sys.stderr, sys.stderr.isatty() and not args.no_progress)
     counts = {"options": 0, "equities": 0, "events": 0}
     # Closed in the finally below, after the manifest decides whether the run completed.
-    files = {name: open(out_dir / (name + PART_SUFFIX), "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+    files = {name: open(out_dir / (name + PART_SUFFIX), "w", encoding="utf-8", newline="\n",  # noqa: SIM115
+                        buffering=FILE_BUFFER_BYTES)
              for name in names}
     started = time.monotonic()
     # The tape is millions of short-lived objects (prints, rows, lines) beside long-lived caches:
@@ -287,8 +290,8 @@ def run(args: argparse.Namespace) -> int:
                 files["regime.jsonl"].write("".join(_dumps(r) + "\n" for r in step.regime))
             if step.options:
                 files["options.jsonl"].write("".join(map(_option_line, step.options)))
-            if step.equity_lines:
-                files["equities.jsonl"].write("".join(step.equity_lines))
+            if step.equity_text:
+                files["equities.jsonl"].write(step.equity_text)
             if step.events:
                 files["events.jsonl"].write("".join(_dumps(e.to_dict()) + "\n" for e in step.events))
             if args.labels and step.labels:
@@ -296,7 +299,7 @@ def run(args: argparse.Namespace) -> int:
                     "".join(_dumps({"print_id": p, "family": f, "subtype": s}) + "\n" for p, f, s in step.labels)
                 )
             counts["options"] += len(step.options)
-            counts["equities"] += len(step.equity_lines)
+            counts["equities"] += step.equity_count
             counts["events"] += len(step.events)
             progress.update(step.t1 - start_ms, counts)
     except BaseException:

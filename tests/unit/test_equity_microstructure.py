@@ -169,7 +169,8 @@ def test_an_early_close_ends_with_its_closing_cross_at_13_00() -> None:
 def test_condition_codes_on_the_record_the_jsonl_and_the_wire() -> None:
     start = DAY.open_ms
     gen = EquitiesGenerator(CONTROL, ("SPY", "NFLX", "BAC"), start_ts=start, with_lines=True)
-    trade_rows, lines = gen.step_tape(start, start + 20 * MS_PER_MINUTE)
+    trade_rows, text, _count = gen.step_tape(start, start + 20 * MS_PER_MINUTE)
+    lines = text.splitlines()
     trades = [EquityTrade(*r) for r in trade_rows]
     seen = {t.condition for t in trades}
     assert {"REGULAR", "ODD_LOT", "ISO", "OPENING_CROSS"} <= seen, seen

@@ -27,12 +27,20 @@ plain = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcxyz0123456789_.-", min_si
 column = st.lists(st.tuples(ints, prices, prices, ints, ints, plain, st.booleans()), min_size=0, max_size=30)
 
 
+def _lines(lines: tape_lines.Lines) -> list[str]:
+    text, starts = tape_lines.join([lines], np.arange(lines[0]))
+    assert starts[-1] == len(text)
+    return [text[a:b] for a, b in zip(starts, starts[1:])]
+
+
 @settings(max_examples=300, derandomize=True)
 @given(plain, column)
 def test_column_quote_lines_match_the_json_encoder(symbol, cols):
     ts, bid, ask, bid_size, ask_size = ([c[i] for c in cols] for i in range(5))
-    lines = tape_lines.quote_lines(symbol, ts, np.array(bid, dtype=float), np.array(ask, dtype=float),
-                                   bid_size, ask_size)
+    sym = tape_lines.texts([symbol])[np.zeros(len(ts), np.intp)]
+    lines = _lines(tape_lines.quote_lines(np.array(ts, np.int64), sym, np.array(bid, dtype=float),
+                                          np.array(ask, dtype=float), np.array(bid_size, np.int64),
+                                          np.array(ask_size, np.int64)))
     want = [_dumps(EquityQuote(*fields).to_dict()) + "\n" for fields in zip(ts, [symbol] * len(ts), bid, ask,
                                                                               bid_size, ask_size)]
     assert lines == want
@@ -43,27 +51,43 @@ def test_column_quote_lines_match_the_json_encoder(symbol, cols):
 def test_column_trade_lines_match_the_json_encoder(symbol, cols):
     ts, price, size, venue, off = ([c[i] for c in cols] for i in (0, 1, 3, 5, 6))
     ids = [f"e-{symbol}-{t}-{n}" for n, t in enumerate(ts)]
-    lines = tape_lines.trade_lines(symbol, ids, ts, np.array(price, dtype=float), size, venue, np.array(off, bool))
-    records = [EquityTrade(*fields) for fields in zip(ids, ts, [symbol] * len(ts), price, size, venue, off)]
+    n = len(ts)
+    sym = tape_lines.texts([symbol])[np.zeros(n, np.intp)]
+    regular = tape_lines.texts(["REGULAR"])[np.zeros(n, np.intp)]
+    lines = _lines(tape_lines.trade_lines(tape_lines.texts(ids), tape_lines.digits(np.array(ts, np.int64)), sym,
+                                          np.array(price, dtype=float), np.array(size, np.int64),
+                                          tape_lines.texts(venue), np.array(off, bool), regular))
+    records = [EquityTrade(*fields) for fields in zip(ids, ts, [symbol] * n, price, size, venue, off)]
     assert lines == [_dumps(r.to_dict()) + "\n" for r in records]
     assert [json.loads(line) for line in lines] == [r.to_dict() for r in records]
 
 
+def test_lines_are_joined_in_the_order_given():
+    a = tape_lines.concat((3, ["a", tape_lines.digits(np.array([0, 7, 1234567])), "\n"]))
+    b = (2, ["bb", tape_lines.texts(["x", "yz"]), "\n"])
+    text, starts = tape_lines.join([(3, [a]), b], np.array([3, 0, 4, 1, 2]))
+    assert text == "bbx\na0\nbbyz\na7\na1234567\n"
+    assert starts == [0, 4, 7, 12, 15, 24]
+
+
 def test_repeated_prices_are_written_alike():
     bid = np.array([228.12, 0.05, 1000.0, 228.12, 0.1 + 0.2])
-    assert tape_lines.price_texts(bid) == ["228.12", "0.05", "1000.0", "228.12", "0.30000000000000004"]
+    text, _ = tape_lines.join([(5, [tape_lines.floats(bid), "\n"])], np.arange(5))
+    assert text.split() == ["228.12", "0.05", "1000.0", "228.12", "0.30000000000000004"]
 
 
 def test_text_that_would_need_escaping_is_refused():
     for bad in ('A"B', "A\\B", "A B", "É"):
         with pytest.raises(ValueError):
-            tape_lines.quote_lines(bad, [1], np.array([1.0]), np.array([2.0]), [1], [1])
+            tape_lines.texts(["SPY", bad])
 
 
-def test_non_finite_prices_are_refused():
+def test_non_finite_prices_and_negative_integers_are_refused():
     for bad in (float("nan"), float("inf"), float("-inf")):
         with pytest.raises(ValueError):
-            tape_lines.price_texts(np.array([1.0, bad]))
+            tape_lines.floats(np.array([1.0, bad]))
+    with pytest.raises(ValueError):
+        tape_lines.digits(np.array([1, -1]))
 
 
 def test_generator_lines_are_the_records_lines_and_its_rows_the_trades():
@@ -73,8 +97,9 @@ def test_generator_lines_are_the_records_lines_and_its_rows_the_trades():
     # Steps that cut blocks anywhere, one of them across a block edge.
     for t0, t1 in ((0, 700), (700, 119_999), (119_999, 121_000), (121_000, 125_000)):
         expected = records.step(day.open_ms + t0, day.open_ms + t1)
-        trade_rows, lines = tape.step_tape(day.open_ms + t0, day.open_ms + t1)
-        assert lines == [_dumps(r.to_dict()) + "\n" for r in expected] and lines
+        trade_rows, text, count = tape.step_tape(day.open_ms + t0, day.open_ms + t1)
+        assert text == "".join(_dumps(r.to_dict()) + "\n" for r in expected) and text
+        assert count == len(expected)
         assert [row_record(r) for r in trade_rows] == [r for r in expected if isinstance(r, EquityTrade)]
         assert trade_rows
     with pytest.raises(ValueError, match="with_lines"):
