@@ -8,7 +8,7 @@ contracts across venues, or, when larger, in a price-improvement auction at mid.
 
 Orders are drawn a minute at a time (``options_svc.ordinary``), which values and quotes every leg of
 the minute in one array pass before the orders here turn into prints; what every order of one name
-reads in that minute sits on its ``Desk``.
+reads in that minute sits on its ``Desk`` (``options_svc.desk``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import math
 from collections.abc import Callable
 
 from options_svc import conditions, venues
-from options_svc.legs import Draft, ScenarioContext, contract_fields
+from options_svc.desk import Desk, Leg, Order
+from options_svc.legs import Draft, contract_fields
 from options_svc.pricing import mid_price, trade_iv
 from synthmarket.domain import chain
 
@@ -29,6 +30,7 @@ COMPLEX_MAX_PREMIUM = 15_000.0      # well under the classifier's $25k floor for
 FRESH_MAX_MS = 1_500
 SWEEP_GAP_MS = 3                    # between a sweep's venues
 MAX_PIECES = 4                      # a readable order is split into at most this many prints
+SWEEP_MIN_SIZE = 3                  # the smallest order split into pieces (a sweep)
 
 # Discrete sizes 1..9 (their probabilities) and a Pareto tail from 10 contracts for the rest.
 _SMALL = (0.50, 0.17, 0.065, 0.035, 0.045, 0.016, 0.01, 0.008, 0.006)
@@ -62,81 +64,6 @@ def order_size(u_small: float, u_tail: float, u_lot: float) -> int:
     return int(x)
 
 
-Spots = Callable[[str, list[int]], list[float]]          # (symbol, ascending ts) -> the spot at each
-
-
-class Desk:
-    """One name in one minute of ordinary orders: its context and what every order reads off it."""
-
-    __slots__ = ("idx", "ctx", "root", "spots", "spot_at", "surface_iv", "terms", "pending_event", "side_cuts",
-                 "stale_share", "unquoted_share", "fresh_mean")
-
-    def __init__(self, idx: int, ctx: ScenarioContext, spots: Spots, buy_tilt: float) -> None:
-        self.idx = idx
-        self.ctx = ctx
-        self.root = ctx.symbol
-        self.spots = spots
-        self.spot_at: dict[int, float] = {}       # the spots read so far, by ts
-        self.surface_iv = ctx.surface.iv
-        self.terms = ctx.terms
-        self.pending_event = ctx.is_event_symbol and not ctx.after_event
-        # Where an order's side draw falls among the cuts, before zero bids (which only the ask can
-        # take) and the auctions of large readable orders (at mid): 34% at the ask, 17% at mid, 43% at
-        # the bid, 3% a tick inside each side of wide quotes.
-        p_ask = 0.34 + buy_tilt
-        self.side_cuts = (p_ask, p_ask + 0.03, p_ask + 0.03 + 0.17, p_ask + 0.23 + 0.03)
-        dirty = 1.0 - min(max(ctx.session.quote_cleanliness, 0.0), 1.0)
-        self.stale_share = 0.02 + 0.13 * dirty        # prints with an old quote or none
-        self.unquoted_share = 0.004 + 0.03 * dirty    # of those, prints with none
-        self.fresh_mean = ctx.fresh_mean
-
-    def read_spots(self, times: list[int], later: list[int]) -> None:
-        """Read the spot at each of ``times`` (ascending) and at each of ``later`` still in the session,
-        in one pass."""
-        later = [ts for ts in later if self.ctx.in_session(ts)]
-        every = sorted(set(times).union(later)) if later else times
-        self.spot_at.update(zip(every, self.spots(self.root, every)))
-
-    def sigma(self, strike: float, t: float, dte: int, spot: float) -> float:
-        """The surface's vol of ``strike`` (expiries after today carry a pending event's variance)."""
-        return self.surface_iv(strike, t, self.pending_event and dte >= 1, spot)
-
-
-class Leg:
-    """One contract of an order, valued and quoted with every other leg of the minute."""
-
-    __slots__ = ("strike", "right", "sigma", "theo", "bid", "ask", "vega")
-
-    def __init__(self, strike: float, right: str, sigma: float) -> None:
-        self.strike = strike
-        self.right = right
-        self.sigma = sigma
-        self.theo = 0.0
-        self.bid = 0.0                  # the NBBO around ``theo``
-        self.ask = 0.0
-        self.vega = 0.0                 # of the American value: what a trade's vol is backed out with
-
-
-class Order:
-    """One ordinary order; every leg shares its name, ts, spot and expiry."""
-
-    __slots__ = ("desk", "ts", "spot", "expiry", "dte", "t", "kind", "legs", "size", "side", "u")
-
-    def __init__(self, desk: Desk, ts: int, spot: float, expiry: dt.date, dte: int, t: float, kind: str,
-                 legs: list[Leg], size: int, side: str, u: list[float]) -> None:
-        self.desk = desk
-        self.ts = ts
-        self.spot = spot
-        self.expiry = expiry
-        self.dte = dte
-        self.t = t
-        self.kind = kind
-        self.legs = legs
-        self.size = size
-        self.side = side
-        self.u = u
-
-
 def fill_delays(u: list[float], size: int) -> range:
     """Delays (ms) after an order of ``size`` contracts at which its later pieces may print (a sweep's
     venues, or the pieces of a readable order): their spots are read with the order's."""
@@ -145,8 +72,14 @@ def fill_delays(u: list[float], size: int) -> range:
     return range(1, MAX_PIECES) if size >= READ_MIN_CONTRACTS else range(0)
 
 
+def later_times(rows: list[list[float]], times: list[int], sizes: list[int]) -> list[int]:
+    """When the later pieces of the orders of uniforms ``rows`` sent at ``times`` may print (``fill_delays``)."""
+    # Most orders are too small to be split: skip them without a call.
+    return [ts + d for u, ts, size in zip(rows, times, sizes) if size >= SWEEP_MIN_SIZE for d in fill_delays(u, size)]
+
+
 def _is_sweep(u: list[float], size: int) -> bool:
-    return u[6] < 0.03 and size >= 3
+    return u[6] < 0.03 and size >= SWEEP_MIN_SIZE
 
 
 def _sweep_venues(u: list[float], size: int) -> int:
@@ -158,14 +91,14 @@ def draw(desk: Desk, ts: int, spot: float, expiry: dt.date, dte: int, t: float, 
     """The order of ``size`` contracts an ordinary trader sends for this contract (uniforms ``u``
     decide the rest)."""
     side = _SIDES[bisect.bisect_right(desk.side_cuts, u[10])]
-    kind = SWEEP if _is_sweep(u, size) else COMPLEX if u[6] < 0.06 else SINGLE
+    kind = SINGLE if u[6] >= 0.06 else SWEEP if _is_sweep(u, size) else COMPLEX
     # No comprehension on the path of nearly every order: each would cost a closure.
     if kind == COMPLEX:
         legs = _complex_legs(desk, spot, dte, t, right, strike, u)
         if len(legs) == 1:
             kind = SINGLE
     else:
-        legs = [Leg(strike, right, desk.sigma(strike, t, dte, spot))]
+        legs = [Leg(strike, right, desk.surface_iv(strike, t, desk.pending_event and dte >= 1, spot))]
     return Order(desk, ts, spot, expiry, dte, t, kind, legs, size, side, u)
 
 
@@ -239,7 +172,14 @@ def shift_ticks(root: str, price: float, n: int) -> float:
 
 
 def _affordable(size: int, price: float, limit: float) -> int:
-    return max(1, min(size, int(limit / max(price * chain.CONTRACT_MULTIPLIER, 1e-9))))
+    if size == 1:           # half the orders: one contract is always affordable
+        return 1
+    # max(1, min(size, int(limit / max(cost, 1e-9)))) in comparisons: the builtins parse keywords per call.
+    cost = price * chain.CONTRACT_MULTIPLIER
+    n = int(limit / (1e-9 if cost < 1e-9 else cost))
+    if size < n:
+        n = size
+    return 1 if n < 1 else n
 
 
 def prints(order: Order, next_mleg: Callable[[str, int], str]) -> list[Draft]:
@@ -255,7 +195,9 @@ def prints(order: Order, next_mleg: Callable[[str, int], str]) -> list[Draft]:
     u = order.u
     if u[11] < desk.stale_share:
         return [_stale(order, leg, price, size)]
-    age = min(int(-desk.fresh_mean * math.log(1.0 - u[13])), FRESH_MAX_MS)
+    age = int(-desk.fresh_mean * math.log(1.0 - u[13]))
+    if age > FRESH_MAX_MS:
+        age = FRESH_MAX_MS
     if size >= READ_MIN_CONTRACTS:
         side = chain.side_of(price, leg.bid, leg.ask, age)
         if side != chain.SIDE_MID and readable(side, order.dte, chain.otm_frac(leg.right, leg.strike, order.spot),

@@ -27,10 +27,9 @@ import numpy as np
 
 from options_svc import arrivals, orders, pricing
 from options_svc.american import american_prices, bs_vegas
+from options_svc.desk import Desk, Order, Spots, Tape
 from options_svc.legs import Draft, ScenarioContext, listed_expiries
-from options_svc.orders import Order, Spots
 from options_svc.pricing import regime_name
-from options_svc.scenario_rng import ScenarioRng
 from synthmarket.domain import chain, rng
 from synthmarket.domain.calendar import MS_PER_MINUTE, SESSION_MINUTES, TradingDay
 from synthmarket.domain.regimes import Regime
@@ -122,28 +121,29 @@ def expiry_table(symbol: str, today: dt.date) -> Listing:
                    tuple(chain.expiry_close_ms(e) for e in exps), dte)
 
 
-def pick_strike(symbol: str, atm_iv: float, spot: float, dte: int, t_years: float, right: str, u_dist: float,
+def pick_strike(symbol: str, vol: float, spot: float, dte: int, t_years: float, right: str, u_dist: float,
                 u_itm: float) -> float:
-    """A listed strike near the money: the distance in standard deviations (of the time left, at
-    least half an hour's) is exponential with mean 0.55, three in four out of the money."""
-    sd = max(atm_iv, 0.05) * math.sqrt(max(t_years, _HALF_HOUR))
-    z = min(-0.55 * math.log(1.0 - u_dist), 4.0)
+    """A listed strike near the money: the distance in standard deviations (at ``vol``, the name's
+    at-the-money vol floored at 5%, over the time left, at least half an hour) is exponential with
+    mean 0.55, three in four out of the money."""
+    # Comparisons rather than min and max, which parse keyword arguments on every call (same values).
+    sd = vol * math.sqrt(_HALF_HOUR if t_years < _HALF_HOUR else t_years)
+    z = -0.55 * math.log(1.0 - u_dist)
+    if z > 4.0:
+        z = 4.0
     if u_itm < 0.25:
         z = -z
     target = spot * math.exp(z * sd if right == "C" else -z * sd)
-    inc = _increment(spot, dte, symbol)
-    return round(max(round(target / inc), 1) * inc, 4)
+    inc = _increment(int(spot), dte, symbol)
+    steps = round(target / inc)
+    return round((steps if steps >= 1 else 1) * inc, 4)
 
 
 @lru_cache(maxsize=4096)
-def _increment_at(price_band: int, dte: int, symbol: str) -> float:
-    return chain.strike_increment(price_band + 0.5, dte, symbol)
-
-
-def _increment(spot: float, dte: int, symbol: str) -> float:
+def _increment(price_band: int, dte: int, symbol: str) -> float:
     """``chain.strike_increment``, remembered: it changes only where spot crosses a whole dollar band
     edge (25, 150, 300, 400), so a band of one dollar answers for every spot inside it."""
-    return _increment_at(int(spot), dte, symbol)
+    return chain.strike_increment(price_band + 0.5, dte, symbol)
 
 
 _HALF_HOUR = 0.5 / (252 * 6.5)
@@ -163,7 +163,10 @@ class OrdinaryFlow:
         self.symbols = tuple(symbols)
         self.scale = float(scale)
         self._keys = [rng.stable_str_key(s) for s in self.symbols]
-        self._rng = ScenarioRng()
+        # Each name's orders in an average minute, before the minute's shape, regime, vol and mood.
+        self._base = [REAL_DAY_TRADES.get(s, 20_000) * self.scale / SESSION_MINUTES / PRINTS_PER_ORDER
+                      for s in self.symbols]
+        self._rng = _MinuteRng(self._keys)
         self._mleg_seq = 0
         self._until = int(start_ts)
 
@@ -182,46 +185,59 @@ class OrdinaryFlow:
                 break
             minute = td.open_ms + (start - td.open_ms) // MS_PER_MINUTE * MS_PER_MINUTE
             end = min(minute + MS_PER_MINUTE, td.close_ms)
-            # A fill a few ms after an order near the end of the minute belongs to this minute's draw.
-            out.extend(p for p in self.minute(seed, minute, end, session_at(minute), context, spots)
-                       if start <= p[0] < td.close_ms)
+            prints = self.minute(seed, minute, end, session_at(minute), context, spots)
+            if start > minute:
+                # A fill a few ms after an order near the end of the minute belongs to this minute's
+                # draw; a piece that would print after the close prints at its order's ts, so only a
+                # start inside the minute drops prints.
+                prints = [p for p in prints if start <= p[0] < td.close_ms]
+            out += prints
             self._until = end
         return out
 
-    def rate_per_minute(self, symbol: str, session, seed: int, sym_key: int, ts: int) -> float:
-        """Expected orders of ``symbol`` per minute at ``ts``."""
-        base = REAL_DAY_TRADES.get(symbol, 20_000) * self.scale / SESSION_MINUTES / PRINTS_PER_ORDER
-        rate = base * intraday_shape(session.minute_of_session) * REGIME_ACTIVITY.get(regime_name(session.regime), 1.0)
-        rate *= math.sqrt(max(session.volatility_level, 0.1)) * arrivals.mood(seed, sym_key, ts)
-        if symbol in session.focus_symbols:
-            rate *= 1.5
-        if symbol in session.event_symbols:
-            rate *= 2.0
-        return rate
+    def rates_per_minute(self, session, seed: int, ts: int) -> list[float]:
+        """Expected orders of each name per minute at ``ts``."""
+        shape = intraday_shape(session.minute_of_session)
+        activity = REGIME_ACTIVITY.get(regime_name(session.regime), 1.0)
+        vol = math.sqrt(max(session.volatility_level, 0.1))
+        focus, event = session.focus_symbols, session.event_symbols
+        mood = arrivals.mood
+        out = []
+        for symbol, sym_key, base in zip(self.symbols, self._keys, self._base):
+            rate = base * shape * activity * (vol * mood(seed, sym_key, ts))
+            if symbol in focus:
+                rate *= 1.5
+            if symbol in event:
+                rate *= 2.0
+            out.append(rate)
+        return out
 
     def minute(self, seed: int, start: int, end: int, session, context: Context,
                spots: Spots) -> list[tuple[int, int, Draft]]:
         """Every ordinary print of the orders sent in [start, end) (one session minute) as (ts, symbol
         index, draft)."""
-        minute_key = start // MS_PER_MINUTE
-        buy_tilt = BUY_TILT.get(regime_name(session.regime), 0.0)
+        span = end - start
+        tape = Tape(session, BUY_TILT.get(regime_name(session.regime), 0.0))
         book: list[Order] = []
-        for idx, (symbol, sym_key) in enumerate(zip(self.symbols, self._keys)):
-            g = self._rng.keyed(seed, _TAG_ORDINARY, sym_key, minute_key)
-            n = int(g.poisson(self.rate_per_minute(symbol, session, seed, sym_key, start) * (end - start)
-                              / MS_PER_MINUTE))
+        keys = self._rng.keys(seed, start // MS_PER_MINUTE)
+        for idx, (symbol, key, rate) in enumerate(zip(self.symbols, keys, self.rates_per_minute(session, seed, start))):
+            g = self._rng.keyed(key)
+            n = int(g.poisson(rate * span / MS_PER_MINUTE))
             if n:
                 # The name's surface, quote terms and calendar of the minute; each order reads its own spot.
-                desk = orders.Desk(idx, context(symbol, start, 0), spots, buy_tilt)
-                book += _orders(desk, g.random((n, _COLUMNS)).tolist(), start, end - start)
+                desk = Desk(idx, context(symbol, start, 0), spots, tape)
+                book += _orders(desk, g.random((n, _COLUMNS)).tolist(), start, span)
         if not book:
             return []
         _value(book)
         out: list[tuple[int, int, Draft]] = []
+        append = out.append
+        prints = orders.prints
+        next_mleg = self._next_mleg
         for order in book:
             idx = order.desk.idx
-            for d in orders.prints(order, self._next_mleg):
-                out.append((d.ts, idx, d))
+            for d in prints(order, next_mleg):
+                append((d.ts, idx, d))
         return out
 
     def _next_mleg(self, symbol: str, ts: int) -> str:
@@ -229,30 +245,65 @@ class OrdinaryFlow:
         return f"b-{symbol}-{ts}-{self._mleg_seq}"
 
 
-def _orders(desk: orders.Desk, rows: list[list[float]], start: int, span: int) -> list[Order]:
+class _MinuteRng:
+    """The generator of each name's minute, ``rng.generator(seed, _TAG_ORDINARY, sym_key, minute)``:
+    one Philox bit generator re-keyed per name (as ``ScenarioRng`` does), the key folded from the
+    name's part of it (kept per seed) and the minute."""
+
+    def __init__(self, sym_keys: Sequence[int]) -> None:
+        self._sym_keys = tuple(sym_keys)
+        self._seed: int | None = None
+        self._prefixes = np.zeros(0, np.uint64)
+        self._bits = np.random.Philox(0)      # a fixed seed: every use re-keys it first
+        self._gen = np.random.Generator(self._bits)
+        self._key = [0, 0]
+        # ``ScenarioRng``'s state in plain lists, built once: the setter copies every value.
+        self._state: Any = {"bit_generator": "Philox", "state": {"counter": [0, 0, 0, 0], "key": self._key},
+                       "buffer": [0, 0, 0, 0], "buffer_pos": 4, "has_uint32": 0, "uinteger": 0}
+
+    def keys(self, seed: int, minute_key: int) -> list[int]:
+        """The Philox key of every name in minute ``minute_key``."""
+        if seed != self._seed:
+            self._prefixes = np.array([rng.mix(seed, _TAG_ORDINARY, k) for k in self._sym_keys], np.uint64)
+            self._seed = seed
+        return rng.fold(self._prefixes, minute_key).tolist()
+
+    def keyed(self, key: int) -> np.random.Generator:
+        """The generator keyed ``key``; it invalidates the previous one."""
+        self._key[0] = key
+        self._bits.state = self._state
+        return self._gen
+
+
+def _orders(desk: Desk, rows: list[list[float]], start: int, span: int) -> list[Order]:
     """The orders of one name in one minute, one per row of uniforms (none for an expiry that has
     stopped trading)."""
     ctx = desk.ctx
-    listing = expiry_table(desk.root, ctx.today)
-    last = len(listing.expiries) - 1
-    atm_iv = ctx.ul.atm_iv
+    root = desk.root
+    expiries, cumulative, close_ms, dtes = expiry_table(root, ctx.today)
+    last = len(expiries) - 1
+    vol = max(ctx.ul.atm_iv, 0.05)
     drift = ctx.ul.drift_bps_per_min
     call_share = 0.56 + (0.05 if drift > 0 else -0.05 if drift < 0 else 0.0)
-    times = [start + int(offset) for offset in _offsets(rows, span)]
+    times = _arrivals(rows, start, span)
     sizes = [orders.order_size(u[7], u[8], u[9]) for u in rows]
     # Later pieces of sweeps and of large orders read the spot of their own ts: read those too.
-    desk.read_spots(times, [ts + d for u, ts, size in zip(rows, times, sizes) for d in orders.fill_delays(u, size)])
+    desk.read_spots(times, orders.later_times(rows, times, sizes))
+    spot_at = desk.spot_at
+    draw = orders.draw
     book = []
     for u, ts, size in zip(rows, times, sizes):
-        spot = desk.spot_at[ts]
-        k = min(bisect.bisect_right(listing.cumulative, u[2]), last)
-        close = listing.close_ms[k]
+        k = bisect.bisect_right(cumulative, u[2])
+        if k > last:
+            k = last
+        close = close_ms[k]
         if close > ts:
+            spot = spot_at[ts]
             t = (close - ts) / chain.MS_PER_YEAR
             right = "C" if u[3] < call_share else "P"
-            dte = listing.dte[k]
-            strike = pick_strike(desk.root, atm_iv, spot, dte, t, right, u[4], u[5])
-            book.append(orders.draw(desk, ts, spot, listing.expiries[k], dte, t, right, strike, size, u))
+            dte = dtes[k]
+            strike = pick_strike(root, vol, spot, dte, t, right, u[4], u[5])
+            book.append(draw(desk, ts, spot, expiries[k], dte, t, right, strike, size, u))
     return book
 
 
@@ -264,40 +315,43 @@ def _orders(desk: orders.Desk, rows: list[list[float]], start: int, span: int) -
 def _value(book: list[Order]) -> None:
     """Value and quote every leg of ``book`` (every T > 0): puts in the money get their American vega
     from a second valuation in the same pass."""
-    pairs = [(order, leg) for order in book for leg in order.legs]
-    put = np.array([leg.right == "P" for _, leg in pairs])
-    spot = np.array([order.spot for order, _ in pairs])
-    strike = np.array([leg.strike for _, leg in pairs])
-    t = np.array([order.t for order, _ in pairs])
-    sigma = np.array([leg.sigma for _, leg in pairs])
+    legs, rights, spots, strikes, times, sigmas, scales, roots = zip(*[
+        (leg, leg.right, order.spot, leg.strike, order.t, leg.sigma, order.desk.terms.scale, order.desk.root)
+        for order in book for leg in order.legs])
+    put = np.array([right == "P" for right in rights])
+    spot = np.array(spots)
+    strike = np.array(strikes)
+    t = np.array(times)
+    sigma = np.array(sigmas)
     itm = np.flatnonzero(put & (strike > spot))
     values = american_prices(np.concatenate((put, put[itm])), np.concatenate((spot, spot[itm])),
                              np.concatenate((strike, strike[itm])), np.concatenate((t, t[itm])),
                              np.concatenate((sigma, sigma[itm] + orders.VEGA_BUMP)))
-    theo = values[:len(pairs)]
+    n = len(legs)
+    theo = values[:n]
     vega = bs_vegas(spot, strike, t, sigma)
     am_vega = vega.copy()
-    am_vega[itm] = (values[len(pairs):] - theo[itm]) / orders.VEGA_BUMP
+    am_vega[itm] = (values[n:] - theo[itm]) / orders.VEGA_BUMP
     intrinsic = np.maximum(np.where(put, strike - spot, spot - strike), 0.0)
-    desks = [order.desk for order, _ in pairs]
-    bid, ask = pricing.quotes_around(theo, intrinsic, vega, t, np.array([desk.terms.scale for desk in desks]),
-                                     [desk.root for desk in desks])
-    for (_, leg), value, leg_bid, leg_ask, leg_vega in zip(pairs, theo.tolist(), bid, ask, am_vega.tolist()):
+    bid, ask = pricing.quotes_around(theo, intrinsic, vega, t, np.array(scales), list(roots))
+    for leg, value, leg_bid, leg_ask, leg_vega in zip(legs, theo.tolist(), bid, ask, am_vega.tolist()):
         leg.theo, leg.bid, leg.ask, leg.vega = value, leg_bid, leg_ask, leg_vega
 
 
-def _offsets(rows: list[list[float]], span: int) -> list[float]:
-    """Arrival offsets in [0, span), ascending: two in five orders follow a burst a second or two
-    after a few anchors of the minute (a quote move sets off several traders), the rest are spread
-    out."""
+def _arrivals(rows: list[list[float]], start: int, span: int) -> list[int]:
+    """Arrival times in [start, start + span) (whole ms), ascending: two in five orders follow a burst
+    a second or two after a few anchors of the minute (a quote move sets off several traders), the
+    rest are spread out."""
     anchors = (0.17 * span, 0.52 * span, 0.83 * span)
+    last = span - 1
     out = []
     for u in rows:
         u_at = u[1]
         if u[0] < 0.4:
             anchor = int(u_at * 3)
-            out.append(min(anchors[anchor] + (u_at * 3 - anchor) * 2_500.0, span - 1))
+            offset = anchors[anchor] + (u_at * 3 - anchor) * 2_500.0
         else:
-            out.append(min(u_at * span, span - 1))
+            offset = u_at * span
+        out.append(start + int(last if last < offset else offset))     # min(offset, last), without the call
     out.sort()
     return out

@@ -25,11 +25,13 @@ if set(VENUE_SHARES) != set(OPTION_EXCHANGES):
 _VENUES: tuple[str, ...] = tuple(VENUE_SHARES)
 _TOTAL = sum(VENUE_SHARES.values())
 _CUMULATIVE: tuple[float, ...] = tuple(c / _TOTAL for c in itertools.accumulate(VENUE_SHARES.values()))
+_LAST = len(_VENUES) - 1
 
 
 def venue_at(u: float) -> str:
     """The venue a uniform draw in [0, 1) lands on, by market share."""
-    return _VENUES[min(bisect.bisect_right(_CUMULATIVE, u), len(_VENUES) - 1)]
+    i = bisect.bisect_right(_CUMULATIVE, u)
+    return _VENUES[i if i < _LAST else _LAST]      # min(i, _LAST) without the builtin's keyword parsing
 
 
 def pick_venue(rng: np.random.Generator) -> str:
