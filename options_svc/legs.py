@@ -224,7 +224,7 @@ def place(root: str, q: Quote, placement: str, intrinsic: float, ticks: int = 1)
 
 
 # A session prints a few thousand contracts over and over: their OCC symbol and expiry text once.
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=1 << 16)
 def contract_fields(symbol: str, expiry: dt.date, right: str, strike: float) -> tuple[str, str]:
     return chain.occ_symbol(symbol, expiry, right, strike), expiry.isoformat()
 

@@ -78,18 +78,21 @@ class Surface:
     def iv(self, strike: float, t_years: float, event_expiry: bool = False, spot: float | None = None) -> float:
         """The vol of ``strike`` at tenor ``t_years`` (moneyness against ``spot``, default the
         surface's own)."""
-        t = max(t_years, _MIN_T)
+        # Comparisons, not min/max: this runs for every leg, and the builtins cost more than the sum.
+        t = t_years if t_years >= _MIN_T else _MIN_T
         front = 1.0 + self.front_lift * math.exp(-t / (10.0 / 365.0))
         w_long = 1.0 - math.exp(-t / 0.5)
         atm = (1.0 - w_long) * self.atm_iv * front + w_long * self.long_iv
         # Short tenors see the same strike as further out in standard deviations.
-        scale = min(math.sqrt(_ONE_MONTH / max(t, 1.0 / 365.0)), 3.0)
+        scale = math.sqrt(_ONE_MONTH / (t if t >= 1.0 / 365.0 else 1.0 / 365.0))
+        if scale > 3.0:
+            scale = 3.0
         # tanh keeps the wings flat far out without a kink (a kink would break convexity).
         m = 0.6 * math.tanh(math.log(strike / (spot or self.spot)) * scale / 0.6)
         sigma = atm + self.skew * m + self.curvature * m * m
         if event_expiry and self.event_move > 0.0:
             sigma = math.sqrt(sigma * sigma + self.event_move * self.event_move / t)
-        return min(max(sigma, MIN_IV), MAX_IV)
+        return MAX_IV if sigma > MAX_IV else (sigma if sigma >= MIN_IV else MIN_IV)
 
 
 def surface_for(ul: UnderlyingState, session: SessionState, pending_event: bool | None = None) -> Surface:

@@ -127,7 +127,13 @@ def occ_symbol(root: str, expiry: dt.date | str, right: str, strike: float) -> s
     milli = int(round(strike * 1000))
     if not 0 < milli < 100_000_000:
         raise OccSymbolError(f"strike out of range: {strike!r}")
-    return f"{root:<6}{_as_date(expiry):%y%m%d}{right}{milli:08d}"
+    return f"{_occ_prefix(root, _as_date(expiry))}{right}{milli:08d}"
+
+
+# Formatting the date is most of a symbol's cost; a chain has a few dozen expiries per root.
+@lru_cache(maxsize=4096)
+def _occ_prefix(root: str, expiry: dt.date) -> str:
+    return f"{root:<6}{expiry:%y%m%d}"
 
 
 def parse_occ(symbol: str) -> OccContract:
