@@ -138,8 +138,8 @@ def mids_at(symbol: str, times: Sequence[int], control: Control, symbols: Iterab
         # and int / CENTS is the same division numpy does.
         out = []
         for t in times:
-            i = bisect.bisect_right(q_ts, t) - 1
-            bid, ask = (carry_bid, carry_ask) if i < 0 else (bids[i], asks[i])
+            k = bisect.bisect_right(q_ts, t) - 1
+            bid, ask = (carry_bid, carry_ask) if k < 0 else (bids[k], asks[k])
             out.append((bid / CENTS + ask / CENTS) / 2.0)
         return out
     i = np.searchsorted(np.frombuffer(q_ts, dtype=np.int64), np.asarray(times, dtype=np.int64), side="right") - 1
