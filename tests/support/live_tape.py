@@ -195,10 +195,9 @@ async def stored_events(js: Any, day: TradingDay) -> list[SmartMoneyEvent]:
         except Exception:  # noqa: BLE001 - removed by retention
             continue
         try:
-            proto = smart_money_pb2.SmartMoneyEvent.FromString(msg.data)
-        except DecodeError:
-            continue    # another test's deliberately undecodable message in the session's stream
-        event = wire.smart_money_event_from_proto(proto)
+            event = wire.smart_money_event_from_proto(smart_money_pb2.SmartMoneyEvent.FromString(msg.data))
+        except (DecodeError, wire.WireError):
+            continue    # another test's deliberately malformed message in the session's stream
         if day.open_ms <= event.ts < day.close_ms:
             out.append(event)
     return out
