@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterator
 
 import pytest
 
@@ -15,6 +16,8 @@ from synthmarket.domain.control import DEFAULT_CONTROL
 from synthmarket.domain.control_timeline import CHANGE_LEAD_MS, Control, ControlTimeline
 from synthmarket.domain.marketdata import SmartMoneyEvent
 from synthmarket.domain.presets import SyntheticControlPresetId
+from synthmarket.infra import nats_auth
+from synthmarket.infra.embedded_nats import EmbeddedNats
 from synthmarket.names import CONTROL_KEY, option_prints_subject
 from synthmarket.settings import load_settings
 from synthmarket_cli.control_changes import ControlChange
@@ -29,6 +32,18 @@ pytestmark = pytest.mark.integration
 # Future trading days, one per test, so no event stored by another test is on the day or after it.
 DAY = trading_day(dt.date(2027, 1, 12))
 JOIN_DAY = trading_day(dt.date(2027, 1, 13))
+
+
+@pytest.fixture(scope="module")
+def nats_url() -> Iterator[str]:
+    """A server of this module's own: a flow service resumes after the newest event stored, and other
+    modules store events at any time, so a shared stream would decide what these replays publish."""
+    server = EmbeddedNats(host="127.0.0.1", port=0)
+    server.start()
+    try:
+        yield server.url_as(nats_auth.OPERATOR)
+    finally:
+        server.stop()
 
 
 def at(hhmm: str, day: TradingDay = DAY) -> int:
