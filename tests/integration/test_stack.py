@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import nats
@@ -24,6 +25,7 @@ from tests.support.processes import Running, children_of, pid_gone, port_closed,
 pytestmark = pytest.mark.integration
 
 SERVICES = ("regime_svc", "options_svc", "equities_svc", "flow_svc", "admin_gateway", "webui")
+STATUS_S = 20
 
 
 async def _prints_and_events(url: str, password: str) -> tuple[int, int]:
@@ -80,10 +82,18 @@ def test_up_runs_every_service_and_sigint_stops_them_all(stack_env):
         assert option_prints > 0 and events > 0
 
         env = {**stack_env, "SYNTH_SPEED": "120", "NATS_USER": "operator", "NATS_PASSWORD": passwords["operator"]}
-        done = subprocess.run([synthmarket_exe(), "status", "--json"], env=env, capture_output=True, text=True,
-                              timeout=30)
-        assert done.returncode == 0, done.stdout + done.stderr
-        status = json.loads(done.stdout)
+        # Each ingest service writes its status report every second: the one read may predate its first
+        # publish, so read until every ingest report has one (or the deadline, and judge what it says).
+        deadline = time.monotonic() + STATUS_S
+        while True:
+            done = subprocess.run([synthmarket_exe(), "status", "--json"], env=env, capture_output=True, text=True,
+                                  timeout=30)
+            assert done.returncode == 0, done.stdout + done.stderr
+            status = json.loads(done.stdout)
+            published = [r.get("prints_published", 0) > 0 for r in status["ingest"].values()]
+            if (published and all(published)) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
         regime = status["regime_svc"]
         assert regime["up"] and regime["regime"] and regime["session_phase"], regime
         assert {"options_svc.0", "equities_svc.0"} <= set(status["ingest"]), status["ingest"]
