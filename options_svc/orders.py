@@ -98,7 +98,7 @@ def draw(desk: Desk, ts: int, spot: float, expiry: dt.date, dte: int, t: float, 
         if len(legs) == 1:
             kind = SINGLE
     else:
-        legs = [Leg(strike, right, desk.surface_iv(strike, t, desk.pending_event and dte >= 1, spot))]
+        legs = [Leg(strike, right, desk.sigma(strike, t, dte, spot))]
     return Order(desk, ts, spot, expiry, dte, t, kind, legs, size, side, u)
 
 

@@ -38,12 +38,8 @@ JOIN_DAY = trading_day(dt.date(2027, 1, 13))
 def nats_url() -> Iterator[str]:
     """A server of this module's own: a flow service resumes after the newest event stored, and other
     modules store events at any time, so a shared stream would decide what these replays publish."""
-    server = EmbeddedNats(host="127.0.0.1", port=0)
-    server.start()
-    try:
+    with EmbeddedNats(host="127.0.0.1", port=0) as server:
         yield server.url_as(nats_auth.OPERATOR)
-    finally:
-        server.stop()
 
 
 def at(hhmm: str, day: TradingDay = DAY) -> int:
