@@ -30,6 +30,7 @@ from options_svc.american import american_prices, bs_vegas
 from options_svc.desk import Desk, Order, Spots, Tape
 from options_svc.legs import Draft, ScenarioContext, listed_expiries
 from options_svc.pricing import regime_name
+from options_svc.scenario_rng import ScenarioRng
 from synthmarket.domain import chain, rng
 from synthmarket.domain.calendar import MS_PER_MINUTE, SESSION_MINUTES, TradingDay
 from synthmarket.domain.regimes import Regime
@@ -246,20 +247,14 @@ class OrdinaryFlow:
 
 
 class _MinuteRng:
-    """The generator of each name's minute, ``rng.generator(seed, _TAG_ORDINARY, sym_key, minute)``:
-    one Philox bit generator re-keyed per name (as ``ScenarioRng`` does), the key folded from the
-    name's part of it (kept per seed) and the minute."""
+    """The generator of each name's minute, ``rng.generator(seed, _TAG_ORDINARY, sym_key, minute)``: the
+    key folded from the name's part of it (kept per seed) and the minute, for every name at once."""
 
     def __init__(self, sym_keys: Sequence[int]) -> None:
         self._sym_keys = tuple(sym_keys)
         self._seed: int | None = None
         self._prefixes = np.zeros(0, np.uint64)
-        self._bits = np.random.Philox(0)      # a fixed seed: every use re-keys it first
-        self._gen = np.random.Generator(self._bits)
-        self._key = [0, 0]
-        # ``ScenarioRng``'s state in plain lists, built once: the setter copies every value.
-        self._state: Any = {"bit_generator": "Philox", "state": {"counter": [0, 0, 0, 0], "key": self._key},
-                       "buffer": [0, 0, 0, 0], "buffer_pos": 4, "has_uint32": 0, "uinteger": 0}
+        self._rng = ScenarioRng()
 
     def keys(self, seed: int, minute_key: int) -> list[int]:
         """The Philox key of every name in minute ``minute_key``."""
@@ -270,9 +265,7 @@ class _MinuteRng:
 
     def keyed(self, key: int) -> np.random.Generator:
         """The generator keyed ``key``; it invalidates the previous one."""
-        self._key[0] = key
-        self._bits.state = self._state
-        return self._gen
+        return self._rng.keyed_by(key)
 
 
 def _orders(desk: Desk, rows: list[list[float]], start: int, span: int) -> list[Order]:

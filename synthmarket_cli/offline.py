@@ -117,15 +117,13 @@ def run_session(spec: SimulationSpec, step_ms: int = STEP_MS) -> Iterator[StepOu
         out.options = options.step(t0, t1)
         # The classifier keeps each symbol's last trade only, and reads it after the whole step's
         # tape: handing it just those gives it the same state for a fraction of the calls.
-        if equities is None:
-            pass
-        elif spec.equity_lines:
+        if equities is not None and spec.equity_lines:
             tape = equities.step_tape(t0, t1)
             out.equity_text, out.equity_count = tape.text, tape.n_records
             # A trade row's third field is its symbol.
             for row in dict(zip(map(_SYMBOL_OF_ROW, tape.trades), tape.trades)).values():
                 classifier.observe_equity(EquityTrade(*row))
-        else:
+        elif equities is not None:
             out.equities = equities.step(t0, t1)
             for trade in {r.symbol: r for r in out.equities if isinstance(r, EquityTrade)}.values():
                 classifier.observe_equity(trade)

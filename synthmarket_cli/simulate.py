@@ -283,6 +283,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     # The tape is millions of short-lived objects (prints, rows, lines) beside long-lived caches:
     # collecting the young generation every 700 allocations would mostly walk the survivors.
+    previous_gc = gc.get_threshold()
     gc.set_threshold(*BATCH_GC_THRESHOLDS)
     try:
         for step in run_session(spec):
@@ -308,6 +309,8 @@ def run(args: argparse.Namespace) -> int:
         for name in names:
             (out_dir / (name + PART_SUFFIX)).unlink(missing_ok=True)
         raise
+    finally:
+        gc.set_threshold(*previous_gc)     # a caller in the same process keeps its own
     for handle in files.values():
         handle.close()
     for name in names:

@@ -120,7 +120,12 @@ def quote_at(symbol: str, ts: int, control: Control, symbols: Iterable[str] | No
     """(bid, ask) in force at ``ts`` for ``symbol``, as published by the equities service. ``symbols``
     is the session universe (default the universe's names); ``ts`` lies in a regular session (close included)."""
     ts = int(ts)
-    q_ts, bids, asks, carry_bid, carry_ask = _chunk_at(symbol, ts, control, symbols)
+    return _in_force(_chunk_at(symbol, ts, control, symbols), ts)
+
+
+def _in_force(chunk: _Chunk, ts: int) -> tuple[float, float]:
+    """(bid, ask) of ``chunk`` in force at ``ts`` (the carried quote before its first)."""
+    q_ts, bids, asks, carry_bid, carry_ask = chunk
     i = bisect.bisect_right(q_ts, ts) - 1
     return (carry_bid / CENTS, carry_ask / CENTS) if i < 0 else (bids[i] / CENTS, asks[i] / CENTS)
 
@@ -132,16 +137,11 @@ def mids_at(symbol: str, times: Sequence[int], control: Control, symbols: Iterab
         return []
     if _chunk_at(symbol, int(times[-1]), control, symbols) is not first or not len(first[0]):
         return [sum(quote_at(symbol, t, control, symbols)) / 2.0 for t in times]
-    q_ts, bids, asks, carry_bid, carry_ask = first
     if len(times) <= _SHORT_READ:
         # A few instants (an ordinary name-minute reads about six): bisect beats a dozen numpy calls,
         # and int / CENTS is the same division numpy does.
-        out = []
-        for t in times:
-            k = bisect.bisect_right(q_ts, t) - 1
-            bid, ask = (carry_bid, carry_ask) if k < 0 else (bids[k], asks[k])
-            out.append((bid / CENTS + ask / CENTS) / 2.0)
-        return out
+        return [sum(_in_force(first, t)) / 2.0 for t in times]
+    q_ts, bids, asks, carry_bid, carry_ask = first
     i = np.searchsorted(np.frombuffer(q_ts, dtype=np.int64), np.asarray(times, dtype=np.int64), side="right") - 1
     bid = np.where(i < 0, carry_bid, np.frombuffer(bids, dtype=np.int64)[i]) / CENTS
     ask = np.where(i < 0, carry_ask, np.frombuffer(asks, dtype=np.int64)[i]) / CENTS
