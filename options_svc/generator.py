@@ -45,12 +45,13 @@ class OptionsGenerator:
     Deterministic: the same control, symbols, start_ts and step boundaries give identical prints,
     and arrivals are keyed by time, not by call, so different step sizes give the same tape.
     Every print carries its contract's open interest at the session's open (``open_interest=False``:
-    0, for the replay that works it out).
+    0, for the replay that works it out, which also passes ``noise_prints=False``: the neutral noise's
+    scenarios count, undrafted, and the rest of the tape is the same).
     """
 
     def __init__(self, control: Control, symbols: Iterable[str], *, start_ts: int,
                  engine: Engine | None = None, ordinary_scale: float = DEFAULT_SCALE,
-                 open_interest: bool = True) -> None:
+                 open_interest: bool = True, noise_prints: bool = True) -> None:
         self.symbols: tuple[str, ...] = resolve_symbols(symbols)
         if not self.symbols:
             raise ValueError("at least one symbol is required")
@@ -93,6 +94,7 @@ class OptionsGenerator:
         self._scenario_rng = ScenarioRng()
         self._neutral_profiles = neutral_profiles(self._current)
         self._open_interest = OpenInterestTape(type(self), self.symbols) if open_interest else None
+        self._noise_prints = noise_prints
 
     # ------------------------------------------------------------------------------------------
     # public API
@@ -217,9 +219,6 @@ class OptionsGenerator:
             self._weights_cache[key] = hit
         return hit
 
-    def _weights(self, symbol: str, ts: int) -> Any:
-        return self._weights_and_lift(symbol, ts)[0]
-
     def _underlying(self, symbol: str, ts: int) -> Any:
         hit = self._ul_cache.get((symbol, ts))
         if hit is None:
@@ -326,7 +325,7 @@ class OptionsGenerator:
         self._arrival_seq += 1
         ctx = self._context(symbol, ts, seq)
         g = self._scenario_rng.keyed(int(self._current.shared_seed), _TAG_SCENARIO, self._sym_keys[symbol], ts, seq)
-        base = self._weights(symbol, ts).weights
+        base = self._weights_and_lift(symbol, ts)[0].weights
         allowed = selection.allowed_families(ctx.is_event_symbol)
         weights = {f: (base.get(f, 0.0) if f in allowed else 0.0) for f in FAMILY_IDS}
         weights, applied = boosted_weights(weights, self._coverage.state(ts), self._current,
@@ -369,6 +368,8 @@ class OptionsGenerator:
                     subtype = selection.pick(sub_w, float(g.random()))
                     if subtype is None:
                         break
+                    if family == NEUTRAL_NOISE and not self._noise_prints:
+                        return [], family, subtype, host    # it always hosts, and moves no open interest
                     drafts = families.build(subtype, host, g)
                     if drafts:
                         return drafts, family, subtype, host

@@ -2,10 +2,11 @@
 
 OCC publishes open interest before the open, so a session's open interest depends only on what
 came before it. The previous session is replayed as its families-only tape (ordinary flow off,
-the part of the tape that moves open interest by known amounts) under the default control with
-the same seed: the operator's preset of today does not rewrite yesterday. That replay costs about
-2.7 s of CPU for the 20-name universe (0.1-0.2 s per name), once per (day, seed, names) in a
-process; a service that starts mid-session pays it once, not a replay of history.
+the part of the tape that moves open interest by known amounts; the neutral noise's scenarios
+counted but not drafted, as they move none) under the default control with the same seed: the
+operator's preset of today does not rewrite yesterday. That replay costs about 1.8 s of CPU for
+the 20-name universe (0.1 s per name), once per (day, seed, names) in a process; a service that
+starts mid-session pays it once, not a replay of history.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ Generator = Callable[..., Any]      # OptionsGenerator (handed in: it imports th
 def _openings(generator: Generator, seed: int, day: dt.date, symbols: tuple[str, ...]) -> Mapping[str, int]:
     session = trading_day(day)
     replay = generator(SyntheticControlState(shared_seed=seed), symbols, start_ts=session.open_ms,
-                       ordinary_scale=0.0, open_interest=False)
+                       ordinary_scale=0.0, open_interest=False, noise_prints=False)
     prints: list[tuple[str, int, str]] = []
     for t0 in range(session.open_ms, session.close_ms, REPLAY_STEP_MS):
         batch = replay.step(t0, min(t0 + REPLAY_STEP_MS, session.close_ms))

@@ -81,7 +81,7 @@ def subtype_weights(family: str, ctx: ScenarioContext) -> dict[str, float]:
     if family == NEUTRAL_NOISE:
         # Dirty quote regimes leave more stale or missing quotes on the noise tape.
         dirty = 1.0 - min(max(ctx.session.quote_cleanliness, 0.0), 1.0)
-        stale = 0.08 + 0.6 * dirty
+        stale = 0.08 + 0.6 * dirty      # never 0: the noise always hosts (stale_quote_noise)
         return {"single_print_mid": (1.0 - stale) * 0.6, "two_sided_scalp": (1.0 - stale) * 0.4,
                 "stale_quote_noise": stale}
     raise KeyError(family)

@@ -210,18 +210,17 @@ def dealer_unwind(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None:
 # neutral_noise: tiny prints, never labeled flow
 
 
-def _noise_contract(ctx: ScenarioContext, rng: Rng) -> tuple[dt.date, float, str] | None:
+def _noise_contract(ctx: ScenarioContext, rng: Rng) -> tuple[dt.date, float, str]:
+    """A near-money contract, always: the noise never fails to host (see stale_quote_noise)."""
     exps = ctx.expiries(0, 120)
     expiry = choice(rng, exps[: max(4, len(exps) // 2)])
     right = "C" if rng.random() < 0.55 else "P"
     strikes = strikes_in_otm(ctx, expiry, right, -0.05, 0.10)
-    return (expiry, choice(rng, strikes), right) if strikes else None
+    return (expiry, choice(rng, strikes) if strikes else atm_strike(ctx, expiry), right)
 
 
 def single_print_mid(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None:
     picked = _noise_contract(ctx, rng)
-    if picked is None:
-        return None
     d = ctx.fill(rng, ctx.ts, *picked, PLACE_MID, int(rng.integers(1, 10)), pick_venue(rng), ul=ctx.ul)
     if d.bid is None or d.bid <= 0.0:
         return None
@@ -231,8 +230,6 @@ def single_print_mid(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None:
 
 def two_sided_scalp(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None:
     picked = _noise_contract(ctx, rng)
-    if picked is None:
-        return None
     t2 = ctx.ts + int(rng.integers(1_000, 20_001))
     if not ctx.in_session(t2):
         return None
@@ -243,10 +240,10 @@ def two_sided_scalp(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None:
     return out if all(d.bid is not None and d.bid > 0.0 for d in out) else None
 
 
-def stale_quote_noise(ctx: ScenarioContext, rng: Rng) -> list[Draft] | None:
+def stale_quote_noise(ctx: ScenarioContext, rng: Rng) -> list[Draft]:
+    """Never fails (nor does _noise_contract), and its weight is never zero: the neutral noise always
+    hosts, which lets the open-interest replay count its scenarios without drafting them."""
     picked = _noise_contract(ctx, rng)
-    if picked is None:
-        return None
     d = ctx.fill(rng, ctx.ts, *picked, PLACE_MID, int(rng.integers(1, 10)), pick_venue(rng), ul=ctx.ul)
     if rng.random() < 0.4:
         d.bid = d.ask = None

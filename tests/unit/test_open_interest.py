@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import statistics
 
+import numpy as np
 import pytest
 
 from options_svc import open_interest as oi
+from options_svc import structural
 from options_svc.generator import OptionsGenerator
+from options_svc.legs import strikes_in_otm
 from options_svc.previous_session import session_openings
 from synthmarket.domain import chain
 from synthmarket.domain.calendar import previous_trading_date, trading_day
 from synthmarket.domain.control import SyntheticControlState
+from synthmarket.domain.profiles import NEUTRAL_NOISE
 from synthmarket.domain.universe import UNIVERSE
 
 SEED = 20260101
@@ -146,3 +151,43 @@ def test_the_next_day_counts_the_previous_sessions_opening_trades(yesterday):
     assert book[known.contract] - without[known.contract] == expected
     # The prints of today carry that book.
     assert today and all(p.open_interest == book[p.contract] for p in today)
+
+
+def test_the_replay_counts_the_noise_without_drafting_it(yesterday):
+    """The replay leaves the neutral noise undrafted (it moves no open interest): every other print
+    and every scenario count are those of the drafted tape."""
+    symbols, prints, labels = yesterday
+    day = trading_day(PREVIOUS)
+    g = OptionsGenerator(SyntheticControlState(shared_seed=SEED), symbols, start_ts=day.open_ms,
+                         ordinary_scale=0.0, open_interest=False, noise_prints=False)
+    undrafted = g.step(day.open_ms, day.close_ms)
+    undrafted_labels = g.pop_labels()
+
+    def fields(ps, ls, keep=lambda label: True):
+        return [(p.ts, p.contract, p.size, p.price, p.exchange, ls[p.id]) for p in ps if keep(ls[p.id])]
+
+    noise = [p for p in prints if labels[p.id][0] == NEUTRAL_NOISE]
+    assert len(noise) > 100
+    assert fields(undrafted, undrafted_labels) == fields(prints, labels, lambda label: label[0] != NEUTRAL_NOISE)
+    drafted = OptionsGenerator(SyntheticControlState(shared_seed=SEED), symbols, start_ts=day.open_ms,
+                               ordinary_scale=0.0, open_interest=False)
+    drafted.step(day.open_ms, day.close_ms)
+    assert g.scenario_counts == drafted.scenario_counts and g.scenario_counts[NEUTRAL_NOISE] > 100
+
+
+def test_the_noise_always_hosts_even_where_no_strike_is_near_the_money():
+    """What lets the replay skip the noise: stale_quote_noise drafts a print on any market, falling
+    back to the nearest strike where its moneyness band lists none."""
+    day = trading_day(TODAY)
+    g = OptionsGenerator(SyntheticControlState(shared_seed=SEED), ("BAC",), start_ts=day.open_ms)
+    ctx = g.scenario_context("BAC", day.open_ms + 3_600_000)
+    empty_bands = 0
+    for i, spot in enumerate(np.geomspace(0.6, 40.0, 60).tolist()):
+        thin = dataclasses.replace(ctx, ul=dataclasses.replace(ctx.ul, price=spot), _surface=None, _terms=None)
+        thin._quotes.clear()
+        rng = np.random.default_rng(i)
+        drafts = structural.stale_quote_noise(thin, rng)
+        assert len(drafts) == 1 and drafts[0].price > 0.0
+        empty_bands += not any(strikes_in_otm(thin, e, r, -0.05, 0.10)
+                               for e in thin.expiries(0, 120)[:4] for r in "CP")
+    assert empty_bands > 0      # the fallback was needed somewhere
