@@ -17,7 +17,9 @@ from synthmarket.domain.marketdata import EquityQuote, EquityTrade, OptionPrint,
 from synthmarket.domain.session import SessionState
 from synthmarket.engine.regime_engine import get_session_state
 
-STEP_MS = 1_000
+# The tape does not depend on where steps fall (each generator and the classifier are built so); a
+# step of a session minute, where the regime moves, keeps the loop's own cost out of the way.
+STEP_MS = MS_PER_MINUTE
 # A regime line is written when the state changes and at least this often.
 REGIME_HEARTBEAT_MS = 60_000
 # A replay builds the equity tape a quarter of an hour at a time: the same records as the live service's
@@ -100,7 +102,7 @@ def run_session(spec: SimulationSpec, step_ms: int = STEP_MS) -> Iterator[StepOu
 
     t0 = spec.start_ms
     while t0 < spec.end_ms:
-        t1 = min(t0 + step_ms, spec.end_ms)
+        t1 = min(t0 + step_ms - (t0 - spec.day.open_ms) % step_ms, spec.end_ms)    # on the session's grid
         out = StepOutput(t0, t1)
         # Phase, regime, focus and event symbols move on session-minute boundaries only, so
         # within a minute the state is needed just for a heartbeat line.
@@ -130,11 +132,9 @@ def run_session(spec: SimulationSpec, step_ms: int = STEP_MS) -> Iterator[StepOu
         for option_print in out.options:
             out.events.extend(classifier.observe(option_print))
         out.events.extend(classifier.flush(t1))
-        if spec.with_labels:
-            labels = generator.pop_labels()
-            out.labels = [(pid, fam, sub) for pid, (fam, sub) in sorted(labels.items(), key=lambda kv: kv[0])]
-        else:
-            generator.pop_labels()
+        labels = generator.pop_labels()
+        if spec.with_labels:        # in tape order, like the prints: where steps fall changes nothing
+            out.labels = [(p.id, *labels[p.id]) for p in out.options]
         yield out
         t0 = t1
 
