@@ -310,7 +310,12 @@ def run(args: argparse.Namespace) -> int:
             (out_dir / (name + PART_SUFFIX)).unlink(missing_ok=True)
         raise
     finally:
-        if collecting:      # a caller in the same process keeps its own
+        if collecting:
+            # Every object made since the disable counts as young: enabled as is, the collector would
+            # walk the whole heap at the next allocation and again at exit (half a second on a full
+            # day). What lives now lives until the process ends, so it is frozen out of both. A
+            # caller in the same process gets its collector back, its own objects frozen with them.
+            gc.freeze()
             gc.enable()
     for handle in files.values():
         handle.close()
