@@ -243,7 +243,7 @@ class EquitiesGenerator:
                         trades.CONDITIONS[t["cond"][take]].tolist()))
 
     def _quote_lines(self, q: _Cols) -> tape_lines.Lines:
-        return tape_lines.quote_lines(q["ts"], self._symbol_bytes[q["sym"]], q["bid_c"] / CENTS, q["ask_c"] / CENTS,
+        return tape_lines.quote_lines(q["ts"], self._symbol_bytes[q["sym"]], q["bid_c"], q["ask_c"],
                                       q["bid_size"], q["ask_size"])
 
     def _trade_lines(self, t: _Cols) -> tape_lines.Lines:

@@ -77,6 +77,29 @@ def floats(values: np.ndarray) -> np.ndarray:
     return _table([float.__repr__(v) for v in distinct.tolist()])[inverse.reshape(-1)]
 
 
+def cents(values: np.ndarray) -> np.ndarray:
+    """``floats`` of ``values / 100`` for whole cents (0 up to 10^13), without formatting a float.
+
+    ``repr`` writes the shortest decimal that reads back as the same float. For a whole number of
+    cents that is its dollars and two places, a trailing zero place dropped ("12.05", "12.5",
+    "12.0"): no shorter decimal lies within half a unit in the last place of such a float.
+    """
+    c = np.asarray(values, dtype=np.int64)
+    if c.size and (int(c.min()) < 0 or int(c.max()) >= _MAX_CENTS):
+        raise ValueError("a price in cents out of the tape's range")
+    dollars, fraction = np.divmod(c, 100)
+    tens, units = np.divmod(fraction, 10)
+    places = np.empty((c.size, 3), np.uint8)
+    places[:, 0] = _DOT
+    places[:, 1] = _ZERO + tens
+    places[:, 2] = np.where(units == 0, _PAD, _ZERO + units)
+    return np.concatenate([digits(dollars), places], axis=1)
+
+
+_MAX_CENTS = 10 ** 13
+_DOT, _ZERO = ord("."), ord("0")
+
+
 def booleans(flags: np.ndarray) -> np.ndarray:
     return _BOOL[np.asarray(flags, dtype=bool).astype(np.intp)]
 
@@ -84,13 +107,13 @@ def booleans(flags: np.ndarray) -> np.ndarray:
 _BOOL = texts(["false", "true"])
 
 
-def quote_lines(ts: np.ndarray, symbol: np.ndarray, bid: np.ndarray, ask: np.ndarray,
+def quote_lines(ts: np.ndarray, symbol: np.ndarray, bid_c: np.ndarray, ask_c: np.ndarray,
                 bid_size: np.ndarray, ask_size: np.ndarray) -> Lines:
-    """One line per quote, the fields of ``EquityQuote.to_dict`` in order (``symbol`` from ``texts``)."""
-    n = len(ts)
-    prices = floats(np.concatenate([bid, ask]))     # bids and asks share most of their values
-    return n, ['{"type":"quote","ts":', digits(ts), ',"symbol":"', symbol, '","bid":', prices[:n], ',"ask":',
-               prices[n:], ',"bid_size":', digits(bid_size), ',"ask_size":', digits(ask_size), "}\n"]
+    """One line per quote, the fields of ``EquityQuote.to_dict`` in order (``symbol`` from ``texts``;
+    the bid and ask in whole cents, written as the dollars they are)."""
+    return len(ts), ['{"type":"quote","ts":', digits(ts), ',"symbol":"', symbol, '","bid":', cents(bid_c),
+                     ',"ask":', cents(ask_c), ',"bid_size":', digits(bid_size), ',"ask_size":', digits(ask_size),
+                     "}\n"]
 
 
 def trade_lines(ids: np.ndarray, ts: np.ndarray, symbol: np.ndarray, price: np.ndarray, size: np.ndarray,

@@ -165,7 +165,7 @@ def quote_times(keys: np.ndarray, rates: np.ndarray, session_open: np.ndarray) -
     rank = rank_in_row(rows)
     keep = rank < MAX_QUOTES_PER_MINUTE
     rows, offsets, rank = rows[keep], np.floor(times[keep]).astype(np.int64), rank[keep]
-    empty = np.setdiff1d(np.arange(keys.size), rows)
+    empty = np.flatnonzero(np.bincount(rows, minlength=keys.size) == 0)     # minutes without an arrival
     if empty.size:
         lone = rng.counter_uniforms(rng.fold(keys[empty], STREAM_LONE_QUOTE), 0)
         rows = np.concatenate([rows, empty])

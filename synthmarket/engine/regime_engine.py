@@ -322,7 +322,8 @@ class RegimeEngine:
         if ts.size == 0:
             return out
         utc_days = ts // MS_PER_DAY
-        for utc_day in np.unique(utc_days):
+        first, last = int(utc_days.min()), int(utc_days.max())
+        for utc_day in (first,) if first == last else np.unique(utc_days).tolist():     # nearly always one day
             sel = utc_days == utc_day
             part = ts[sel]
             td = _trading_day_of_utc_day(int(utc_day))

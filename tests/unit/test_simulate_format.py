@@ -25,6 +25,8 @@ ints = st.integers(min_value=0, max_value=2**53)
 
 plain = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcxyz0123456789_.-", min_size=1, max_size=12)
 column = st.lists(st.tuples(ints, prices, prices, ints, ints, plain, st.booleans()), min_size=0, max_size=30)
+whole_cents = st.integers(min_value=0, max_value=10**13 - 1)
+quote_column = st.lists(st.tuples(ints, whole_cents, whole_cents, ints, ints), min_size=0, max_size=30)
 
 
 def _lines(lines: tape_lines.Lines) -> list[str]:
@@ -34,16 +36,28 @@ def _lines(lines: tape_lines.Lines) -> list[str]:
 
 
 @settings(max_examples=300, derandomize=True)
-@given(plain, column)
+@given(plain, quote_column)
 def test_column_quote_lines_match_the_json_encoder(symbol, cols):
-    ts, bid, ask, bid_size, ask_size = ([c[i] for c in cols] for i in range(5))
+    ts, bid_c, ask_c, bid_size, ask_size = ([c[i] for c in cols] for i in range(5))
     sym = tape_lines.texts([symbol])[np.zeros(len(ts), np.intp)]
-    lines = _lines(tape_lines.quote_lines(np.array(ts, np.int64), sym, np.array(bid, dtype=float),
-                                          np.array(ask, dtype=float), np.array(bid_size, np.int64),
+    lines = _lines(tape_lines.quote_lines(np.array(ts, np.int64), sym, np.array(bid_c, np.int64),
+                                          np.array(ask_c, np.int64), np.array(bid_size, np.int64),
                                           np.array(ask_size, np.int64)))
+    bid, ask = [c / 100 for c in bid_c], [c / 100 for c in ask_c]
     want = [_dumps(EquityQuote(*fields).to_dict()) + "\n" for fields in zip(ts, [symbol] * len(ts), bid, ask,
                                                                               bid_size, ask_size)]
     assert lines == want
+
+
+def test_whole_cents_are_written_as_the_floats_they_make():
+    """Every amount up to $30,000 and a spread of larger ones, against float.__repr__ itself."""
+    rng = np.random.default_rng(5)
+    values = np.concatenate([np.arange(3_000_000), rng.integers(0, 10**13, 200_000), [10**13 - 1]])
+    text, _ = tape_lines.join([(values.size, [tape_lines.cents(values), "\n"])], np.arange(values.size))
+    assert text.split() == [repr(c / 100) for c in values.tolist()]
+    for bad in (-1, 10**13):
+        with pytest.raises(ValueError):
+            tape_lines.cents(np.array([5, bad]))
 
 
 @settings(max_examples=300, derandomize=True)
