@@ -102,6 +102,11 @@ def roundness(strike: float) -> float:
 
 def base_open_interest(seed: int, today: dt.date, contract: chain.OccContract) -> float:
     """The seeded position history of ``contract`` at ``today``'s open (before rounding)."""
+    return _base(today, contract, rng.normal(seed, _TAG_BASE, contract.symbol))
+
+
+def _base(today: dt.date, contract: chain.OccContract, z: float) -> float:
+    """``base_open_interest`` with its contract's standard normal ``z``."""
     spec = UNIVERSE[contract.root]
     dte = (contract.expiry - today).days
     if dte < 0:
@@ -121,14 +126,17 @@ def base_open_interest(seed: int, today: dt.date, contract: chain.OccContract) -
     tail_width = 2.0 * width * (1.5 if favoured and otm > 0 else 1.0)
     profile = (1.0 - TAIL_SHARE) * math.exp(-0.5 * (x / width) ** 2) + TAIL_SHARE * math.exp(-abs(x) / tail_width)
     side = (1.25 if favoured else 0.8) if index else (1.1 if favoured else 0.85)
-    noise = math.exp(NOISE_SD * rng.normal(seed, _TAG_BASE, contract.symbol) - 0.5 * NOISE_SD ** 2)
+    noise = math.exp(NOISE_SD * z - 0.5 * NOISE_SD ** 2)
     peak = NAME_PEAK.get(contract.root, 3_000.0)
     return peak * KIND_WEIGHT[kind] * built * activity * profile * side * roundness(contract.strike) * noise
 
 
 def ordinary_net_opening(seed: int, previous: dt.date, contract_symbol: str, base: float) -> int:
     """The previous session's ordinary flow's net opening contracts on the contract (a seeded draw)."""
-    z = rng.normal(seed, _TAG_ORDINARY, previous.toordinal(), contract_symbol)
+    return _ordinary(base, rng.normal(seed, _TAG_ORDINARY, previous.toordinal(), contract_symbol))
+
+
+def _ordinary(base: float, z: float) -> int:
     return int(round(base * (ORDINARY_NET_MEAN + ORDINARY_NET_SD * z)))
 
 
@@ -158,6 +166,9 @@ class OpenInterestBook(dict[str, int]):
         self.previous = previous
         self.openings = openings
         self.carry = carry
+        # The keys of every contract's two draws share their seed, tag (and day) parts: folded once.
+        self._base_key = rng.mix(self.seed, _TAG_BASE)
+        self._ordinary_key = rng.mix(self.seed, _TAG_ORDINARY, previous.toordinal())
 
     def __missing__(self, contract: str) -> int:
         value = self[contract] = self.compute(contract)
@@ -168,9 +179,9 @@ class OpenInterestBook(dict[str, int]):
         if contract.root not in UNIVERSE or contract.expiry < self.today \
                 or listed_today(contract.root, contract.expiry, self.today, self.previous):
             return 0
-        base = base_open_interest(self.seed, self.today, contract)
+        base = _base(self.today, contract, rng.keyed_normal(rng.extend(self._base_key, contract_symbol)))
         total = base
         if self.carry:
-            total += ordinary_net_opening(self.seed, self.previous, contract_symbol, base)
+            total += _ordinary(base, rng.keyed_normal(rng.extend(self._ordinary_key, contract_symbol)))
             total += self.openings.get(contract_symbol, 0)
         return max(int(round(total)), 0)

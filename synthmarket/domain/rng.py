@@ -39,6 +39,15 @@ def mix(*parts: int | str) -> int:
     return acc
 
 
+def extend(key: int, *parts: int | str) -> int:
+    """``mix(*first, *parts)`` given ``key == mix(*first)``: a prefix shared by many keys, folded once."""
+    acc = key
+    for part in parts:
+        value = stable_str_key(part) if isinstance(part, str) else int(part) & _MASK64
+        acc = _splitmix64(acc ^ value)
+    return acc
+
+
 def uniform(*parts: int | str) -> float:
     """A uniform draw in [0, 1) determined entirely by ``parts``."""
     return (mix(*parts) >> 11) * (1.0 / (1 << 53))
@@ -46,7 +55,11 @@ def uniform(*parts: int | str) -> float:
 
 def normal(*parts: int | str) -> float:
     """A standard normal draw determined entirely by ``parts`` (Box-Muller on two keyed uniforms)."""
-    key = mix(*parts)
+    return keyed_normal(mix(*parts))
+
+
+def keyed_normal(key: int) -> float:
+    """``normal(*parts)`` given ``key == mix(*parts)``."""
     u1 = ((_splitmix64(key) >> 11) + 1) * (1.0 / ((1 << 53) + 1))
     u2 = (_splitmix64(key ^ 0x5851F42D4C957F2D) >> 11) * (1.0 / (1 << 53))
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)

@@ -50,3 +50,10 @@ def test_counter_uniforms_are_open_unit_and_uniform() -> None:
     assert chi2 < 50.0, chi2
     # Neighbouring draws uncorrelated (tolerance: 5 standard errors of 1/sqrt(n)).
     assert abs(np.corrcoef(u[:-1], u[1:])[0, 1]) < 5 / np.sqrt(u.size)
+
+
+def test_a_prefix_folded_once_gives_the_same_keys_and_normals() -> None:
+    for first, rest in (((7, "OIBASE"), ("SPY   261120C00585000",)), ((1, 2, 3), (4, "x", 5)), ((9,), ())):
+        prefix = rng.mix(*first)
+        assert rng.extend(prefix, *rest) == rng.mix(*first, *rest)
+        assert rng.keyed_normal(rng.extend(prefix, *rest)) == rng.normal(*first, *rest)
