@@ -100,13 +100,9 @@ def roundness(strike: float) -> float:
     return weight
 
 
-def base_open_interest(seed: int, today: dt.date, contract: chain.OccContract) -> float:
-    """The seeded position history of ``contract`` at ``today``'s open (before rounding)."""
-    return _base(today, contract, rng.normal(seed, _TAG_BASE, contract.symbol))
-
-
-def _base(today: dt.date, contract: chain.OccContract, z: float) -> float:
-    """``base_open_interest`` with its contract's standard normal ``z``."""
+def base_open_interest(today: dt.date, contract: chain.OccContract, z: float) -> float:
+    """The seeded position history of ``contract`` at ``today``'s open (before rounding), ``z`` the
+    contract's standard normal draw (its scatter)."""
     spec = UNIVERSE[contract.root]
     dte = (contract.expiry - today).days
     if dte < 0:
@@ -131,12 +127,9 @@ def _base(today: dt.date, contract: chain.OccContract, z: float) -> float:
     return peak * KIND_WEIGHT[kind] * built * activity * profile * side * roundness(contract.strike) * noise
 
 
-def ordinary_net_opening(seed: int, previous: dt.date, contract_symbol: str, base: float) -> int:
-    """The previous session's ordinary flow's net opening contracts on the contract (a seeded draw)."""
-    return _ordinary(base, rng.normal(seed, _TAG_ORDINARY, previous.toordinal(), contract_symbol))
-
-
-def _ordinary(base: float, z: float) -> int:
+def ordinary_net_opening(base: float, z: float) -> int:
+    """The previous session's ordinary flow's net opening contracts on a contract of ``base``, ``z``
+    the contract's standard normal draw of that day."""
     return int(round(base * (ORDINARY_NET_MEAN + ORDINARY_NET_SD * z)))
 
 
@@ -179,9 +172,9 @@ class OpenInterestBook(dict[str, int]):
         if contract.root not in UNIVERSE or contract.expiry < self.today \
                 or listed_today(contract.root, contract.expiry, self.today, self.previous):
             return 0
-        base = _base(self.today, contract, rng.keyed_normal(rng.extend(self._base_key, contract_symbol)))
+        base = base_open_interest(self.today, contract, rng.keyed_normal(rng.extend(self._base_key, contract_symbol)))
         total = base
         if self.carry:
-            total += _ordinary(base, rng.keyed_normal(rng.extend(self._ordinary_key, contract_symbol)))
+            total += ordinary_net_opening(base, rng.keyed_normal(rng.extend(self._ordinary_key, contract_symbol)))
             total += self.openings.get(contract_symbol, 0)
         return max(int(round(total)), 0)
