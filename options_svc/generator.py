@@ -313,28 +313,25 @@ class OptionsGenerator:
         session = self._session(ts)
         passed, gap = self._event_info(symbol, ts, session)
         td = self._day_at_or_after(ts)
-        return ScenarioContext(
-            symbol=symbol, ts=ts, session=session, ul=self._underlying(symbol, ts),
-            ul_at=functools.partial(self._underlying, symbol), close_ms=td.close_ms,
-            scenario_key=str(seq), event_passed=passed, gap_sign=gap,
-        )
+        return ScenarioContext(symbol=symbol, ts=ts, session=session, ul=self._underlying(symbol, ts),
+                               ul_at=functools.partial(self._underlying, symbol), close_ms=td.close_ms,
+                               scenario_key=str(seq), event_passed=passed, gap_sign=gap)
 
     def _materialize(self, ts: int, idx: int) -> None:
         symbol = self.symbols[idx]
         seq = self._arrival_seq
         self._arrival_seq += 1
-        ctx = self._context(symbol, ts, seq)
         g = self._scenario_rng.keyed(int(self._current.shared_seed), _TAG_SCENARIO, self._sym_keys[symbol], ts, seq)
         base = self._weights_and_lift(symbol, ts)[0].weights
-        allowed = selection.allowed_families(ctx.is_event_symbol)
+        allowed = selection.allowed_families(symbol in self._session(ts).event_symbols)
         weights = {f: (base.get(f, 0.0) if f in allowed else 0.0) for f in FAMILY_IDS}
         weights, applied = boosted_weights(weights, self._coverage.state(ts), self._current,
                                            self._engine.get_coverage_boost)
         self.boosts_applied += applied
-        drafts, family, subtype, ctx = self._draw(ctx, g, weights)
+        drafts, family, subtype, ctx = self._draw(symbol, ts, seq, g, weights)
         if drafts is None:
             return
-        symbol = ctx.symbol
+        symbol = ctx.symbol if ctx is not None else symbol
         idx = self.symbols.index(symbol)
         self._coverage.record(ts, family)
         self.scenario_counts[family] += 1
@@ -345,17 +342,22 @@ class OptionsGenerator:
         elif family == EVENT_FAMILY and subtype != "earnings_vol_probe":
             self._last_event_burst[symbol] = max(d.ts for d in drafts)
         for leg, d in enumerate(sorted(drafts, key=lambda d: d.ts)):
-            if ctx.in_session(d.ts):
+            if ctx is not None and ctx.in_session(d.ts):
                 heapq.heappush(self._queue, (d.ts, idx, seq, leg, d, family, subtype, ids))
 
-    def _draw(self, ctx: ScenarioContext, g: Any, weights: Mapping[str, float]
-              ) -> tuple[list[Draft] | None, str, str, ScenarioContext]:
+    def _draw(self, symbol: str, ts: int, seq: int, g: Any, weights: Mapping[str, float]
+              ) -> tuple[list[Draft] | None, str, str, ScenarioContext | None]:
         """Pick a family and subtype; fall back to others when the market cannot host the pick."""
         fam_w = dict(weights)
+        ctx: ScenarioContext | None = None
         while True:
             family = selection.pick(fam_w, float(g.random()))
             if family is None:
                 return None, "", "", ctx
+            if family == NEUTRAL_NOISE and not self._noise_prints:
+                # It always hosts, and moves no open interest: counted, with neither prints nor a context.
+                return [], family, selection.pick(selection.noise_weights(self._session(ts)), float(g.random())) or "", None
+            ctx = ctx or self._context(symbol, ts, seq)
             host: ScenarioContext | None = ctx
             if family == HEDGE_FAMILY and (not selection.can_host(family, ctx) or self._hedging(ctx.symbol, ctx.ts)):
                 host = self._hedge_host(ctx, g) or (ctx if selection.can_host(family, ctx) else None)
@@ -368,8 +370,6 @@ class OptionsGenerator:
                     subtype = selection.pick(sub_w, float(g.random()))
                     if subtype is None:
                         break
-                    if family == NEUTRAL_NOISE and not self._noise_prints:
-                        return [], family, subtype, host    # it always hosts, and moves no open interest
                     drafts = families.build(subtype, host, g)
                     if drafts:
                         return drafts, family, subtype, host

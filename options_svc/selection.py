@@ -9,6 +9,7 @@ from options_svc.legs import ScenarioContext
 from synthmarket.domain import chain
 from synthmarket.domain.profiles import FAMILY_IDS, NEUTRAL_NOISE
 from synthmarket.domain.regimes import Regime
+from synthmarket.domain.session import SessionState
 from synthmarket.engine.events import IN_PLAY_DAYS, pending_reaction, sessions_until
 
 # Regime ids as plain strings: read on every subtype choice, where enum ``.value`` lookups add up.
@@ -79,12 +80,16 @@ def subtype_weights(family: str, ctx: ScenarioContext) -> dict[str, float]:
             "dealer_unwind": (1.5 if regime == DEALER_GAMMA else 0.8) if near else 0.0,
         }
     if family == NEUTRAL_NOISE:
-        # Dirty quote regimes leave more stale or missing quotes on the noise tape.
-        dirty = 1.0 - min(max(ctx.session.quote_cleanliness, 0.0), 1.0)
-        stale = 0.08 + 0.6 * dirty      # never 0: the noise always hosts (stale_quote_noise)
-        return {"single_print_mid": (1.0 - stale) * 0.6, "two_sided_scalp": (1.0 - stale) * 0.4,
-                "stale_quote_noise": stale}
+        return noise_weights(ctx.session)
     raise KeyError(family)
+
+
+def noise_weights(session: SessionState) -> dict[str, float]:
+    """The neutral noise's subtype weights: dirty quote regimes leave more stale or missing quotes."""
+    dirty = 1.0 - min(max(session.quote_cleanliness, 0.0), 1.0)
+    stale = 0.08 + 0.6 * dirty      # never 0: the noise always hosts (stale_quote_noise)
+    return {"single_print_mid": (1.0 - stale) * 0.6, "two_sided_scalp": (1.0 - stale) * 0.4,
+            "stale_quote_noise": stale}
 
 
 # family_allowed depends only on whether the symbol is an event symbol: both answers as sets.
