@@ -4,8 +4,8 @@ OCC publishes open interest before the open, so a session's open interest depend
 came before it. The previous session is replayed as its families-only tape (ordinary flow off,
 the part of the tape that moves open interest by known amounts; the neutral noise's scenarios
 counted but not drafted, as they move none) under the default control with the same seed: the
-operator's preset of today does not rewrite yesterday. That replay costs about 1.8 s of CPU for
-the 20-name universe (0.1 s per name), once per (day, seed, names) in a process; a service that
+operator's preset of today does not rewrite yesterday. That replay costs about 1.7 s of CPU for
+the 20-name universe (under 0.1 s per name), once per (day, seed, names) in a process; a service that
 starts mid-session pays it once, not a replay of history.
 """
 
