@@ -85,12 +85,13 @@ def test_sweep_on_event_symbol_short_dated_is_event_driven():
 
 # -- rule 7: far-dated blocks and accumulation ----------------------------------------------------
 
-def test_far_dated_block_is_institutional():
+@pytest.mark.parametrize(("right", "word", "direction"), [("P", "put", "bearish"), ("C", "call", "bullish")])
+def test_far_dated_block_is_institutional(right, word, direction):
     t = Tape()
-    block = t.opt(T0, right="P", dte=400, otm=0.10, size=1_200, price=8.5)
+    block = t.opt(T0, right=right, dte=400, otm=0.10, size=1_200, price=8.5)
     e = only(run([block]))
-    assert (e.profile_id, e.direction, e.print_ids) == ("institutional_directional", "bearish", (block.id,))
-    assert "Far-dated put block" in e.reason and "400 DTE" in e.reason
+    assert (e.profile_id, e.direction, e.print_ids) == ("institutional_directional", direction, (block.id,))
+    assert f"Far-dated {word} block" in e.reason and "400 DTE" in e.reason
 
 
 def test_ask_lift_accumulation_is_institutional():
