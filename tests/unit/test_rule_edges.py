@@ -134,3 +134,22 @@ def test_a_call_and_a_put_at_two_strikes_are_not_a_vertical():
     legs = [t.opt(T0, right=r, strike=k, side="mid", price=p, size=500, mleg="m1", dte=30)
             for r, k, p in (("C", 225, 7.20), ("P", 230, 4.60))]
     assert [e for e in run(legs) if "vertical" in e.reason] == []
+
+
+def test_a_far_dated_block_at_exactly_the_premium_floor_is_read_and_a_hair_under_is_not():
+    t = Tape()
+    block = t.opt(T0, right="C", dte=400, otm=0.10, size=250, price=1.0)      # 250 x $1.00 x 100 = $25k
+    assert _read(run([block])) == [
+        ("institutional_directional", "bullish", "Far-dated call block at the ask: 250 contracts, $25k, 400 DTE, 10% OTM")]
+    assert run([t.opt(T0, right="C", dte=400, otm=0.10, size=250, price=0.9999)]) == []
+
+
+def test_accumulation_at_exactly_the_premium_floor_is_read_and_a_hair_under_is_not():
+    t = Tape()
+
+    def lifts(price: float):    # three lifts of the ask 25 s apart: 50 + 25 + 25 contracts
+        return [t.opt(T0 + 25_000 * k, dte=45, otm=0.05, size=size, price=price) for k, size in enumerate((50, 25, 25))]
+
+    assert _read(run(lifts(2.5))) == [
+        ("institutional_directional", "bullish", "Call accumulation: 3 prints lifting the ask over 50 s, $25k, 45 DTE, 5.0% OTM")]
+    assert run(lifts(2.4999)) == []
