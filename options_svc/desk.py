@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from options_svc.legs import ScenarioContext
+from options_svc.legs import EVENT_EXPIRY_MIN_DTE, ScenarioContext
 from synthmarket.domain.session import SessionState
 
 Spots = Callable[[str, list[int]], list[float]]          # (symbol, ascending ts) -> the spot at each
@@ -42,7 +42,7 @@ class Desk:
         self.spot_at: dict[int, float] = {}       # the spots read so far, by ts
         self.surface_iv = ctx.surface.iv
         self.terms = ctx.terms
-        self.pending_event = ctx.is_event_symbol and not ctx.after_event
+        self.pending_event = ctx.pending_event
         self.side_cuts = tape.side_cuts
         self.stale_share = tape.stale_share
         self.unquoted_share = tape.unquoted_share
@@ -60,7 +60,7 @@ class Desk:
 
     def sigma(self, strike: float, t: float, dte: int, spot: float) -> float:
         """The surface's vol of ``strike`` (expiries after today carry a pending event's variance)."""
-        return self.surface_iv(strike, t, self.pending_event and dte >= 1, spot)
+        return self.surface_iv(strike, t, self.pending_event and dte >= EVENT_EXPIRY_MIN_DTE, spot)
 
 
 class Leg:

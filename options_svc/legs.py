@@ -35,6 +35,8 @@ PLACE_BELOW_BID = "below_bid"
 PLACE_MID = "mid"
 
 FRESH_QUOTE_MAX_MS = 1_500          # labeled prints always carry a quote younger than 2 s
+# A pending event's variance sits on the expiries after today: today's expire before it is released.
+EVENT_EXPIRY_MIN_DTE = 1
 
 
 @dataclass
@@ -121,10 +123,14 @@ class ScenarioContext:
         return self.session.session_phase == SessionPhase.AFTER_EVENT
 
     @property
+    def pending_event(self) -> bool:
+        """Whether this symbol's event is still to come (its variance is in the surface)."""
+        return self.is_event_symbol and not self.after_event
+
+    @property
     def surface(self) -> Surface:
         if self._surface is None:
-            self._surface = surface_for(self.ul, self.session,
-                                        pending_event=self.is_event_symbol and not self.after_event)
+            self._surface = surface_for(self.ul, self.session, pending_event=self.pending_event)
         return self._surface
 
     @property
@@ -147,7 +153,7 @@ class ScenarioContext:
 
     def event_expiry(self, expiry: dt.date) -> bool:
         """Whether this expiry carries the pending event's variance."""
-        return self.is_event_symbol and not self.after_event and (expiry - self.today).days >= 1
+        return self.pending_event and (expiry - self.today).days >= EVENT_EXPIRY_MIN_DTE
 
     def quote(self, ts: int, spot: float, expiry: dt.date, strike: float, right: str,
               shock: float = 0.0) -> Quote:
