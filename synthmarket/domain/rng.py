@@ -30,13 +30,12 @@ def stable_str_key(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
 
 
+_MIX_START = 0x243F6A8885A308D3      # mix() of no parts
+
+
 def mix(*parts: int | str) -> int:
     """Fold integers and strings into one 64-bit key."""
-    acc = 0x243F6A8885A308D3
-    for part in parts:
-        value = stable_str_key(part) if isinstance(part, str) else int(part) & _MASK64
-        acc = _splitmix64(acc ^ value)
-    return acc
+    return extend(_MIX_START, *parts)
 
 
 def extend(key: int, *parts: int | str) -> int:
